@@ -1,0 +1,2 @@
+//! nestbench-agent: placeholder until the workload suite lands.
+fn main() {}

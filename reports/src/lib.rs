@@ -1,0 +1,1 @@
+//! Statistics, exports, charts and regression comparison over run.json.

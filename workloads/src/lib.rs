@@ -1,0 +1,19 @@
+//! The benchmark kernels nestbench runs at every level, and the types every other
+//! crate agrees on: the agent's wire protocol ([`protocol`]), a workload's result
+//! ([`result`]), the run's working-set sizes ([`sizes`]), suites ([`suite`]) and the
+//! run.json document ([`rundoc`]).
+//!
+//! This crate does no I/O beyond what a workload itself measures, so the controller
+//! (`harness`), the agent and `reports` can all depend on it.
+
+pub mod info;
+pub mod protocol;
+pub mod result;
+pub mod rundoc;
+pub mod sizes;
+pub mod suite;
+
+pub use info::HostInfo;
+pub use result::{WorkloadError, WorkloadResult};
+pub use sizes::Sizes;
+pub use suite::Suite;

@@ -1,0 +1,243 @@
+//! The agent protocol, version 1: JSON lines on the agent's stdout.
+//!
+//! ```text
+//! {"type":"begin","protocol":1,"agent_version":"…","suite":"smoke","workloads":["cpu.int",…],"info":{…}}
+//! {"type":"result","workload":"mem.stream","metric":"triad","unit":"GB/s","higher_is_better":true,"params":{…},"samples":[…]}
+//! {"type":"error","workload":"disk.seq","message":"…"}
+//! {"type":"end","elapsed_s":12.3}
+//! ```
+//!
+//! A line that does not parse, or a stream without `end`, is an agent failure for that
+//! level, reported with what was received; results already parsed are kept. A record
+//! with an unknown `type` is skipped with a warning (newer agents may add types).
+//! The controller passes the run's working-set sizes as `--sizes` (see [`crate::sizes`]).
+
+use crate::{HostInfo, WorkloadError, WorkloadResult};
+use serde::{Deserialize, Serialize};
+
+/// The protocol version this build speaks.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// One line of the agent's output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Record {
+    /// First line: who is speaking and what will follow.
+    Begin {
+        /// Protocol version, [`PROTOCOL_VERSION`].
+        protocol: u32,
+        /// The agent's crate version.
+        agent_version: String,
+        /// Suite name.
+        suite: String,
+        /// Workload ids that will run, in order.
+        workloads: Vec<String>,
+        /// Facts about the level.
+        info: HostInfo,
+    },
+    /// One metric of one workload.
+    Result(WorkloadResult),
+    /// A workload that failed; the others still run.
+    Error(WorkloadError),
+    /// Last line: the suite finished.
+    End {
+        /// Wall time of the whole suite, seconds.
+        elapsed_s: f64,
+    },
+}
+
+impl Record {
+    /// The record as one JSON line (no trailing newline).
+    pub fn to_line(&self) -> String {
+        serde_json::to_string(self).expect("protocol records always serialize")
+    }
+}
+
+/// What a (possibly broken) agent stream amounted to.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StreamOutcome {
+    /// The `begin` record's fields, when one arrived.
+    pub begin: Option<Begin>,
+    /// Results parsed, in order of arrival.
+    pub results: Vec<WorkloadResult>,
+    /// Workload errors the agent reported.
+    pub errors: Vec<WorkloadError>,
+    /// `elapsed_s` of the `end` record, when one arrived.
+    pub end_elapsed_s: Option<f64>,
+    /// Records skipped with a warning (unknown `type`).
+    pub warnings: Vec<String>,
+    /// Why the stream counts as an agent failure, if it does.
+    pub failure: Option<String>,
+}
+
+/// The fields of a `begin` record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Begin {
+    /// Protocol version the agent speaks.
+    pub protocol: u32,
+    /// Agent version.
+    pub agent_version: String,
+    /// Suite name.
+    pub suite: String,
+    /// Workloads announced.
+    pub workloads: Vec<String>,
+    /// Facts about the level.
+    pub info: HostInfo,
+}
+
+/// Incremental parser: feed lines as they arrive, then [`StreamParser::finish`].
+#[derive(Debug, Default)]
+pub struct StreamParser {
+    out: StreamOutcome,
+    lines: usize,
+}
+
+/// What one fed line turned out to be, for progress display.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LineEvent {
+    /// Blank line, ignored.
+    Blank,
+    /// The begin record.
+    Begin,
+    /// A result for this workload.
+    Result(String),
+    /// An error for this workload.
+    Error(String),
+    /// The end record.
+    End,
+    /// An unknown record type, skipped.
+    Skipped,
+    /// The stream is broken (garbage, or data after `end`); later lines are ignored.
+    Broken,
+}
+
+impl StreamParser {
+    /// A parser with nothing received yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Feed one line (without its newline).
+    pub fn feed(&mut self, line: &str) -> LineEvent {
+        if self.out.failure.is_some() {
+            return LineEvent::Broken;
+        }
+        self.lines += 1;
+        let line = line.trim();
+        if line.is_empty() {
+            return LineEvent::Blank;
+        }
+        if self.out.end_elapsed_s.is_some() {
+            return self.fail(format!("agent printed data after its end record: {}", clip(line)));
+        }
+        let value: serde_json::Value = match serde_json::from_str(line) {
+            Ok(v) => v,
+            Err(e) => {
+                return self.fail(format!(
+                    "agent printed a line that is not protocol JSON (line {}: {e}): {}",
+                    self.lines,
+                    clip(line)
+                ))
+            }
+        };
+        let ty = value.get("type").and_then(|t| t.as_str()).unwrap_or("").to_string();
+        if !matches!(ty.as_str(), "begin" | "result" | "error" | "end") {
+            self.out
+                .warnings
+                .push(format!("skipped agent record of unknown type {ty:?}"));
+            return LineEvent::Skipped;
+        }
+        let record: Record = match serde_json::from_value(value) {
+            Ok(r) => r,
+            Err(e) => {
+                return self.fail(format!(
+                    "agent sent a malformed {ty} record (line {}: {e}): {}",
+                    self.lines,
+                    clip(line)
+                ))
+            }
+        };
+        if self.out.begin.is_none() && !matches!(record, Record::Begin { .. }) {
+            return self.fail(format!("agent stream did not start with a begin record: {}", clip(line)));
+        }
+        match record {
+            Record::Begin { protocol, agent_version, suite, workloads, info } => {
+                if self.out.begin.is_some() {
+                    return self.fail("agent sent a second begin record".into());
+                }
+                if protocol != PROTOCOL_VERSION {
+                    return self.fail(format!(
+                        "agent speaks protocol {protocol}, this controller speaks {PROTOCOL_VERSION}: deploy the agent built with this nestbench"
+                    ));
+                }
+                self.out.begin = Some(Begin { protocol, agent_version, suite, workloads, info });
+                LineEvent::Begin
+            }
+            Record::Result(r) => {
+                if r.samples.is_empty() || r.samples.iter().any(|s| !s.is_finite()) {
+                    return self.fail(format!(
+                        "agent sent result {} with no or non-finite samples",
+                        r.key()
+                    ));
+                }
+                let w = r.workload.clone();
+                self.out.results.push(r);
+                LineEvent::Result(w)
+            }
+            Record::Error(e) => {
+                let w = e.workload.clone();
+                self.out.errors.push(e);
+                LineEvent::Error(w)
+            }
+            Record::End { elapsed_s } => {
+                self.out.end_elapsed_s = Some(elapsed_s);
+                LineEvent::End
+            }
+        }
+    }
+
+    fn fail(&mut self, why: String) -> LineEvent {
+        self.out.failure = Some(why);
+        LineEvent::Broken
+    }
+
+    /// Close the stream: a stream without `end` is a failure.
+    pub fn finish(mut self) -> StreamOutcome {
+        if self.out.failure.is_none() && self.out.end_elapsed_s.is_none() {
+            let got = if self.out.begin.is_none() {
+                "nothing".to_string()
+            } else {
+                format!("{} results", self.out.results.len())
+            };
+            self.out.failure = Some(format!(
+                "agent stream ended without an end record after {got}: the agent died or was cut off"
+            ));
+        }
+        self.out
+    }
+}
+
+/// Parse a whole captured stream.
+pub fn parse_stream(text: &str) -> StreamOutcome {
+    let mut p = StreamParser::new();
+    for line in text.lines() {
+        p.feed(line);
+    }
+    p.finish()
+}
+
+fn clip(s: &str) -> String {
+    const MAX: usize = 120;
+    if s.len() <= MAX {
+        s.to_string()
+    } else {
+        let mut end = MAX;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}…", &s[..end])
+    }
+}
+
+#[cfg(test)]
+mod tests;

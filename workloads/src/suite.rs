@@ -1,0 +1,78 @@
+//! Suites: how long each sample runs and how many samples are kept. Workloads read
+//! their budgets from here so that `smoke`, `quick` and `standard` differ only in time.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// A named suite. Every result has at least 5 samples in every suite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Suite {
+    /// All workloads, tiny sizes, whole suite < 30 s at L0: for tests.
+    Smoke,
+    /// < 2 min at L0: the default.
+    Quick,
+    /// < 10 min at L0.
+    Standard,
+}
+
+impl Suite {
+    /// All suites, in order of length.
+    pub const ALL: [Suite; 3] = [Suite::Smoke, Suite::Quick, Suite::Standard];
+
+    /// Name as used on command lines and in run.json.
+    pub fn name(self) -> &'static str {
+        match self {
+            Suite::Smoke => "smoke",
+            Suite::Quick => "quick",
+            Suite::Standard => "standard",
+        }
+    }
+
+    /// Timed samples kept per result.
+    pub fn samples(self) -> usize {
+        match self {
+            Suite::Smoke => 5,
+            Suite::Quick => 7,
+            Suite::Standard => 10,
+        }
+    }
+
+    /// Time budget of one sample: a sample runs its kernel this long and reports a
+    /// rate, never a fixed amount of work (deep levels are 1000x slower).
+    pub fn sample_budget(self) -> Duration {
+        match self {
+            Suite::Smoke => Duration::from_millis(100),
+            Suite::Quick => Duration::from_millis(500),
+            Suite::Standard => Duration::from_millis(2500),
+        }
+    }
+
+    /// Untimed warm-up before the samples of a workload.
+    pub fn warmup(self) -> Duration {
+        self.sample_budget() / 2
+    }
+}
+
+impl fmt::Display for Suite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A suite name that is not one of smoke, quick, standard.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown suite {0:?}: use smoke, quick or standard")]
+pub struct UnknownSuite(pub String);
+
+impl FromStr for Suite {
+    type Err = UnknownSuite;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Suite::ALL
+            .into_iter()
+            .find(|x| x.name() == s)
+            .ok_or_else(|| UnknownSuite(s.to_string()))
+    }
+}
