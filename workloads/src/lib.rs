@@ -8,6 +8,7 @@
 
 pub mod info;
 pub mod protocol;
+pub mod registry;
 pub mod result;
 pub mod rundoc;
 pub mod sizes;

@@ -117,6 +117,11 @@ impl StreamParser {
         Self::default()
     }
 
+    /// What has been parsed so far.
+    pub fn outcome(&self) -> &StreamOutcome {
+        &self.out
+    }
+
     /// Feed one line (without its newline).
     pub fn feed(&mut self, line: &str) -> LineEvent {
         if self.out.failure.is_some() {

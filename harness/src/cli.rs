@@ -1,0 +1,161 @@
+//! The command line, as DESIGN §4 fixes it. Only parsing lives here: raw values are
+//! validated into a [`crate::config::RunConfig`] once, and nothing reads flags later.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Measure what nested virtualization costs.
+#[derive(Debug, Parser)]
+#[command(name = "nestbench", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Stand up a nested stack, run the suite at L0 and every level, write a run directory.
+    Run(RunArgs),
+    /// Regenerate results.csv, report.md, report.html and charts from RUN_DIR/run.json.
+    Report {
+        /// A run directory.
+        run_dir: PathBuf,
+    },
+    /// Compare two runs for CI: exit 0 unchanged/improved, 3 regression, 1 bad input.
+    Compare(CompareArgs),
+    /// Check what nesting needs on this host (and with --boot, inside real guests).
+    Doctor(DoctorArgs),
+    /// Guest image management.
+    Image {
+        /// What to do with the image.
+        #[command(subcommand)]
+        action: ImageAction,
+    },
+    /// Tear down a stack that `run --keep` left up.
+    Down {
+        /// The run directory of the kept stack.
+        run_dir: PathBuf,
+    },
+}
+
+/// `nestbench image …`
+#[derive(Debug, Subcommand)]
+pub enum ImageAction {
+    /// Build (or reuse from cache) the default guest image.
+    Build,
+}
+
+/// Which backend provisions the levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackendArg {
+    /// QEMU guests started level inside level (default).
+    Qemu,
+    /// Existing machines listed in a TOML file.
+    Inventory,
+}
+
+/// Acceleration choice for QEMU levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AccelArg {
+    /// KVM where /dev/kvm works and the level's CPU shows svm/vmx, else TCG.
+    Auto,
+    /// KVM at every level.
+    Kvm,
+    /// TCG at every level.
+    Tcg,
+}
+
+/// `nestbench run …`
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Nesting depth: 0 measures the host only.
+    #[arg(long, default_value_t = 4)]
+    pub levels: u32,
+    /// How levels are provisioned.
+    #[arg(long, value_enum, default_value_t = BackendArg::Qemu)]
+    pub backend: BackendArg,
+    /// The inventory file (with --backend inventory).
+    #[arg(long)]
+    pub inventory: Option<PathBuf>,
+    /// smoke, quick or standard.
+    #[arg(long, default_value = "quick")]
+    pub suite: String,
+    /// Run only these workloads (comma-separated ids, e.g. cpu.int,mem.stream).
+    #[arg(long, value_delimiter = ',')]
+    pub only: Option<Vec<String>>,
+    /// The run directory (created; refused if it exists and is not empty).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Acceleration per QEMU level.
+    #[arg(long, value_enum, default_value_t = AccelArg::Auto)]
+    pub accel: AccelArg,
+    /// Memory of L1 in MiB (deeper levels are derived by the plan).
+    #[arg(long)]
+    pub memory: Option<u64>,
+    /// vCPUs of L1 (deeper levels are derived by the plan).
+    #[arg(long)]
+    pub cpus: Option<u32>,
+    /// Leave the stack up afterwards; `nestbench down RUN_DIR` removes it.
+    #[arg(long)]
+    pub keep: bool,
+    /// Guest kernel to boot at every level instead of the image's.
+    #[arg(long)]
+    pub kernel: Option<PathBuf>,
+    /// Initramfs to use with --kernel.
+    #[arg(long)]
+    pub initrd: Option<PathBuf>,
+    /// qemu-system-x86_64 binary for L1.
+    #[arg(long)]
+    pub qemu: Option<PathBuf>,
+    /// Extra QEMU argument for a level, as LEVEL:ARG (repeatable), e.g. 2:-no-hpet.
+    #[arg(
+        long = "qemu-arg",
+        value_name = "LEVEL:ARG",
+        allow_hyphen_values = true
+    )]
+    pub qemu_args: Vec<String>,
+    /// Working-set sizes in MiB (stream=,latency=,pagefault=,disk=); default: derived
+    /// from the smallest level.
+    #[arg(long)]
+    pub sizes: Option<String>,
+    /// The static agent binary to deploy (default: next to nestbench, or the build output).
+    #[arg(long, env = "NESTBENCH_AGENT")]
+    pub agent: Option<PathBuf>,
+}
+
+/// `nestbench compare …`
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The baseline run (directory or run.json).
+    pub baseline: PathBuf,
+    /// The current run (directory or run.json).
+    pub current: PathBuf,
+    /// Smallest relative change that counts (0.05 = 5%).
+    #[arg(long, default_value_t = 0.05)]
+    pub noise_threshold: f64,
+    /// p-value below which a change is significant.
+    #[arg(long, default_value_t = 0.05)]
+    pub significance: f64,
+    /// Write a Markdown summary (for a CI job summary) to this file.
+    #[arg(long)]
+    pub summary: Option<PathBuf>,
+    /// A level or metric missing from the current run is not a regression.
+    #[arg(long)]
+    pub allow_missing: bool,
+    /// Refuse runs that are not comparable instead of warning.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// `nestbench doctor …`
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Depth to check the budget for.
+    #[arg(long, default_value_t = 4)]
+    pub levels: u32,
+    /// Also boot real guests level by level and check nesting inside them.
+    #[arg(long)]
+    pub boot: bool,
+}

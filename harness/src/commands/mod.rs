@@ -1,0 +1,8 @@
+//! One module per subcommand; each turns validated arguments into an [`crate::exit::CmdResult`].
+
+pub mod compare;
+pub mod doctor;
+pub mod down;
+pub mod image;
+pub mod report;
+pub mod run;

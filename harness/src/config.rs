@@ -1,0 +1,225 @@
+//! Raw CLI values validated once into a [`RunConfig`]; nothing reads flags afterwards.
+
+use crate::cli::{AccelArg, BackendArg, RunArgs};
+use crate::exit::Failure;
+use std::path::{Path, PathBuf};
+use workloads::{Sizes, Suite};
+
+/// Options of the QEMU backend.
+#[derive(Debug, Clone)]
+pub struct QemuOptions {
+    /// auto, kvm or tcg.
+    pub accel: AccelArg,
+    /// L1 memory override, MiB.
+    pub memory_mib: Option<u64>,
+    /// L1 vCPU override.
+    pub cpus: Option<u32>,
+    /// Guest kernel override.
+    pub kernel: Option<PathBuf>,
+    /// Initramfs override.
+    pub initrd: Option<PathBuf>,
+    /// qemu-system-x86_64 override for L1.
+    pub qemu: Option<PathBuf>,
+    /// Extra QEMU arguments per level (level, argument).
+    pub extra_args: Vec<(u32, String)>,
+}
+
+/// Which backend, with its options.
+#[derive(Debug, Clone)]
+pub enum BackendConfig {
+    /// No levels above L0 (`--levels 0`).
+    HostOnly,
+    /// QEMU guests.
+    Qemu(QemuOptions),
+    /// Existing machines from a TOML file.
+    Inventory(PathBuf),
+}
+
+/// A validated `nestbench run`.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// Requested depth (the inventory file decides for `--backend inventory`).
+    pub levels: u32,
+    /// Backend and its options.
+    pub backend: BackendConfig,
+    /// Suite.
+    pub suite: Suite,
+    /// Workload filter.
+    pub only: Option<Vec<String>>,
+    /// Run directory (to be created).
+    pub out: PathBuf,
+    /// Run id (also the default directory name).
+    pub run_id: String,
+    /// Leave the stack up.
+    pub keep: bool,
+    /// Sizes given on the command line (others derived from the smallest level).
+    pub sizes: Sizes,
+    /// The static agent binary.
+    pub agent: PathBuf,
+}
+
+impl RunConfig {
+    /// Validate `args`; every refusal is a usage error naming the flag.
+    pub fn from_args(args: RunArgs, run_id: String) -> Result<RunConfig, Failure> {
+        let suite: Suite = args
+            .suite
+            .parse()
+            .map_err(|e| Failure::usage(format!("--suite: {e}")))?;
+        let only = match args.only {
+            Some(list) => Some(validate_only(list)?),
+            None => None,
+        };
+        let sizes = match &args.sizes {
+            Some(s) => s
+                .parse()
+                .map_err(|e| Failure::usage(format!("--sizes: {e}")))?,
+            None => Sizes::default(),
+        };
+        let backend = match args.backend {
+            BackendArg::Inventory => {
+                let file = args.inventory.ok_or_else(|| {
+                    Failure::usage(
+                        "--backend inventory needs --inventory FILE (see README: inventory file)",
+                    )
+                })?;
+                BackendConfig::Inventory(file)
+            }
+            BackendArg::Qemu if args.inventory.is_some() => {
+                return Err(Failure::usage(
+                    "--inventory only applies with --backend inventory",
+                ))
+            }
+            BackendArg::Qemu if args.levels == 0 => BackendConfig::HostOnly,
+            BackendArg::Qemu => BackendConfig::Qemu(QemuOptions {
+                accel: args.accel,
+                memory_mib: args.memory,
+                cpus: args.cpus,
+                kernel: args.kernel,
+                initrd: args.initrd,
+                qemu: args.qemu,
+                extra_args: parse_qemu_args(&args.qemu_args)?,
+            }),
+        };
+        if let Some(m) = args.memory {
+            if m < 128 {
+                return Err(Failure::usage(format!(
+                    "--memory {m}: a level needs at least 128 MiB"
+                )));
+            }
+        }
+        if args.cpus == Some(0) {
+            return Err(Failure::usage("--cpus must be at least 1"));
+        }
+        let out = args
+            .out
+            .unwrap_or_else(|| Path::new("nestbench-results").join(&run_id));
+        let agent = match args.agent {
+            Some(a) => a,
+            None => default_agent_path().ok_or_else(|| {
+                Failure::error("cannot find the static nestbench-agent: build it with scripts/build-agent, or pass --agent PATH")
+            })?,
+        };
+        Ok(RunConfig {
+            levels: args.levels,
+            backend,
+            suite,
+            only,
+            out,
+            run_id,
+            keep: args.keep,
+            sizes,
+            agent,
+        })
+    }
+
+    /// The configuration as recorded in run.json `config`.
+    pub fn to_record(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut m = serde_json::Map::new();
+        let backend = match &self.backend {
+            BackendConfig::HostOnly => "host",
+            BackendConfig::Qemu(_) => "qemu",
+            BackendConfig::Inventory(_) => "inventory",
+        };
+        m.insert("backend".into(), backend.into());
+        m.insert("levels".into(), self.levels.into());
+        m.insert("suite".into(), self.suite.name().into());
+        m.insert(
+            "only".into(),
+            serde_json::to_value(&self.only).unwrap_or_default(),
+        );
+        m.insert("keep".into(), self.keep.into());
+        if let BackendConfig::Qemu(q) = &self.backend {
+            m.insert(
+                "accel".into(),
+                format!("{:?}", q.accel).to_lowercase().into(),
+            );
+            m.insert(
+                "memory_mib".into(),
+                serde_json::to_value(q.memory_mib).unwrap_or_default(),
+            );
+            m.insert(
+                "cpus".into(),
+                serde_json::to_value(q.cpus).unwrap_or_default(),
+            );
+            let extra: Vec<String> = q
+                .extra_args
+                .iter()
+                .map(|(l, a)| format!("{l}:{a}"))
+                .collect();
+            m.insert("qemu_args".into(), extra.into());
+        }
+        if let BackendConfig::Inventory(p) = &self.backend {
+            m.insert("inventory".into(), p.display().to_string().into());
+        }
+        m
+    }
+}
+
+fn validate_only(list: Vec<String>) -> Result<Vec<String>, Failure> {
+    let list: Vec<String> = list
+        .into_iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if list.is_empty() {
+        return Err(Failure::usage("--only needs at least one workload id"));
+    }
+    for w in &list {
+        if !workloads::registry::ids().contains(&w.as_str()) {
+            return Err(Failure::usage(format!(
+                "--only: unknown workload {w:?}; known: {}",
+                workloads::registry::ids().join(", ")
+            )));
+        }
+    }
+    Ok(list)
+}
+
+fn parse_qemu_args(raw: &[String]) -> Result<Vec<(u32, String)>, Failure> {
+    raw.iter()
+        .map(|r| {
+            let (l, a) = r.split_once(':').ok_or_else(|| {
+                Failure::usage(format!(
+                    "--qemu-arg {r:?}: expected LEVEL:ARG, e.g. 2:-no-hpet"
+                ))
+            })?;
+            let level: u32 = l.parse().ok().filter(|l| *l >= 1).ok_or_else(|| {
+                Failure::usage(format!("--qemu-arg {r:?}: LEVEL must be 1 or more"))
+            })?;
+            Ok((level, a.to_string()))
+        })
+        .collect()
+}
+
+/// Where the static agent is when nobody says: next to `nestbench` as
+/// `nestbench-agent-static`, or the output of scripts/build-agent in the target dir
+/// this `nestbench` was built in.
+pub fn default_agent_path() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let dir = exe.parent()?;
+    let mut candidates = vec![dir.join("nestbench-agent-static")];
+    for up in dir.ancestors().take(3) {
+        candidates.push(up.join("x86_64-unknown-linux-gnu/release/nestbench-agent"));
+    }
+    candidates.into_iter().find(|p| p.is_file())
+}

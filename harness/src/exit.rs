@@ -1,0 +1,64 @@
+//! Exit codes of DESIGN §4 and the one-line error every failure ends with.
+
+use std::process::ExitCode;
+
+/// How a command ended.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Exit 0.
+    Ok,
+    /// Exit 3: compare found a regression.
+    Regression,
+    /// Exit 4: some levels failed or were skipped; the others' results are written.
+    Partial,
+}
+
+/// A failure with its exit code: 1 error, 2 usage.
+#[derive(Debug)]
+pub struct Failure {
+    /// 1 or 2.
+    pub code: u8,
+    /// One line that says what to do.
+    pub message: String,
+}
+
+impl Failure {
+    /// A usage error (exit 2).
+    pub fn usage(message: impl Into<String>) -> Self {
+        Failure {
+            code: 2,
+            message: message.into(),
+        }
+    }
+    /// An error (exit 1).
+    pub fn error(message: impl Into<String>) -> Self {
+        Failure {
+            code: 1,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        // `{:#}` joins the context chain on one line.
+        Failure::error(format!("{e:#}"))
+    }
+}
+
+/// The result every command returns.
+pub type CmdResult = Result<Outcome, Failure>;
+
+/// Print the error line (if any) and turn the outcome into the process exit code.
+pub fn finish(outcome: CmdResult) -> ExitCode {
+    match outcome {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::Regression) => ExitCode::from(3),
+        Ok(Outcome::Partial) => ExitCode::from(4),
+        Err(f) => {
+            let line = f.message.replace('\n', " ");
+            eprintln!("nestbench: error: {line}");
+            ExitCode::from(f.code)
+        }
+    }
+}
