@@ -1,2 +1,50 @@
-//! nestbench-agent: placeholder until the workload suite lands.
-fn main() {}
+//! nestbench-agent: the small static binary nestbench puts into every level. It
+//! reports what the level looks like (`info`) and runs a workload suite, streaming
+//! protocol records on stdout (`run`); diagnostics go to stderr only.
+//!
+//! ```text
+//! nestbench-agent info
+//! nestbench-agent run --suite smoke|quick|standard [--only W1,W2] [--dir PATH]
+//!                     [--sizes stream=64,latency=64,pagefault=16,disk=32] [--budget-ms N]
+//! nestbench-agent --version
+//! ```
+//! Exit codes: 0 ok (workloads that failed are `error` records), 1 the output could
+//! not be written, 2 usage.
+
+mod cli;
+mod hostinfo;
+mod suite;
+mod workdir;
+
+use cli::Command;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match cli::parse(&args) {
+        Ok(Command::Version) => {
+            println!(
+                "nestbench-agent {} (protocol {})",
+                env!("CARGO_PKG_VERSION"),
+                workloads::protocol::PROTOCOL_VERSION
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(Command::Help) => {
+            println!("{}", cli::USAGE);
+            ExitCode::SUCCESS
+        }
+        Ok(Command::Info) => {
+            println!(
+                "{}",
+                serde_json::to_string(&hostinfo::gather()).unwrap_or_default()
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(Command::Run(opts)) => suite::run(&opts),
+        Err(why) => {
+            eprintln!("nestbench-agent: {why} (usage: {})", cli::USAGE_LINE);
+            ExitCode::from(2)
+        }
+    }
+}

@@ -133,7 +133,10 @@ impl StreamParser {
             return LineEvent::Blank;
         }
         if self.out.end_elapsed_s.is_some() {
-            return self.fail(format!("agent printed data after its end record: {}", clip(line)));
+            return self.fail(format!(
+                "agent printed data after its end record: {}",
+                clip(line)
+            ));
         }
         let value: serde_json::Value = match serde_json::from_str(line) {
             Ok(v) => v,
@@ -145,7 +148,11 @@ impl StreamParser {
                 ))
             }
         };
-        let ty = value.get("type").and_then(|t| t.as_str()).unwrap_or("").to_string();
+        let ty = value
+            .get("type")
+            .and_then(|t| t.as_str())
+            .unwrap_or("")
+            .to_string();
         if !matches!(ty.as_str(), "begin" | "result" | "error" | "end") {
             self.out
                 .warnings
@@ -163,10 +170,19 @@ impl StreamParser {
             }
         };
         if self.out.begin.is_none() && !matches!(record, Record::Begin { .. }) {
-            return self.fail(format!("agent stream did not start with a begin record: {}", clip(line)));
+            return self.fail(format!(
+                "agent stream did not start with a begin record: {}",
+                clip(line)
+            ));
         }
         match record {
-            Record::Begin { protocol, agent_version, suite, workloads, info } => {
+            Record::Begin {
+                protocol,
+                agent_version,
+                suite,
+                workloads,
+                info,
+            } => {
                 if self.out.begin.is_some() {
                     return self.fail("agent sent a second begin record".into());
                 }
@@ -175,7 +191,13 @@ impl StreamParser {
                         "agent speaks protocol {protocol}, this controller speaks {PROTOCOL_VERSION}: deploy the agent built with this nestbench"
                     ));
                 }
-                self.out.begin = Some(Begin { protocol, agent_version, suite, workloads, info });
+                self.out.begin = Some(Begin {
+                    protocol,
+                    agent_version,
+                    suite,
+                    workloads,
+                    info,
+                });
                 LineEvent::Begin
             }
             Record::Result(r) => {

@@ -185,14 +185,23 @@ pub enum RunDocError {
 impl RunDoc {
     /// Parse run.json text; `path` is only used in messages.
     pub fn from_json(text: &str, path: &str) -> Result<RunDoc, RunDocError> {
-        let value: serde_json::Value = serde_json::from_str(text)
-            .map_err(|source| RunDocError::Corrupt { path: path.into(), source })?;
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|source| RunDocError::Corrupt {
+                path: path.into(),
+                source,
+            })?;
         if let Some(v) = value.get("schema_version").and_then(|v| v.as_u64()) {
             if v > SCHEMA_VERSION as u64 {
-                return Err(RunDocError::TooNew { path: path.into(), found: v });
+                return Err(RunDocError::TooNew {
+                    path: path.into(),
+                    found: v,
+                });
             }
         }
-        serde_json::from_value(value).map_err(|source| RunDocError::Corrupt { path: path.into(), source })
+        serde_json::from_value(value).map_err(|source| RunDocError::Corrupt {
+            path: path.into(),
+            source,
+        })
     }
 
     /// Pretty JSON text.

@@ -59,7 +59,12 @@ fn empty_stream_is_a_failure() {
 
 #[test]
 fn unknown_record_type_is_skipped_with_a_warning() {
-    let out = parse_stream(&stream(&[BEGIN, r#"{"type":"progress","pct":50}"#, RESULT, END]));
+    let out = parse_stream(&stream(&[
+        BEGIN,
+        r#"{"type":"progress","pct":50}"#,
+        RESULT,
+        END,
+    ]));
     assert_eq!(out.failure, None);
     assert_eq!(out.results.len(), 1);
     assert_eq!(out.warnings.len(), 1);

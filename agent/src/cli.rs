@@ -1,0 +1,181 @@
+//! Hand-written argument parsing (the agent stays small and dependency-free): raw
+//! arguments become a validated [`Command`] once; nothing reads flags afterwards.
+
+use std::path::PathBuf;
+use std::time::Duration;
+use workloads::{registry, Sizes, Suite};
+
+/// One line, for error messages.
+pub const USAGE_LINE: &str = "nestbench-agent info | run --suite smoke|quick|standard [--only W1,W2] [--dir PATH] [--sizes stream=MIB,latency=MIB,pagefault=MIB,disk=MIB] [--budget-ms N] | --version";
+
+/// `--help` text.
+pub const USAGE: &str = "\
+nestbench-agent: runs nestbench workloads at one level and streams protocol v1 JSON lines.
+
+USAGE:
+  nestbench-agent info
+      Print this level's facts (CPU, memory, kernel, hypervisor, KVM) as one JSON object.
+  nestbench-agent run --suite smoke|quick|standard [OPTIONS]
+      Run the suite; records go to stdout, one per line, progress to stderr.
+  nestbench-agent --version
+
+RUN OPTIONS:
+  --only W1,W2        run only these workload ids (suite order is kept)
+  --dir PATH          where disk workloads write (default: $TMPDIR, else /tmp); the agent
+                      makes its own unique subdirectory there and removes it at the end
+  --sizes K=MIB,...   working-set sizes in MiB, keys stream, latency, pagefault, disk;
+                      missing keys get the suite's defaults (clamped to free memory/disk)
+  --budget-ms N       per-sample time budget override, for tests and debugging";
+
+/// What the command line asked for.
+#[derive(Debug, PartialEq)]
+pub enum Command {
+    /// `info`.
+    Info,
+    /// `run` with its options.
+    Run(RunOpts),
+    /// `--version`.
+    Version,
+    /// `--help`.
+    Help,
+}
+
+/// Validated options of `run`.
+#[derive(Debug, PartialEq)]
+pub struct RunOpts {
+    /// The suite.
+    pub suite: Suite,
+    /// Workload ids to run (validated), or all.
+    pub only: Option<Vec<String>>,
+    /// Parent of the agent's working directory.
+    pub dir: PathBuf,
+    /// Sizes the controller fixed.
+    pub sizes: Sizes,
+    /// Per-sample budget override.
+    pub budget: Option<Duration>,
+}
+
+/// Parses the arguments after the program name; the error is one line.
+pub fn parse(args: &[String]) -> Result<Command, String> {
+    let mut it = args.iter().map(String::as_str);
+    match it.next() {
+        None => Err("missing command".into()),
+        Some("--version" | "-V") => no_more(it, Command::Version),
+        Some("--help" | "-h" | "help") => Ok(Command::Help),
+        Some("info") => no_more(it, Command::Info),
+        Some("run") => parse_run(it).map(Command::Run),
+        Some(other) => Err(format!("unknown command {other:?}")),
+    }
+}
+
+fn no_more<'a>(mut it: impl Iterator<Item = &'a str>, cmd: Command) -> Result<Command, String> {
+    match it.next() {
+        None => Ok(cmd),
+        Some(extra) => Err(format!("unexpected argument {extra:?}")),
+    }
+}
+
+fn parse_run<'a>(mut it: impl Iterator<Item = &'a str>) -> Result<RunOpts, String> {
+    let (mut suite, mut only, mut dir, mut sizes, mut budget) =
+        (None, None, None, Sizes::default(), None);
+    while let Some(flag) = it.next() {
+        let (name, inline) = match flag.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n, Some(v)),
+            _ => (flag, None),
+        };
+        let mut value = || {
+            inline
+                .or_else(|| it.next())
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match name {
+            "--suite" => suite = Some(value()?.parse::<Suite>().map_err(|e| e.to_string())?),
+            "--only" => {
+                let ids: Vec<String> = value()?
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect();
+                registry::select(Some(&ids))?;
+                if ids.is_empty() {
+                    return Err("--only needs at least one workload id".into());
+                }
+                only = Some(ids);
+            }
+            "--dir" => dir = Some(PathBuf::from(value()?)),
+            "--sizes" => sizes = value()?.parse::<Sizes>().map_err(|e| e.to_string())?,
+            "--budget-ms" => {
+                let ms = value()?;
+                let ms: u64 = ms
+                    .parse()
+                    .ok()
+                    .filter(|m| *m > 0)
+                    .ok_or(format!("bad --budget-ms {ms:?}: expected milliseconds > 0"))?;
+                budget = Some(Duration::from_millis(ms));
+            }
+            other => return Err(format!("unknown option {other:?}")),
+        }
+    }
+    Ok(RunOpts {
+        suite: suite.ok_or("run needs --suite smoke|quick|standard")?,
+        only,
+        dir: dir.unwrap_or_else(default_dir),
+        sizes,
+        budget,
+    })
+}
+
+/// `$TMPDIR` when set, else `/tmp`.
+fn default_dir() -> PathBuf {
+    std::env::var_os("TMPDIR")
+        .filter(|d| !d.is_empty())
+        .map_or_else(|| PathBuf::from("/tmp"), PathBuf::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Result<Command, String> {
+        parse(&s.split_whitespace().map(String::from).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn parses_a_full_run_line() {
+        let Command::Run(o) = p(
+            "run --suite quick --only exit.syscall,cpu.int --dir /x --sizes disk=8 --budget-ms=20",
+        )
+        .unwrap() else {
+            panic!()
+        };
+        assert_eq!(o.suite, Suite::Quick);
+        assert_eq!(o.only.unwrap(), ["exit.syscall", "cpu.int"]);
+        assert_eq!(o.dir, PathBuf::from("/x"));
+        assert_eq!(o.sizes.disk_mib, Some(8));
+        assert_eq!(o.budget, Some(Duration::from_millis(20)));
+    }
+
+    #[test]
+    fn refuses_what_it_does_not_understand() {
+        for bad in [
+            "",
+            "run",
+            "run --suite fast",
+            "run --suite smoke --only nope",
+            "run --suite smoke --sizes x=1",
+            "run --suite smoke --frob",
+            "info extra",
+            "run --suite",
+            "run --suite smoke --budget-ms 0",
+            "bogus",
+        ] {
+            assert!(p(bad).is_err(), "{bad:?} was accepted");
+        }
+        assert!(p("run --suite smoke --only nope")
+            .unwrap_err()
+            .contains("cpu.int"));
+        assert_eq!(p("--version").unwrap(), Command::Version);
+    }
+}

@@ -1,0 +1,140 @@
+//! `nestbench-agent info`: the facts about this level that say what was measured —
+//! CPU model, vCPUs, memory, kernel, which hypervisor (if any) the CPU reports, whether
+//! it offers svm/vmx, and whether /dev/kvm actually works (it exists but is unusable on
+//! some hosts, e.g. PVM).
+
+use workloads::HostInfo;
+
+/// KVM_GET_API_VERSION, `_IO(0xAE, 0x00)`.
+const KVM_GET_API_VERSION: libc::c_ulong = 0xAE00;
+/// The only KVM API version there has ever been.
+const KVM_API_VERSION: i32 = 12;
+
+/// Gathers everything; what cannot be read is left empty rather than failing.
+pub fn gather() -> HostInfo {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let (kernel, hostname) = uname();
+    HostInfo {
+        cpu_model: field(&cpuinfo, "model name")
+            .unwrap_or("unknown")
+            .to_string(),
+        vcpus: online_cpus(),
+        memory_mib: meminfo_kib(&meminfo, "MemTotal").unwrap_or(0) / 1024,
+        kernel,
+        hostname,
+        hypervisor: hypervisor(),
+        virt_extensions: virt_extensions(&cpuinfo),
+        kvm_usable: kvm_usable(),
+    }
+}
+
+/// The first value of `key` in a `key : value` file such as /proc/cpuinfo.
+fn field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+    text.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        (k.trim() == key).then(|| v.trim())
+    })
+}
+
+/// A `Key: N kB` line of /proc/meminfo, in KiB.
+pub fn meminfo_kib(text: &str, key: &str) -> Option<u64> {
+    field(text, key)?.split_whitespace().next()?.parse().ok()
+}
+
+/// `svm` or `vmx` when the first CPU's flags show them.
+fn virt_extensions(cpuinfo: &str) -> Option<String> {
+    let flags = field(cpuinfo, "flags")?;
+    ["svm", "vmx"]
+        .into_iter()
+        .find(|f| flags.split_whitespace().any(|x| x == *f))
+        .map(String::from)
+}
+
+fn online_cpus() -> u32 {
+    // SAFETY: sysconf has no preconditions.
+    let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    if n > 0 {
+        n as u32
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get() as u32)
+    }
+}
+
+fn uname() -> (String, String) {
+    // SAFETY: uname fills the zeroed struct; its fields are NUL-terminated.
+    unsafe {
+        let mut u: libc::utsname = std::mem::zeroed();
+        if libc::uname(&mut u) != 0 {
+            return ("unknown".into(), "unknown".into());
+        }
+        let s = |f: &[libc::c_char]| {
+            std::ffi::CStr::from_ptr(f.as_ptr())
+                .to_string_lossy()
+                .into_owned()
+        };
+        (s(&u.release), s(&u.nodename))
+    }
+}
+
+/// The vendor signature of CPUID leaf 0x40000000, read only when CPUID.1:ECX bit 31
+/// (hypervisor present) is set.
+#[cfg(target_arch = "x86_64")]
+fn hypervisor() -> Option<String> {
+    use core::arch::x86_64::__cpuid;
+    // SAFETY: CPUID exists on every x86-64 CPU (safe intrinsic since Rust 1.84).
+    #[allow(unused_unsafe)]
+    let (leaf1, leaf_hv) = unsafe { (__cpuid(1), __cpuid(0x4000_0000)) };
+    if leaf1.ecx & (1 << 31) == 0 {
+        return None;
+    }
+    let bytes: Vec<u8> = [leaf_hv.ebx, leaf_hv.ecx, leaf_hv.edx]
+        .iter()
+        .flat_map(|r| r.to_le_bytes())
+        .collect();
+    let sig: String = String::from_utf8_lossy(&bytes)
+        .trim_matches(|c: char| c == '\0' || c.is_whitespace())
+        .into();
+    Some(if sig.is_empty() {
+        "unknown".into()
+    } else {
+        sig
+    })
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn hypervisor() -> Option<String> {
+    None
+}
+
+/// /dev/kvm opens read-write and answers KVM_GET_API_VERSION with 12.
+fn kvm_usable() -> bool {
+    // SAFETY: open/ioctl/close on a descriptor this function owns.
+    unsafe {
+        let fd = libc::open(c"/dev/kvm".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
+        if fd < 0 {
+            return false;
+        }
+        let v = libc::ioctl(fd, KVM_GET_API_VERSION as _, 0);
+        libc::close(fd);
+        v == KVM_API_VERSION
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_proc_style_fields() {
+        let cpu = "processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu sse svm\n";
+        assert_eq!(field(cpu, "model name"), Some("AMD EPYC"));
+        assert_eq!(virt_extensions(cpu).as_deref(), Some("svm"));
+        assert_eq!(virt_extensions("flags : fpu svmx"), None);
+        assert_eq!(
+            meminfo_kib("MemTotal:  2048000 kB\n", "MemTotal"),
+            Some(2_048_000)
+        );
+        assert_eq!(meminfo_kib("", "MemTotal"), None);
+    }
+}

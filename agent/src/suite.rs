@@ -1,0 +1,134 @@
+//! `nestbench-agent run`: runs the selected workloads in suite order and streams the
+//! protocol — `begin`, then each workload's `result`s (or one `error`) as soon as it
+//! finishes, then `end` — flushing after every line, so a controller that loses the
+//! agent mid-way keeps everything already measured.
+
+use crate::cli::RunOpts;
+use crate::hostinfo;
+use crate::workdir::WorkDir;
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+use workloads::context::{Context, Limits};
+use workloads::protocol::{Record, PROTOCOL_VERSION};
+use workloads::{registry, WorkloadError};
+
+/// Runs the suite; exit 1 only when stdout cannot be written.
+pub fn run(opts: &RunOpts) -> ExitCode {
+    let started = Instant::now();
+    let selected = match registry::select(opts.only.as_deref()) {
+        Ok(s) => s,
+        Err(why) => {
+            eprintln!("nestbench-agent: {why}");
+            return ExitCode::from(2);
+        }
+    };
+    let disk_ids: Vec<&str> = selected
+        .iter()
+        .filter(|w| w.uses_disk)
+        .map(|w| w.id)
+        .collect();
+    // Only make a directory when something will write there.
+    let workdir = (!disk_ids.is_empty()).then(|| WorkDir::create(&opts.dir, &disk_ids));
+    if let Some(Err(why)) = &workdir {
+        eprintln!("nestbench-agent: {why}");
+    }
+    let dir = match &workdir {
+        Some(Ok(w)) => w.path().to_path_buf(),
+        _ => opts.dir.clone(),
+    };
+    let limits = Limits {
+        mem_available_mib: std::fs::read_to_string("/proc/meminfo")
+            .ok()
+            .and_then(|m| hostinfo::meminfo_kib(&m, "MemAvailable"))
+            .map(|k| k / 1024),
+        disk_free_mib: free_mib(&dir),
+    };
+    let mut ctx = Context::new(opts.suite, opts.sizes, dir, limits);
+    if let Some(b) = opts.budget {
+        ctx.timing = ctx.timing.with_budget(b);
+    }
+    let mut out = Output(std::io::stdout().lock());
+    let begin = Record::Begin {
+        protocol: PROTOCOL_VERSION,
+        agent_version: env!("CARGO_PKG_VERSION").into(),
+        suite: opts.suite.name().into(),
+        workloads: selected.iter().map(|w| w.id.to_string()).collect(),
+        info: hostinfo::gather(),
+    };
+    if out.emit(&begin).is_err() {
+        return ExitCode::FAILURE;
+    }
+    eprintln!(
+        "nestbench-agent: suite {} ({} workloads), sizes stream={} latency={} pagefault={} disk={} MiB",
+        opts.suite,
+        selected.len(),
+        ctx.sizes.stream_mib,
+        ctx.sizes.latency_mib,
+        ctx.sizes.pagefault_mib,
+        ctx.sizes.disk_mib
+    );
+    for (i, w) in selected.iter().enumerate() {
+        let t = Instant::now();
+        eprint!(
+            "nestbench-agent: [{}/{}] {} ... ",
+            i + 1,
+            selected.len(),
+            w.id
+        );
+        let outcome = match &workdir {
+            Some(Err(why)) if w.uses_disk => Err(why.clone()),
+            _ => w.run(&ctx).map_err(|e| e.to_string()),
+        };
+        let records: Vec<Record> = match outcome {
+            Ok(results) => results.into_iter().map(Record::Result).collect(),
+            Err(message) => vec![Record::Error(WorkloadError {
+                workload: w.id.into(),
+                message,
+            })],
+        };
+        let failed = matches!(records.first(), Some(Record::Error(_)));
+        eprintln!(
+            "{} in {:.1} s",
+            if failed { "failed" } else { "ok" },
+            t.elapsed().as_secs_f64()
+        );
+        if records.iter().any(|r| out.emit(r).is_err()) {
+            return ExitCode::FAILURE;
+        }
+    }
+    drop(workdir);
+    match out.emit(&Record::End {
+        elapsed_s: started.elapsed().as_secs_f64(),
+    }) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(()) => ExitCode::FAILURE,
+    }
+}
+
+/// Protocol lines on stdout, flushed one by one.
+struct Output<W: Write>(W);
+
+impl<W: Write> Output<W> {
+    /// Writes one record; a failure (e.g. the controller went away) is reported once
+    /// on stderr and ends the run.
+    fn emit(&mut self, r: &Record) -> Result<(), ()> {
+        writeln!(self.0, "{}", r.to_line())
+            .and_then(|_| self.0.flush())
+            .map_err(|e| {
+                eprintln!("nestbench-agent: cannot write to stdout ({e}); stopping");
+            })
+    }
+}
+
+/// Free space on the file system holding `dir`, in MiB.
+fn free_mib(dir: &Path) -> Option<u64> {
+    let c = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()).ok()?;
+    // SAFETY: statvfs fills the zeroed struct for a NUL-terminated path.
+    unsafe {
+        let mut s: libc::statvfs = std::mem::zeroed();
+        (libc::statvfs(c.as_ptr(), &mut s) == 0)
+            .then(|| s.f_bavail as u64 * s.f_frsize as u64 / (1 << 20))
+    }
+}

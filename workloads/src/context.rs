@@ -1,0 +1,222 @@
+//! What a workload is given to run with: timing, resolved working-set sizes, the
+//! scratch directory and the machine's limits, plus the error type workloads return
+//! and the helpers that turn samples into [`WorkloadResult`]s.
+//!
+//! Sizes are the controller's call (the same at every level, see [`crate::sizes`]);
+//! only sizes it did *not* give fall back to per-suite defaults, which are clamped to
+//! what the machine has, so a bare `nestbench-agent run` works in a 256 MiB guest.
+
+use crate::timing::Timing;
+use crate::{Sizes, Suite, WorkloadResult};
+use serde_json::{json, Map, Value};
+use std::path::PathBuf;
+
+/// Working-set sizes in MiB after defaults were applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResolvedSizes {
+    /// Total of the three STREAM arrays.
+    pub stream_mib: u64,
+    /// Pointer-chasing buffer of mem.latency.
+    pub latency_mib: u64,
+    /// Anonymous memory first-touched per mem.pagefault region.
+    pub pagefault_mib: u64,
+    /// File size of disk.seq and disk.rand.
+    pub disk_mib: u64,
+    /// What the controller passed (the rest are defaults).
+    pub given: Sizes,
+}
+
+/// What the machine can spare, as far as the caller knows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Limits {
+    /// MemAvailable in MiB.
+    pub mem_available_mib: Option<u64>,
+    /// Free space where the scratch directory lives, in MiB.
+    pub disk_free_mib: Option<u64>,
+}
+
+impl ResolvedSizes {
+    /// Defaults per suite (MiB): stream, latency, pagefault, disk. quick/standard
+    /// STREAM arrays are ≥ 4× a 32 MiB LLC.
+    pub fn defaults(suite: Suite) -> [u64; 4] {
+        match suite {
+            Suite::Smoke => [32, 32, 16, 16],
+            Suite::Quick => [128, 64, 64, 64],
+            Suite::Standard => [256, 128, 128, 256],
+        }
+    }
+
+    /// Fills what `given` lacks with the suite's defaults, each clamped to a quarter of
+    /// the available memory (or free disk); given sizes are used as they are.
+    pub fn resolve(given: Sizes, suite: Suite, limits: Limits) -> Self {
+        let [s, l, p, d] = Self::defaults(suite);
+        let mem = |v: Option<u64>, def: u64| {
+            v.unwrap_or_else(|| {
+                limits
+                    .mem_available_mib
+                    .map_or(def, |m| def.min((m / 4).max(4)))
+            })
+        };
+        let disk = given
+            .disk_mib
+            .unwrap_or_else(|| limits.disk_free_mib.map_or(d, |f| d.min((f / 4).max(1))));
+        ResolvedSizes {
+            stream_mib: mem(given.stream_mib, s),
+            latency_mib: mem(given.latency_mib, l),
+            pagefault_mib: mem(given.pagefault_mib, p),
+            disk_mib: disk,
+            given,
+        }
+    }
+}
+
+/// Everything a workload runs with.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// Warm-up, per-sample budget and sample count.
+    pub timing: Timing,
+    /// Working-set sizes.
+    pub sizes: ResolvedSizes,
+    /// Directory where disk workloads make their own subdirectory (must exist).
+    pub dir: PathBuf,
+    /// Threads for the all-vCPU workloads.
+    pub threads: usize,
+    /// What the machine can spare.
+    pub limits: Limits,
+}
+
+impl Context {
+    /// A context for `suite` with its timing, sizes resolved against `limits` and one
+    /// thread per available CPU.
+    pub fn new(suite: Suite, sizes: Sizes, dir: PathBuf, limits: Limits) -> Self {
+        Context {
+            timing: Timing::of(suite),
+            sizes: ResolvedSizes::resolve(sizes, suite, limits),
+            dir,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            limits,
+        }
+    }
+
+    /// Refuses a buffer of `mib` MiB that would not fit in available memory (with a
+    /// margin), so a too-large `--sizes` gives an error record instead of an OOM kill.
+    pub fn check_memory(&self, what: &str, mib: u64) -> Result<(), RunError> {
+        match self.limits.mem_available_mib {
+            Some(avail) if mib > avail * 3 / 4 => Err(RunError::Other(format!(
+                "{what} needs {mib} MiB but only {avail} MiB of memory is available: pass smaller --sizes"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// The params every result carries: budget, warm-up and sample count.
+    pub fn base_params(&self) -> Map<String, Value> {
+        obj(json!({
+            "budget_s": self.timing.sample.as_secs_f64(),
+            "warmup_s": self.timing.warmup.as_secs_f64(),
+            "samples": self.timing.samples,
+        }))
+    }
+}
+
+/// Why a workload could not produce its results.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// An I/O call failed; `what` says which, with its path.
+    #[error("{what}: {source}")]
+    Io {
+        /// The call and path, e.g. `create /tmp/x/disk.seq/data`.
+        what: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Anything else, already phrased for the user.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl RunError {
+    /// Wraps an I/O error with what was being done.
+    pub fn io(what: impl Into<String>, source: std::io::Error) -> Self {
+        RunError::Io {
+            what: what.into(),
+            source,
+        }
+    }
+}
+
+/// Extension to attach what was being done to an `io::Result`.
+pub trait IoContext<T> {
+    /// Maps the error to [`RunError::Io`] with `what`.
+    fn ctx(self, what: impl FnOnce() -> String) -> Result<T, RunError>;
+}
+
+impl<T> IoContext<T> for std::io::Result<T> {
+    fn ctx(self, what: impl FnOnce() -> String) -> Result<T, RunError> {
+        self.map_err(|e| RunError::io(what(), e))
+    }
+}
+
+/// A JSON value known to be an object, as a map (anything else gives an empty map).
+pub fn obj(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+/// Builds one result; `params` are the workload's, merged over `ctx.base_params()`.
+pub fn result(
+    ctx: &Context,
+    workload: &str,
+    metric: &str,
+    unit: &str,
+    higher_is_better: bool,
+    params: &Map<String, Value>,
+    samples: Vec<f64>,
+) -> WorkloadResult {
+    let mut p = ctx.base_params();
+    p.extend(params.clone());
+    WorkloadResult {
+        workload: workload.into(),
+        metric: metric.into(),
+        unit: unit.into(),
+        higher_is_better,
+        params: p,
+        samples,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_fill_gaps_and_are_clamped_but_given_sizes_are_not() {
+        let given: Sizes = "stream=512".parse().unwrap();
+        let lim = Limits {
+            mem_available_mib: Some(200),
+            disk_free_mib: Some(8),
+        };
+        let r = ResolvedSizes::resolve(given, Suite::Standard, lim);
+        assert_eq!(r.stream_mib, 512);
+        assert_eq!(r.latency_mib, 50);
+        assert_eq!(r.disk_mib, 2);
+        let r = ResolvedSizes::resolve(Sizes::default(), Suite::Smoke, Limits::default());
+        assert_eq!(
+            [r.stream_mib, r.latency_mib, r.pagefault_mib, r.disk_mib],
+            [32, 32, 16, 16]
+        );
+    }
+
+    #[test]
+    fn too_large_buffers_are_refused() {
+        let lim = Limits {
+            mem_available_mib: Some(100),
+            disk_free_mib: None,
+        };
+        let ctx = Context::new(Suite::Smoke, Sizes::default(), "/tmp".into(), lim);
+        assert!(ctx.check_memory("x", 90).is_err());
+        assert!(ctx.check_memory("x", 10).is_ok());
+    }
+}

@@ -1,0 +1,315 @@
+//! Disk kernels: sequential bandwidth, 4 KiB random IOPS with tail latency, and
+//! write+fsync latency, on a file in the workload's own scratch directory.
+//!
+//! At level n every I/O crosses n virtual disks (each backed by a file on its
+//! parent's), so these are the figures that degrade with depth even under hardware
+//! virtualization. O_DIRECT keeps the guest's page cache out of them where the file
+//! system allows; where it does not, `params` says so (and on tmpfs, that the "disk"
+//! is RAM), reads drop the file's cached pages and write samples end with a timed
+//! fdatasync. Files are prefilled before timing.
+
+use super::mem::Rng;
+use super::scratch::{
+    drop_cache, fs_type, is_ram_fs, open_data_file, prefill, AlignedBuf, DataFile, ScratchDir,
+    ALIGN,
+};
+use crate::context::{obj, result, Context, IoContext, RunError};
+use crate::hist::Histogram;
+use crate::timing::{samples, samples_with, Measure, Step};
+use crate::WorkloadResult;
+use serde_json::{json, Map, Value};
+use std::cell::RefCell;
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+const MIB: u64 = 1 << 20;
+/// Block size of disk.seq.
+const SEQ_BLOCK: usize = 1 << 20;
+/// Block size of disk.rand and disk.fsync.
+const RAND_BLOCK: usize = ALIGN;
+
+/// The first I/O error a kernel hit (kernels cannot return early from a sample).
+#[derive(Default)]
+struct FirstError(RefCell<Option<RunError>>);
+
+impl FirstError {
+    fn set(&self, what: impl FnOnce() -> String, e: std::io::Error) {
+        self.0
+            .borrow_mut()
+            .get_or_insert_with(|| RunError::io(what(), e));
+    }
+
+    fn take(&self) -> Result<(), RunError> {
+        self.0.borrow_mut().take().map_or(Ok(()), Err)
+    }
+}
+
+/// A prefilled data file in a fresh scratch directory, removed on drop.
+struct Setup {
+    data: DataFile,
+    path: PathBuf,
+    size: u64,
+    params: Map<String, Value>,
+    _dir: ScratchDir,
+}
+
+impl Setup {
+    fn new(ctx: &Context, id: &str, size: u64, buf: &AlignedBuf) -> Result<Setup, RunError> {
+        if let Some(free) = ctx.limits.disk_free_mib {
+            if size > free * MIB * 9 / 10 {
+                return Err(RunError::Other(format!(
+                    "{id} needs a {} MiB file but {} has only {free} MiB free: pass smaller --sizes disk=N",
+                    size / MIB,
+                    ctx.dir.display()
+                )));
+            }
+        }
+        let dir = ScratchDir::create(&ctx.dir, id)?;
+        let path = dir.file();
+        let data = open_data_file(&path, buf)?;
+        prefill(&data.file, buf, size, &path)?;
+        let fs = fs_type(dir.path());
+        let mut params =
+            obj(json!({ "o_direct": data.direct, "fs": fs, "file_mib": size as f64 / MIB as f64 }));
+        if is_ram_fs(&fs) {
+            params.insert(
+                "note".into(),
+                json!(format!("{fs} is RAM: these are memory figures, not disk")),
+            );
+        } else if !data.direct {
+            params.insert("note".into(), json!("no O_DIRECT on this file system: page cache dropped before reads, writes end each sample with fdatasync"));
+        }
+        Ok(Setup {
+            data,
+            path,
+            size,
+            params,
+            _dir: dir,
+        })
+    }
+
+    /// After a write sample: without O_DIRECT, flush it to the disk inside its timing.
+    fn sync_into(&self, m: &mut Measure, err: &FirstError) {
+        if !self.data.direct {
+            let t = Instant::now();
+            if let Err(e) = self.data.file.sync_data() {
+                err.set(|| format!("fdatasync {}", self.path.display()), e);
+            }
+            m.elapsed += t.elapsed();
+        }
+    }
+
+    /// Before reading without O_DIRECT: drop the file's cached pages (untimed).
+    fn uncache(&self) -> Duration {
+        let t = Instant::now();
+        if !self.data.direct {
+            drop_cache(&self.data.file);
+        }
+        t.elapsed()
+    }
+}
+
+/// disk.seq: sequential 1 MiB writes, then reads, over the file, in MB/s (10^6 B/s).
+pub fn seq(ctx: &Context) -> Result<Vec<WorkloadResult>, RunError> {
+    let size = (ctx.sizes.disk_mib * MIB).max(SEQ_BLOCK as u64);
+    let mut buf = AlignedBuf::new(SEQ_BLOCK)?;
+    let s = Setup::new(ctx, "disk.seq", size, &buf)?;
+    let blocks = s.size / SEQ_BLOCK as u64;
+    let err = FirstError::default();
+    let mut pos = 0u64;
+    let write = samples_with(
+        &ctx.timing,
+        |n| {
+            let mut bytes = 0.0;
+            for _ in 0..n {
+                if let Err(e) = s
+                    .data
+                    .file
+                    .write_all_at(buf.as_slice(), pos * SEQ_BLOCK as u64)
+                {
+                    err.set(|| format!("write {}", s.path.display()), e);
+                    break;
+                }
+                bytes += SEQ_BLOCK as f64;
+                pos = (pos + 1) % blocks;
+            }
+            Step::units(bytes)
+        },
+        |m| s.sync_into(m, &err),
+    );
+    err.take()?;
+    s.data
+        .file
+        .sync_all()
+        .ctx(|| format!("fsync {}", s.path.display()))?;
+    let mut pos = 0u64;
+    let read = samples(&ctx.timing, |n| {
+        let mut bytes = 0.0;
+        let mut untimed = Duration::ZERO;
+        for _ in 0..n {
+            if pos == 0 {
+                untimed += s.uncache();
+            }
+            if let Err(e) = s
+                .data
+                .file
+                .read_exact_at(buf.as_mut(), pos * SEQ_BLOCK as u64)
+            {
+                err.set(|| format!("read {}", s.path.display()), e);
+                break;
+            }
+            bytes += SEQ_BLOCK as f64;
+            pos = (pos + 1) % blocks;
+        }
+        Step {
+            units: bytes,
+            untimed,
+        }
+    });
+    err.take()?;
+    let mut params = s.params.clone();
+    params.insert("block_kib".into(), json!(SEQ_BLOCK / 1024));
+    let mb = |m: &[Measure]| m.iter().map(|m| m.per_second() / 1e6).collect::<Vec<_>>();
+    Ok(vec![
+        result(ctx, "disk.seq", "write", "MB/s", true, &params, mb(&write)),
+        result(ctx, "disk.seq", "read", "MB/s", true, &params, mb(&read)),
+    ])
+}
+
+/// disk.rand: 4 KiB random reads (IOPS, and p99 latency in us), then 4 KiB random
+/// writes (IOPS), one at a time (queue depth 1), over the file.
+pub fn rand(ctx: &Context) -> Result<Vec<WorkloadResult>, RunError> {
+    let size = (ctx.sizes.disk_mib * MIB).max(MIB);
+    let fill = AlignedBuf::new(SEQ_BLOCK.min(size as usize))?;
+    let s = Setup::new(ctx, "disk.rand", size, &fill)?;
+    drop(fill);
+    let mut buf = AlignedBuf::new(RAND_BLOCK)?;
+    let blocks = s.size / RAND_BLOCK as u64;
+    let mut rng = Rng::new(0xD15C);
+    let err = FirstError::default();
+    let hist = RefCell::new(Histogram::default());
+    let mut p99 = Vec::new();
+    s.uncache();
+    let read = samples_with(
+        &ctx.timing,
+        |n| {
+            let mut ops = 0.0;
+            let mut h = hist.borrow_mut();
+            for _ in 0..n {
+                let off = rng.below(blocks) * RAND_BLOCK as u64;
+                let t = Instant::now();
+                if let Err(e) = s.data.file.read_exact_at(buf.as_mut(), off) {
+                    err.set(|| format!("read {}", s.path.display()), e);
+                    break;
+                }
+                h.record(t.elapsed().as_nanos() as u64);
+                ops += 1.0;
+            }
+            Step::units(ops)
+        },
+        |_| {
+            let mut h = hist.borrow_mut();
+            p99.push(h.quantile(0.99).unwrap_or(0) as f64 / 1e3);
+            h.clear();
+        },
+    );
+    err.take()?;
+    let write = samples_with(
+        &ctx.timing,
+        |n| {
+            let mut ops = 0.0;
+            for _ in 0..n {
+                let off = rng.below(blocks) * RAND_BLOCK as u64;
+                if let Err(e) = s.data.file.write_all_at(buf.as_slice(), off) {
+                    err.set(|| format!("write {}", s.path.display()), e);
+                    break;
+                }
+                ops += 1.0;
+            }
+            Step::units(ops)
+        },
+        |m| s.sync_into(m, &err),
+    );
+    err.take()?;
+    let mut params = s.params.clone();
+    params.insert("block_kib".into(), json!(RAND_BLOCK / 1024));
+    params.insert("queue_depth".into(), json!(1));
+    params.insert(
+        "p99".into(),
+        json!("per sample, from a log-linear histogram (<= 1.6% error)"),
+    );
+    let iops = |m: &[Measure]| m.iter().map(Measure::per_second).collect::<Vec<_>>();
+    Ok(vec![
+        result(
+            ctx,
+            "disk.rand",
+            "read_iops",
+            "IOPS",
+            true,
+            &params,
+            iops(&read),
+        ),
+        result(
+            ctx,
+            "disk.rand",
+            "write_iops",
+            "IOPS",
+            true,
+            &params,
+            iops(&write),
+        ),
+        result(ctx, "disk.rand", "read_p99", "us", false, &params, p99),
+    ])
+}
+
+/// disk.fsync: microseconds per 4 KiB buffered overwrite followed by fsync, the
+/// pattern of a database commit.
+pub fn fsync(ctx: &Context) -> Result<Vec<WorkloadResult>, RunError> {
+    let buf = AlignedBuf::new(RAND_BLOCK)?;
+    let dir = ScratchDir::create(&ctx.dir, "disk.fsync")?;
+    let path = dir.file();
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&path)
+        .ctx(|| format!("cannot create {}", path.display()))?;
+    prefill(&file, &buf, RAND_BLOCK as u64, &path)?;
+    let err = FirstError::default();
+    let m = samples(&ctx.timing, |n| {
+        let mut ops = 0.0;
+        for _ in 0..n {
+            let r = file
+                .write_all_at(buf.as_slice(), 0)
+                .and_then(|_| file.sync_all());
+            if let Err(e) = r {
+                err.set(|| format!("write+fsync {}", path.display()), e);
+                break;
+            }
+            ops += 1.0;
+        }
+        Step::units(ops)
+    });
+    err.take()?;
+    let fs = fs_type(dir.path());
+    let mut params =
+        obj(json!({ "o_direct": false, "fs": fs, "op": "pwrite 4 KiB at offset 0 + fsync" }));
+    if is_ram_fs(&fs) {
+        params.insert(
+            "note".into(),
+            json!(format!("{fs} is RAM: fsync does nothing there")),
+        );
+    }
+    let s = m.iter().map(|m| m.ns_per_unit() / 1e3).collect();
+    Ok(vec![result(
+        ctx,
+        "disk.fsync",
+        "latency",
+        "us",
+        false,
+        &params,
+        s,
+    )])
+}

@@ -1,0 +1,105 @@
+//! Every workload, run for real with tiny sizes and a short budget: each yields the
+//! metrics the registry promises, in the units of DESIGN §5, with ≥ 5 positive finite
+//! samples; disk workloads write in a real temp directory and leave nothing behind.
+
+use std::path::PathBuf;
+use std::time::Duration;
+use workloads::context::{Context, Limits};
+use workloads::registry::{self, WORKLOADS};
+use workloads::{Sizes, Suite};
+
+fn unit(workload: &str, metric: &str) -> (&'static str, bool) {
+    match (workload, metric) {
+        ("cpu.int", "ops") | ("cpu.mt", "ops") => ("Mops/s", true),
+        ("cpu.fp", "flops") => ("GFLOP/s", true),
+        ("cpu.mt", "scaling") => ("x", true),
+        ("mem.stream", _) => ("GB/s", true),
+        ("mem.latency", "latency") => ("ns/load", false),
+        ("mem.pagefault", "rate") => ("faults/s", true),
+        ("disk.seq", _) => ("MB/s", true),
+        ("disk.rand", "read_p99") => ("us", false),
+        ("disk.rand", _) => ("IOPS", true),
+        ("disk.fsync", "latency") => ("us", false),
+        ("exit.timer", "sleep_overshoot") => ("us", false),
+        ("exit.timer", "clock_gettime") => ("ns", false),
+        (w, "latency") if w.starts_with("exit.") => ("ns", false),
+        other => panic!("no unit known for {other:?}"),
+    }
+}
+
+fn scratch() -> PathBuf {
+    let d = std::env::temp_dir().join(format!("nb-kernels-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn ctx(dir: PathBuf) -> Context {
+    let sizes: Sizes = "stream=3,latency=4,pagefault=2,disk=2".parse().unwrap();
+    let mut c = Context::new(Suite::Smoke, sizes, dir, Limits::default());
+    c.timing = c.timing.with_budget(Duration::from_millis(10));
+    c
+}
+
+#[test]
+fn every_workload_yields_sane_figures_under_smoke() {
+    let dir = scratch();
+    let c = ctx(dir.clone());
+    for w in WORKLOADS {
+        let results = w.run(&c).unwrap_or_else(|e| panic!("{} failed: {e}", w.id));
+        let metrics: Vec<_> = results.iter().map(|r| r.metric.as_str()).collect();
+        assert_eq!(metrics, w.metrics, "{}", w.id);
+        for r in &results {
+            let (u, hib) = unit(&r.workload, &r.metric);
+            assert_eq!(r.unit, u, "{}", r.key());
+            assert_eq!(r.higher_is_better, hib, "{}", r.key());
+            assert!(r.samples.len() >= 5, "{}", r.key());
+            assert!(
+                r.samples.iter().all(|s| s.is_finite() && *s > 0.0),
+                "{}: {:?}",
+                r.key(),
+                r.samples
+            );
+            assert_eq!(r.params["budget_s"], 0.01, "{}", r.key());
+        }
+    }
+    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert!(left.is_empty(), "files left behind: {left:?}");
+    std::fs::remove_dir(&dir).unwrap();
+}
+
+#[test]
+fn disk_workloads_record_the_file_system_and_direct_io() {
+    let dir = scratch().join("fs");
+    std::fs::create_dir_all(&dir).unwrap();
+    let r = registry::find("disk.seq")
+        .unwrap()
+        .run(&ctx(dir.clone()))
+        .unwrap();
+    let p = &r[0].params;
+    assert!(p["o_direct"].is_boolean());
+    assert!(p["fs"].is_string());
+    if p["fs"] == "tmpfs" {
+        assert_eq!(p["o_direct"], false);
+        assert!(p["note"].as_str().unwrap().contains("RAM"));
+    }
+    std::fs::remove_dir(&dir).unwrap();
+}
+
+#[test]
+fn disk_workloads_fail_cleanly_without_a_writable_directory() {
+    let c = ctx("/nonexistent/nestbench".into());
+    for id in ["disk.seq", "disk.rand", "disk.fsync"] {
+        let e = registry::find(id).unwrap().run(&c).unwrap_err().to_string();
+        assert!(e.contains("--dir"), "{id}: {e}");
+    }
+}
+
+#[test]
+fn ctxswitch_restores_the_threads_cpu_affinity() {
+    let before = std::thread::available_parallelism().unwrap();
+    registry::find("exit.ctxswitch")
+        .unwrap()
+        .run(&ctx(std::env::temp_dir()))
+        .unwrap();
+    assert_eq!(std::thread::available_parallelism().unwrap(), before);
+}
