@@ -3,7 +3,11 @@
 //! and inventory machines use SSH. Deployment and the agent run are written once
 //! against this trait, so every level goes through the same code path.
 
+pub mod jump;
+pub mod known_hosts;
 pub mod local;
+pub mod ssh;
+mod ssh_exec;
 
 use std::time::Duration;
 
@@ -67,6 +71,24 @@ pub enum RemoteError {
         known_hosts: String,
         /// Fingerprint presented.
         found: String,
+    },
+    /// The host key is not the one pinned in the configuration.
+    #[error("host key of {endpoint} is not the pinned key: expected {expected}, got {found}; if the host was legitimately re-keyed, update the pinned key")]
+    PinnedKeyMismatch {
+        /// host:port.
+        endpoint: String,
+        /// Fingerprint of the pinned key.
+        expected: String,
+        /// Fingerprint presented.
+        found: String,
+    },
+    /// The level's disk is full where we tried to write.
+    #[error("no space left on device at {level} ({dir}): free space or point workdir elsewhere")]
+    NoSpace {
+        /// Level name (`L3`).
+        level: String,
+        /// The directory written to.
+        dir: String,
     },
     /// A command ran longer than allowed.
     #[error("{what} on {endpoint} did not finish within {secs:.0} s")]
