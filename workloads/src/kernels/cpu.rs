@@ -40,7 +40,9 @@ fn int_kernel(state: &mut [u64; INT_CHAINS], n: u64) -> f64 {
 }
 
 fn int_state(seed: u64) -> [u64; INT_CHAINS] {
-    std::array::from_fn(|i| seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ (i as u64 + 1) * 0x9E37_79B9)
+    std::array::from_fn(|i| {
+        seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ ((i as u64 + 1) * 0x9E37_79B9)
+    })
 }
 
 /// cpu.int: integer operations per second on one thread, in Mops/s.

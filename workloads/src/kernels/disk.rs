@@ -154,7 +154,7 @@ pub fn seq(ctx: &Context) -> Result<Vec<WorkloadResult>, RunError> {
             if let Err(e) = s
                 .data
                 .file
-                .read_exact_at(buf.as_mut(), pos * SEQ_BLOCK as u64)
+                .read_exact_at(buf.as_mut_slice(), pos * SEQ_BLOCK as u64)
             {
                 err.set(|| format!("read {}", s.path.display()), e);
                 break;
@@ -199,7 +199,7 @@ pub fn rand(ctx: &Context) -> Result<Vec<WorkloadResult>, RunError> {
             for _ in 0..n {
                 let off = rng.below(blocks) * RAND_BLOCK as u64;
                 let t = Instant::now();
-                if let Err(e) = s.data.file.read_exact_at(buf.as_mut(), off) {
+                if let Err(e) = s.data.file.read_exact_at(buf.as_mut_slice(), off) {
                     err.set(|| format!("read {}", s.path.display()), e);
                     break;
                 }

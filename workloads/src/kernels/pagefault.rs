@@ -96,7 +96,7 @@ pub fn pagefault(ctx: &Context) -> Result<Vec<WorkloadResult>, RunError> {
     let faults_before = minor_faults();
     let m = samples(&ctx.timing, |n| {
         let mut untimed = std::time::Duration::ZERO;
-        let exhausted = region.as_ref().map_or(true, |r| r.pages_left() == 0);
+        let exhausted = !matches!(region.as_ref(), Some(r) if r.pages_left() > 0);
         if exhausted {
             let t = Instant::now();
             region = None; // munmap before mapping anew, so memory stays bounded

@@ -78,7 +78,7 @@ impl AlignedBuf {
         }
         let mut b = AlignedBuf { ptr, layout };
         let mut x = 0x9E37_79B9_7F4A_7C15u64;
-        for chunk in b.as_mut().chunks_mut(8) {
+        for chunk in b.as_mut_slice().chunks_mut(8) {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
@@ -98,14 +98,14 @@ impl AlignedBuf {
     }
 
     /// The bytes, mutable.
-    pub fn as_mut(&mut self) -> &mut [u8] {
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
         // SAFETY: ptr is a live allocation of layout.size() bytes owned by self.
         unsafe { std::slice::from_raw_parts_mut(self.ptr, self.layout.size()) }
     }
 
     /// The bytes.
     pub fn as_slice(&self) -> &[u8] {
-        // SAFETY: as in as_mut.
+        // SAFETY: as in as_mut_slice.
         unsafe { std::slice::from_raw_parts(self.ptr, self.layout.size()) }
     }
 }

@@ -1,0 +1,179 @@
+//! The real agent binary, run as the controller runs it: its stdout must parse as a
+//! complete protocol stream, bad arguments must exit 2 with one line, failures of the
+//! scratch directory must become error records, and it must leave no files behind —
+//! not even when it is killed.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+use workloads::protocol::parse_stream;
+use workloads::HostInfo;
+
+const BIN: &str = env!("CARGO_BIN_EXE_nestbench-agent");
+
+fn agent(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().expect("agent runs")
+}
+
+fn entries(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn smoke_run_streams_a_complete_protocol() {
+    let out = agent(&["run", "--suite", "smoke", "--only", "cpu.int,exit.syscall"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = parse_stream(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(s.failure, None);
+    let begin = s.begin.unwrap();
+    assert_eq!(begin.suite, "smoke");
+    assert_eq!(begin.workloads, ["cpu.int", "exit.syscall"]);
+    let keys: Vec<_> = s.results.iter().map(|r| r.key()).collect();
+    assert_eq!(keys, ["cpu.int/ops", "exit.syscall/latency"]);
+    assert!(s
+        .results
+        .iter()
+        .all(|r| r.samples.len() >= 5 && r.samples.iter().all(|v| *v > 0.0)));
+    assert!(s.errors.is_empty());
+    assert!(s.end_elapsed_s.unwrap() > 0.0);
+}
+
+#[test]
+fn info_is_one_host_info_object() {
+    let out = agent(&["info"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 1);
+    let info: HostInfo = serde_json::from_str(&text).unwrap();
+    assert!(info.vcpus >= 1 && info.memory_mib > 0 && !info.kernel.is_empty());
+}
+
+#[test]
+fn bad_arguments_exit_2_with_one_line() {
+    for args in [
+        &[][..],
+        &["frobnicate"],
+        &["run"],
+        &["run", "--suite", "huge"],
+        &["run", "--suite", "smoke", "--sizes", "stream=0"],
+        &["run", "--suite", "smoke", "--dir"],
+        &["run", "--suite", "smoke", "--only", "cpu.int,nope"],
+    ] {
+        let out = agent(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+    }
+    let err =
+        String::from_utf8(agent(&["run", "--suite", "smoke", "--only", "nope"]).stderr).unwrap();
+    assert!(err.contains("nope") && err.contains("exit.timer"), "{err}");
+    assert!(agent(&["--version"]).status.success());
+}
+
+#[test]
+fn unusable_dir_gives_error_records_and_still_an_end() {
+    let out = agent(&[
+        "run",
+        "--suite",
+        "smoke",
+        "--only",
+        "disk.fsync,exit.syscall",
+        "--dir",
+        "/nonexistent/nestbench",
+        "--budget-ms",
+        "10",
+    ]);
+    assert!(out.status.success());
+    let s = parse_stream(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(s.failure, None);
+    assert_eq!(s.errors.len(), 1);
+    assert_eq!(s.errors[0].workload, "disk.fsync");
+    assert!(
+        s.errors[0].message.contains("--dir"),
+        "{}",
+        s.errors[0].message
+    );
+    assert_eq!(s.results[0].key(), "exit.syscall/latency");
+    assert!(s.end_elapsed_s.is_some());
+}
+
+#[test]
+fn disk_workloads_leave_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let out = agent(&[
+        "run",
+        "--suite",
+        "smoke",
+        "--only",
+        "disk.seq,disk.rand,disk.fsync",
+        "--dir",
+        d,
+        "--sizes",
+        "disk=2",
+        "--budget-ms",
+        "10",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = parse_stream(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(s.failure, None);
+    assert!(s.errors.is_empty(), "{:?}", s.errors);
+    assert_eq!(s.results.len(), 6);
+    let bad_size = |r: &&workloads::WorkloadResult| matches!(r.params.get("file_mib"), Some(v) if v.as_f64() != Some(2.0));
+    assert!(!s.results.iter().any(|r| bad_size(&r)));
+    assert!(
+        entries(dir.path()).is_empty(),
+        "left behind: {:?}",
+        entries(dir.path())
+    );
+}
+
+#[test]
+fn sigterm_mid_run_still_removes_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args([
+            "run",
+            "--suite",
+            "standard",
+            "--only",
+            "disk.fsync",
+            "--dir",
+        ])
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let data_exists = || {
+        entries(dir.path())
+            .iter()
+            .any(|w| dir.path().join(w).join("disk.fsync").join("data").exists())
+    };
+    while !data_exists() {
+        assert!(Instant::now() < deadline, "the agent never wrote its file");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: signals the child this test started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(128 + libc::SIGTERM));
+    assert!(
+        entries(dir.path()).is_empty(),
+        "left behind: {:?}",
+        entries(dir.path())
+    );
+}
