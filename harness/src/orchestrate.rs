@@ -105,12 +105,19 @@ pub fn execute(cfg: &RunConfig, backend: Option<Box<dyn Backend>>) -> CmdResult 
     }
 
     let mut stack = StackGuard { backend };
+    // Levels that could not be provisioned; those depending on one are skipped.
+    let mut unreachable: Vec<u32> = vec![];
     for n in 1..=depth {
         if cleanup::interrupted() {
             break;
         }
         let backend = stack.backend.as_mut().expect("depth > 0 implies a backend");
         let name = format!("L{n}");
+        if let Some(f) = unreachable.iter().find(|&&f| backend.depends_on(n, f)) {
+            note(&format!("{name} skipped: L{f} failed"));
+            mark_rest(&rd, n, n, &format!("L{f} failed"))?;
+            continue;
+        }
         let mut p = LevelProgress::start(&name);
         let mut rec = LevelRecord::pending(n);
         let prov = backend.provision(n, &mut |s| p.stage(s));
@@ -122,8 +129,8 @@ pub fn execute(cfg: &RunConfig, backend: Option<Box<dyn Backend>>) -> CmdResult 
                 rec.error = Some(e.message.clone());
                 note(&format!("{name} failed: {}", first_line(&e.message)));
                 rd.set_level(rec)?;
-                mark_rest(&rd, n + 1, depth, &format!("{name} failed"))?;
-                break;
+                unreachable.push(n);
+                continue;
             }
         };
         rec.env = prov.env.clone();

@@ -3,6 +3,8 @@
 //! `provision(level)` (launch + wait until it answers) → deploy/run/collect (backend
 //! independent, see [`crate::deploy`]) → `teardown` (deepest first, on every path).
 
+pub mod inventory;
+
 use crate::remote::Remote;
 use workloads::rundoc::LevelEnv;
 
@@ -67,6 +69,15 @@ pub trait Backend {
         level: u32,
         say: &mut dyn FnMut(&str),
     ) -> Result<Provisioned, BackendError>;
+
+    /// Whether `level` needs `failed` (a level that could not be provisioned) to be
+    /// reached. In a nested stack every deeper level runs inside the failed one, so
+    /// the default is true; the inventory backend answers from its `via` chains, so
+    /// unrelated levels still run.
+    fn depends_on(&self, level: u32, failed: u32) -> bool {
+        let _ = (level, failed);
+        true
+    }
 
     /// Leave the stack up for `--keep`: write what `nestbench down` needs into
     /// `run_dir` and return how to reach each level. Backends without a stack of their

@@ -1,5 +1,6 @@
 //! `nestbench run`: validate, pick the backend, hand over to the orchestrator.
 
+use crate::backend::inventory::InventoryBackend;
 use crate::backend::Backend;
 use crate::cli::RunArgs;
 use crate::config::{BackendConfig, RunConfig};
@@ -17,9 +18,9 @@ pub fn run(args: RunArgs) -> CmdResult {
                 "the qemu backend is not available in this build yet; use --levels 0 or --backend inventory",
             ))
         }
-        BackendConfig::Inventory(_) => {
-            return Err(Failure::error("the inventory backend is not available in this build yet"))
-        }
+        BackendConfig::Inventory(file) => Some(Box::new(
+            InventoryBackend::load(file).map_err(Failure::usage)?,
+        )),
     };
     orchestrate::execute(&cfg, backend)
 }

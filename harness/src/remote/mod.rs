@@ -8,6 +8,8 @@ pub mod known_hosts;
 pub mod local;
 pub mod ssh;
 mod ssh_exec;
+#[cfg(test)]
+mod ssh_tests;
 
 use std::time::Duration;
 

@@ -1,0 +1,147 @@
+//! The inventory backend (DESIGN §3): levels that already exist — stacks built by
+//! hand on Hyper-V, VMware or cloud VMs — listed in a TOML file ([`file`]). Nothing
+//! is launched or torn down; "provisioning" a level is connecting to it over SSH
+//! through its `via` chain, with a bounded wait, so an unreachable machine fails its
+//! level (and the levels reached through it) instead of hanging the run.
+
+pub mod file;
+
+use super::{Backend, BackendError, Capacity, Provisioned};
+use crate::remote::ssh::{SshRemote, SshTarget};
+use file::InventoryLevel;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use workloads::rundoc::LevelEnv;
+
+/// Existing machines, reached over SSH.
+pub struct InventoryBackend {
+    file: PathBuf,
+    levels: Vec<InventoryLevel>,
+}
+
+impl InventoryBackend {
+    /// Read and validate the inventory at `path` (one-line error naming the line and
+    /// level on failure).
+    pub fn load(path: &Path) -> Result<InventoryBackend, String> {
+        Ok(InventoryBackend {
+            file: path.to_path_buf(),
+            levels: file::load(path)?,
+        })
+    }
+
+    fn names(&self, idxs: &[usize]) -> Vec<&str> {
+        idxs.iter()
+            .map(|&i| self.levels[i].target.name.as_str())
+            .collect()
+    }
+}
+
+impl Backend for InventoryBackend {
+    fn name(&self) -> &'static str {
+        "inventory"
+    }
+
+    fn depth(&self) -> u32 {
+        self.levels.len() as u32
+    }
+
+    fn capacity(&self) -> Option<Capacity> {
+        None
+    }
+
+    fn describe_plan(&self) -> Vec<String> {
+        (0..self.levels.len())
+            .map(|i| {
+                let l = &self.levels[i];
+                let chain = file::chain(&self.levels, i);
+                let how = if chain.is_empty() {
+                    "direct".to_string()
+                } else {
+                    format!("via {}", self.names(&chain).join("→"))
+                };
+                format!(
+                    "L{}: {} {}, workdir {}",
+                    i + 1,
+                    l.target.endpoint(),
+                    how,
+                    l.workdir
+                )
+            })
+            .collect()
+    }
+
+    fn provenance(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut m = serde_json::Map::new();
+        m.insert("inventory".into(), self.file.display().to_string().into());
+        let levels: Vec<serde_json::Value> = self
+            .levels
+            .iter()
+            .map(|l| {
+                serde_json::json!({
+                    "name": l.target.name,
+                    "endpoint": format!("{}@{}:{}", l.target.user, l.target.host, l.target.port),
+                    "via": l.via.map(|v| self.levels[v].target.name.clone()),
+                    "workdir": l.workdir,
+                })
+            })
+            .collect();
+        m.insert("inventory_levels".into(), levels.into());
+        m
+    }
+
+    fn provision(
+        &mut self,
+        level: u32,
+        say: &mut dyn FnMut(&str),
+    ) -> Result<Provisioned, BackendError> {
+        let idx = level as usize - 1;
+        let l = self.levels.get(idx).ok_or_else(|| BackendError {
+            level: format!("L{level}"),
+            message: format!("the inventory lists only {} levels", self.levels.len()),
+        })?;
+        let chain = file::chain(&self.levels, idx);
+        say(&if chain.is_empty() {
+            "connect".to_string()
+        } else {
+            format!("connect via {}", self.names(&chain).join("→"))
+        });
+        let via: Vec<SshTarget> = chain
+            .iter()
+            .map(|&i| self.levels[i].target.clone())
+            .collect();
+        let timeout = chain
+            .iter()
+            .map(|&i| self.levels[i].connect_timeout)
+            .sum::<std::time::Duration>()
+            + l.connect_timeout;
+        let t0 = Instant::now();
+        let remote = SshRemote::connect(&l.target, &via, timeout).map_err(|e| BackendError {
+            level: format!("L{level}"),
+            message: e.to_string(),
+        })?;
+        let env = LevelEnv {
+            accel: Some("unknown".into()),
+            ..LevelEnv::default()
+        };
+        Ok(Provisioned {
+            remote: Box::new(remote),
+            env,
+            provision_s: t0.elapsed().as_secs_f64(),
+            workdir: l.workdir.clone(),
+        })
+    }
+
+    fn depends_on(&self, level: u32, failed: u32) -> bool {
+        let (Some(idx), Some(f)) = (
+            (level as usize).checked_sub(1),
+            (failed as usize).checked_sub(1),
+        ) else {
+            return true;
+        };
+        idx < self.levels.len() && file::chain(&self.levels, idx).contains(&f)
+    }
+
+    fn teardown(&mut self) -> anyhow::Result<()> {
+        Ok(())
+    }
+}

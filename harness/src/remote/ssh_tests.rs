@@ -1,0 +1,151 @@
+//! [`SshRemote`] against a real OpenSSH sshd on loopback (needs root for
+//! `PermitRootLogin`-free setups is not required, but sshd wants `/run/sshd`): exec,
+//! streaming, stderr, timeouts, uploads, a 3-hop jump chain through the same server,
+//! and that dropping a chained remote leaves no pump thread behind. The namespace
+//! tests in `harness/tests/` cover real multi-host chains through the binary.
+
+use super::ssh::{HostKeyCheck, SshRemote, SshTarget};
+use super::{Remote, RemoteError};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Sshd {
+    child: Child,
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn keygen(path: &Path) {
+    let ok = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(path)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "ssh-keygen failed");
+}
+
+fn sshd() -> Option<Sshd> {
+    let uid = unsafe { libc::geteuid() };
+    if uid != 0 || !Path::new("/usr/sbin/sshd").exists() {
+        eprintln!("skipped: needs root and /usr/sbin/sshd");
+        return None;
+    }
+    std::fs::create_dir_all("/run/sshd").ok()?;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    keygen(&d.join("host"));
+    keygen(&d.join("client"));
+    std::fs::copy(d.join("client.pub"), d.join("authorized_keys")).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let cfg = format!(
+        "Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/host\nPidFile none\n\
+         AuthorizedKeysFile {d}/authorized_keys\nPermitRootLogin prohibit-password\n\
+         PasswordAuthentication no\nKbdInteractiveAuthentication no\nStrictModes no\n\
+         UsePAM no\nAllowTcpForwarding yes\n",
+        d = d.display()
+    );
+    std::fs::write(d.join("sshd_config"), cfg).unwrap();
+    let child = Command::new("/usr/sbin/sshd")
+        .args(["-D", "-e", "-f"])
+        .arg(d.join("sshd_config"))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(t0.elapsed() < Duration::from_secs(10), "sshd did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some(Sshd { child, dir, port })
+}
+
+impl Sshd {
+    fn target(&self, name: &str) -> SshTarget {
+        let pubkey = std::fs::read_to_string(self.dir.path().join("host.pub")).unwrap();
+        SshTarget {
+            name: name.into(),
+            host: "127.0.0.1".into(),
+            port: self.port,
+            user: "root".into(),
+            key: self.dir.path().join("client"),
+            host_key: HostKeyCheck::Pinned {
+                key_base64: pubkey.split_whitespace().nth(1).unwrap().into(),
+            },
+        }
+    }
+}
+
+/// Pump threads of this process (named `ssh-jump-…`); other tests run in parallel,
+/// so only these are counted.
+fn pump_threads() -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .filter(|c| c.starts_with("ssh-jump-"))
+        .count()
+}
+
+const T: Duration = Duration::from_secs(20);
+
+#[test]
+fn exec_stream_upload_and_timeout_direct_and_chained() {
+    let Some(s) = sshd() else { return };
+        let hops: Vec<SshTarget> = (1..=3).map(|i| s.target(&format!("L{i}"))).collect();
+    for via in [&hops[..0], &hops[..]] {
+        let mut r = SshRemote::connect(&s.target("L4"), via, T).unwrap();
+        assert_eq!(pump_threads(), via.len());
+        let mut lines = vec![];
+        let st = r
+            .exec_lines("echo a; echo oops >&2; printf 'b\\r\\nc'; exit 3", T, &mut |l| {
+                lines.push(l.to_string())
+            })
+            .unwrap();
+        assert_eq!((lines, st.code), (vec!["a".into(), "b".into(), "c".into()], Some(3)));
+        assert_eq!(st.stderr.trim(), "oops");
+        // Lots of stderr must not stall stdout.
+        let out = r
+            .exec("head -c 3000000 /dev/zero | tr '\\0' x >&2; echo done", T)
+            .unwrap();
+        assert_eq!(out.stdout, "done\n");
+        assert_eq!(out.status.stderr.len(), 3_000_000);
+        let data: Vec<u8> = (0..5_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let p = s.dir.path().join("up.bin");
+        r.upload(&data, p.to_str().unwrap(), 0o750, T).unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), data);
+        let e = r.exec("sleep 5", Duration::from_millis(500)).unwrap_err();
+        assert!(matches!(e, RemoteError::Timeout { .. }), "{e}");
+        // The session is still usable after a timeout.
+        assert_eq!(r.exec("echo ok", T).unwrap().stdout, "ok\n");
+    }
+    assert_eq!(pump_threads(), 0, "pump threads left behind");
+}
+
+#[test]
+fn refuses_a_wrong_pinned_key_and_a_wrong_client_key() {
+    let Some(s) = sshd() else { return };
+    let mut t = s.target("L1");
+    t.host_key = HostKeyCheck::Pinned {
+        key_base64: "AAAAC3NzaC1lZDI1NTE5AAAAIJCyQuS3/4QccLBYL8lmedEUUue6epaSifjTaJyGaLqp".into(),
+    };
+    let e = SshRemote::connect(&t, &[], T).err().unwrap().to_string();
+    assert!(e.contains("SHA256:lyq9WrxXn+A9faxgFk0j+I/U/YQBiRRMg19mzd0bPHY"), "{e}");
+    let mut t = s.target("L1");
+    let other = s.dir.path().join("other");
+    keygen(&other);
+    t.key = PathBuf::from(&other);
+    let e = SshRemote::connect(&t, &[], T).err().unwrap();
+    assert!(matches!(e, RemoteError::Auth { .. }), "{e}");
+}
