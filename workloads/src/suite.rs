@@ -46,7 +46,7 @@ impl Suite {
         match self {
             Suite::Smoke => Duration::from_millis(100),
             Suite::Quick => Duration::from_millis(500),
-            Suite::Standard => Duration::from_millis(2500),
+            Suite::Standard => Duration::from_millis(2000),
         }
     }
 
