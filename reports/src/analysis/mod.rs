@@ -1,0 +1,187 @@
+//! From run.json to the figures every export and chart shows: one [`Row`] per
+//! level × result, with its [`Summary`] and its figure relative to L0, plus per-level
+//! geometric means by category ([`category`]).
+//!
+//! The set of results is the union over all levels, in the order they first appear
+//! (L0's order, normally), so a failed or skipped level still has a row per metric
+//! that says *failed* instead of silently disappearing or reading as zero.
+
+pub mod category;
+mod relative;
+
+use crate::stats::{Interval, Sample, Summary};
+use workloads::rundoc::{LevelRecord, LevelStatus, RunDoc};
+use workloads::WorkloadResult;
+
+pub use category::{category_of, CategoryMean, KNOWN_CATEGORY_COLORS};
+pub use relative::relative_to_l0;
+
+/// One metric of one workload at one level.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// Nesting level.
+    pub level: u32,
+    /// Outcome of that level.
+    pub level_status: LevelStatus,
+    /// How the level runs (`native`, `kvm`, `tcg`, …), if known.
+    pub accel: Option<String>,
+    /// Workload id.
+    pub workload: String,
+    /// Metric id.
+    pub metric: String,
+    /// Unit string.
+    pub unit: String,
+    /// Direction of "better".
+    pub higher_is_better: bool,
+    /// Statistics; `None` when the level has no usable result for this metric.
+    pub summary: Option<Summary>,
+    /// Why `summary` is `None` at an ok level (workload error, bad samples).
+    pub problem: Option<String>,
+    /// Fraction of L0, oriented so that < 1 is slower; levels ≥ 1 only.
+    pub relative: Option<Interval>,
+}
+
+impl Row {
+    /// `workload/metric`.
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.workload, self.metric)
+    }
+}
+
+/// Identity of a metric: what is measured and in which direction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricId {
+    /// Workload id.
+    pub workload: String,
+    /// Metric id.
+    pub metric: String,
+    /// Unit string.
+    pub unit: String,
+    /// Direction of "better".
+    pub higher_is_better: bool,
+}
+
+impl MetricId {
+    /// `workload/metric`.
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.workload, self.metric)
+    }
+}
+
+/// Everything derived from one run.json.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    /// The run itself.
+    pub doc: RunDoc,
+    /// Every metric seen at any level, in order of first appearance.
+    pub metrics: Vec<MetricId>,
+    /// Level-major: for each level in `doc.levels`, one row per entry of `metrics`.
+    pub rows: Vec<Row>,
+    /// Geometric means by category for every ok level ≥ 1.
+    pub categories: Vec<CategoryMean>,
+}
+
+impl Analysis {
+    /// Derive all figures of `doc`.
+    pub fn new(doc: RunDoc) -> Analysis {
+        let metrics = collect_metrics(&doc.levels);
+        let l0 = doc.levels.iter().find(|l| l.level == 0);
+        let mut rows = Vec::new();
+        for level in &doc.levels {
+            for m in &metrics {
+                rows.push(make_row(level, m, l0));
+            }
+        }
+        let categories = category::means(&rows);
+        Analysis {
+            doc,
+            metrics,
+            rows,
+            categories,
+        }
+    }
+
+    /// The row of `key` at `level`.
+    pub fn row(&self, level: u32, key: &str) -> Option<&Row> {
+        self.rows
+            .iter()
+            .find(|r| r.level == level && r.key() == key)
+    }
+
+    /// Deepest level whose status is ok.
+    pub fn deepest_ok(&self) -> Option<&LevelRecord> {
+        self.doc
+            .levels
+            .iter()
+            .filter(|l| l.status == LevelStatus::Ok)
+            .max_by_key(|l| l.level)
+    }
+
+    /// Categories present, in the canonical order cpu, mem, disk, exit, then others.
+    pub fn category_names(&self) -> Vec<String> {
+        category::ordered(self.metrics.iter().map(|m| category_of(&m.workload)))
+    }
+}
+
+fn collect_metrics(levels: &[LevelRecord]) -> Vec<MetricId> {
+    let mut out: Vec<MetricId> = Vec::new();
+    for r in levels.iter().flat_map(|l| &l.results) {
+        if !out
+            .iter()
+            .any(|m| m.workload == r.workload && m.metric == r.metric)
+        {
+            out.push(MetricId {
+                workload: r.workload.clone(),
+                metric: r.metric.clone(),
+                unit: r.unit.clone(),
+                higher_is_better: r.higher_is_better,
+            });
+        }
+    }
+    out
+}
+
+fn find<'a>(level: &'a LevelRecord, m: &MetricId) -> Option<&'a WorkloadResult> {
+    level
+        .results
+        .iter()
+        .find(|r| r.workload == m.workload && r.metric == m.metric)
+}
+
+fn make_row(level: &LevelRecord, m: &MetricId, l0: Option<&LevelRecord>) -> Row {
+    let result = find(level, m);
+    let sample = result.map(|r| Sample::new(&r.samples));
+    let (summary, problem) = match (&sample, level.status) {
+        (Some(Ok(s)), _) => (Some(Summary::of(s, &m.workload)), None),
+        (Some(Err(e)), _) => (None, Some(e.to_string())),
+        (None, LevelStatus::Ok) => (None, Some(workload_error(level, &m.workload))),
+        (None, _) => (None, None),
+    };
+    let relative = match (level.level, &sample, l0.and_then(|l| find(l, m))) {
+        (1.., Some(Ok(s)), Some(base)) => Sample::new(&base.samples)
+            .ok()
+            .and_then(|b| relative_to_l0(&b, s, m.higher_is_better)),
+        _ => None,
+    };
+    Row {
+        level: level.level,
+        level_status: level.status,
+        accel: level.env.accel.clone(),
+        workload: m.workload.clone(),
+        metric: m.metric.clone(),
+        unit: m.unit.clone(),
+        higher_is_better: m.higher_is_better,
+        summary,
+        problem,
+        relative,
+    }
+}
+
+fn workload_error(level: &LevelRecord, workload: &str) -> String {
+    level
+        .errors
+        .iter()
+        .find(|e| e.workload == workload)
+        .map(|e| e.message.clone())
+        .unwrap_or_else(|| "not measured at this level".to_string())
+}

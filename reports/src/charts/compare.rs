@@ -1,0 +1,226 @@
+//! `compare`: baseline vs current per metric. One row per metric, the current run as a
+//! percentage of the baseline on a log x axis (oriented: left of 100 % is worse), one
+//! dot per level with its 95 % bootstrap interval, a shaded band for the noise
+//! threshold, and the verdict's colour on regressed points (red ring).
+
+use super::legend::{self, Entry};
+use super::{de, log_axis, palette, tick, Chart, DrawError, FONT};
+use crate::compare::{Comparison, Status};
+use crate::ReportError;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::Path;
+
+#[derive(Debug, Clone)]
+struct Dot {
+    row: u32,
+    level: u32,
+    pct: f64,
+    low: f64,
+    high: f64,
+    regressed: bool,
+}
+
+/// Baseline vs current, per metric and level.
+#[derive(Debug, Clone)]
+pub struct CompareChart {
+    metrics: Vec<String>,
+    levels: Vec<u32>,
+    dots: Vec<Dot>,
+    noise: f64,
+}
+
+const WIDTH: u32 = 1100;
+const ROW_H: u32 = 30;
+
+impl CompareChart {
+    /// The chart of `cmp`.
+    pub fn new(cmp: &Comparison) -> CompareChart {
+        let mut metrics: Vec<String> = Vec::new();
+        let mut levels: Vec<u32> = Vec::new();
+        for c in cmp.changes.iter().filter(|c| c.ratio.is_some()) {
+            if !metrics.contains(&c.key()) {
+                metrics.push(c.key());
+            }
+            if !levels.contains(&c.level) {
+                levels.push(c.level);
+            }
+        }
+        levels.sort_unstable();
+        let n = metrics.len() as u32;
+        let dots = cmp
+            .changes
+            .iter()
+            .filter_map(|c| {
+                let r = c.ratio?;
+                let i = metrics.iter().position(|m| *m == c.key())? as u32;
+                Some(Dot {
+                    row: n - 1 - i, // first metric at the top
+                    level: c.level,
+                    pct: r.estimate * 100.0,
+                    low: r.low * 100.0,
+                    high: r.high * 100.0,
+                    regressed: c.status == Status::Regressed,
+                })
+            })
+            .collect();
+        CompareChart {
+            metrics,
+            levels,
+            dots,
+            noise: cmp.options.noise_threshold,
+        }
+    }
+
+    fn plot_height(&self) -> u32 {
+        ROW_H * self.metrics.len().max(1) as u32 + 90
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<(), DrawError> {
+        root.fill(&WHITE).map_err(de)?;
+        let root = root.titled(&self.title(), (FONT, 22)).map_err(de)?;
+        let (plot, strip) = root.split_vertically(self.plot_height());
+        let band = (100.0 * (1.0 - self.noise), 100.0 / (1.0 - self.noise));
+        let lo = self.dots.iter().map(|d| d.low).fold(band.0, f64::min);
+        let hi = self.dots.iter().map(|d| d.high).fold(band.1, f64::max);
+        let n = self.metrics.len().max(1) as u32;
+        let (lo_x, hi_x) = {
+            let r = super::log_range(lo, hi);
+            (r.start, r.end)
+        };
+        let names = self.metrics.clone();
+        let mut chart = ChartBuilder::on(&plot)
+            .margin(12)
+            .x_label_area_size(44)
+            .y_label_area_size(210)
+            .build_cartesian_2d(log_axis(lo, hi), (0..n - 1).into_segmented())
+            .map_err(de)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(n as usize + 1)
+            .y_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => {
+                    names.get((n - 1 - i) as usize).cloned().unwrap_or_default()
+                }
+                _ => String::new(),
+            })
+            .x_labels(8)
+            .x_label_formatter(&|v| format!("{} %", tick(*v)))
+            .x_desc("current as % of baseline (below 100 % = worse)")
+            .label_style((FONT, 13))
+            .axis_desc_style((FONT, 15))
+            .draw()
+            .map_err(de)?;
+        let grey = RGBColor(225, 225, 225);
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [
+                    (band.0, SegmentValue::Exact(0)),
+                    (band.1, SegmentValue::Last),
+                ],
+                grey.filled(),
+            )))
+            .map_err(de)?;
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(100.0, SegmentValue::Exact(0)), (100.0, SegmentValue::Last)],
+                BLACK.stroke_width(1),
+            )))
+            .map_err(de)?;
+        let sep = RGBColor(200, 200, 200);
+        for i in 0..=n {
+            let y = if i == n {
+                SegmentValue::Last
+            } else {
+                SegmentValue::Exact(i)
+            };
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(lo_x, y.clone()), (hi_x, y)],
+                    sep.stroke_width(1),
+                )))
+                .map_err(de)?;
+        }
+        let spread = ROW_H as i32 / 2;
+        for d in &self.dots {
+            let li = self.levels.iter().position(|&l| l == d.level).unwrap_or(0);
+            let dy = if self.levels.len() > 1 {
+                -spread / 2 + spread * li as i32 / (self.levels.len() as i32 - 1)
+            } else {
+                0
+            };
+            let color = palette(li);
+            let y = || SegmentValue::CenterOf(d.row);
+            let (x0, _) = chart.backend_coord(&(d.low, y()));
+            let (x1, _) = chart.backend_coord(&(d.high, y()));
+            chart
+                .draw_series(std::iter::once(
+                    EmptyElement::at((d.low, y()))
+                        + PathElement::new(vec![(0, dy), (x1 - x0, dy)], color.stroke_width(1)),
+                ))
+                .map_err(de)?;
+            chart
+                .draw_series(std::iter::once(
+                    EmptyElement::at((d.pct, y())) + Circle::new((0, dy), 3, color.filled()),
+                ))
+                .map_err(de)?;
+            if d.regressed {
+                let red = RGBColor(220, 0, 0);
+                chart
+                    .draw_series(std::iter::once(
+                        EmptyElement::at((d.pct, y()))
+                            + Circle::new((0, dy), 6, red.stroke_width(2)),
+                    ))
+                    .map_err(de)?;
+            }
+        }
+        let mut entries: Vec<Entry> = self
+            .levels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| Entry {
+                label: format!("L{l}"),
+                color: palette(i),
+                thick: false,
+            })
+            .collect();
+        entries.push(Entry {
+            label: format!("noise band ±{:.0} %", self.noise * 100.0),
+            color: grey,
+            thick: true,
+        });
+        entries.push(Entry {
+            label: "regressed (ring)".into(),
+            color: RGBColor(220, 0, 0),
+            thick: false,
+        });
+        legend::draw(&strip, &entries, 6)?;
+        root.present().map_err(de)
+    }
+}
+
+impl Chart for CompareChart {
+    fn name(&self) -> String {
+        "compare".into()
+    }
+    fn title(&self) -> String {
+        "Baseline vs current: each metric per level, 95 % CI (log scale)".into()
+    }
+    fn size(&self) -> (u32, u32) {
+        (
+            WIDTH,
+            40 + self.plot_height() + legend::height(self.levels.len() + 2, 6),
+        )
+    }
+    crate::chart_backends!();
+}
+
+/// Write `dir/compare.svg` and `dir/compare.png` for `cmp` (creating `dir`).
+pub fn write(cmp: &Comparison, dir: &Path) -> Result<super::Written, ReportError> {
+    std::fs::create_dir_all(dir).map_err(|source| ReportError::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    super::write(&CompareChart::new(cmp), dir)
+}

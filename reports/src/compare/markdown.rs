@@ -1,0 +1,75 @@
+//! The comparison as a short Markdown summary for a CI job page or pull request
+//! (`nestbench compare --summary FILE`): verdict first, then warnings, then only the
+//! rows that changed or are missing; unchanged rows are counted, not listed.
+
+use super::text::{counts, row_cells, HEADER};
+use super::{Change, Comparison, Status};
+use crate::export::document::Table;
+use crate::export::markdown::table;
+
+/// Rows of one status; a run of 3 or more rows with the same level and note (a level
+/// that failed, typically) becomes one row naming how many metrics it covers.
+fn collapse(rows: Vec<&Change>) -> Vec<Vec<String>> {
+    let mut out: Vec<Vec<String>> = Vec::new();
+    let mut i = 0;
+    while i < rows.len() {
+        let same = rows[i..]
+            .iter()
+            .take_while(|c| c.level == rows[i].level && c.note.is_some() && c.note == rows[i].note)
+            .count();
+        if same >= 3 {
+            let mut cells = row_cells(rows[i]);
+            cells[1] = format!("{same} metrics");
+            cells[2] = String::new();
+            cells[3] = "–".into();
+            out.push(cells);
+            i += same;
+        } else {
+            out.push(row_cells(rows[i]));
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Render the summary; `allow_missing` decides whether missing rows fail the verdict.
+pub fn render(cmp: &Comparison, allow_missing: bool) -> String {
+    let verdict = if cmp.has_regression(allow_missing) {
+        "❌ regression"
+    } else {
+        "✅ no regression"
+    };
+    let mut out = format!(
+        "## nestbench compare: {verdict}\n\nBaseline `{}`, current `{}`: {}. A change counts when Mann–Whitney p < {} and the median moved more than {:.0} %.\n\n",
+        cmp.baseline_id,
+        cmp.current_id,
+        counts(cmp),
+        cmp.options.significance,
+        cmp.options.noise_threshold * 100.0
+    );
+    if !cmp.warnings.is_empty() {
+        out.push_str("**Comparability warnings**\n\n");
+        for w in &cmp.warnings {
+            out.push_str(&format!("- {w}\n"));
+        }
+        out.push('\n');
+    }
+    let notable: Vec<Vec<String>> = [
+        Status::Regressed,
+        Status::Missing,
+        Status::Improved,
+        Status::New,
+    ]
+    .into_iter()
+    .flat_map(|s| collapse(cmp.with_status(s).collect()))
+    .collect();
+    if notable.is_empty() {
+        out.push_str("No metric changed beyond noise.\n");
+    } else {
+        out.push_str(&table(&Table {
+            header: HEADER.iter().map(|s| s.to_string()).collect(),
+            rows: notable,
+        }));
+    }
+    out
+}

@@ -1,0 +1,234 @@
+//! Why two runs may not be comparable. Each warning names the difference and says what
+//! to do; `nestbench compare --strict` turns any of them into a failure.
+
+use std::fmt;
+use workloads::rundoc::{LevelRecord, RunDoc};
+
+/// One comparability problem. `baseline`/`current` fields hold each run's value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Warning {
+    /// Different suites (sample budgets and sizes differ).
+    Suite {
+        /// Baseline suite.
+        baseline: String,
+        /// Current suite.
+        current: String,
+    },
+    /// A workload ran with different parameters.
+    Params {
+        /// Workload id.
+        workload: String,
+        /// Levels where the params differ.
+        levels: Vec<u32>,
+        /// `key: baseline → current` for each differing key (first level seen).
+        differences: Vec<String>,
+    },
+    /// Different stack depth (deepest level in run.json).
+    Depth {
+        /// Baseline's deepest level.
+        baseline: u32,
+        /// Current's deepest level.
+        current: u32,
+    },
+    /// A level ran with a different accelerator.
+    Accel {
+        /// The level.
+        level: u32,
+        /// Baseline accel.
+        baseline: String,
+        /// Current accel.
+        current: String,
+    },
+    /// A level had different tuning flags.
+    Tuning {
+        /// The level.
+        level: u32,
+        /// Baseline flags, space-separated.
+        baseline: String,
+        /// Current flags, space-separated.
+        current: String,
+    },
+    /// Different nestbench versions.
+    ToolVersion {
+        /// Baseline version.
+        baseline: String,
+        /// Current version.
+        current: String,
+    },
+    /// Different host CPU model at L0.
+    HostCpu {
+        /// Baseline CPU model.
+        baseline: String,
+        /// Current CPU model.
+        current: String,
+    },
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Warning::Suite { baseline, current } => write!(
+                f,
+                "suite differs: baseline {baseline}, current {current}; rerun both with the same --suite"
+            ),
+            Warning::Params { workload, levels, differences } => write!(
+                f,
+                "{workload} ran with different params at {}: {}; rerun with the same sizes (same --memory and suite)",
+                levels.iter().map(|l| format!("L{l}")).collect::<Vec<_>>().join(", "),
+                differences.join(", ")
+            ),
+            Warning::Depth { baseline, current } => write!(
+                f,
+                "depth differs: baseline measured L0–L{baseline}, current L0–L{current}; compare runs with the same --levels"
+            ),
+            Warning::Accel { level, baseline, current } => write!(
+                f,
+                "L{level} accel differs: baseline {baseline}, current {current}; figures at L{level} and deeper are not comparable"
+            ),
+            Warning::Tuning { level, baseline, current } => write!(
+                f,
+                "L{level} tuning differs: baseline [{baseline}], current [{current}]; exit and syscall figures are not comparable"
+            ),
+            Warning::ToolVersion { baseline, current } => write!(
+                f,
+                "nestbench version differs: baseline {baseline}, current {current}; a workload may have changed, check the changelog"
+            ),
+            Warning::HostCpu { baseline, current } => write!(
+                f,
+                "host CPU differs: baseline {baseline:?}, current {current:?}; compare runs from the same machine type"
+            ),
+        }
+    }
+}
+
+fn text(v: Option<&serde_json::Value>) -> String {
+    match v {
+        None => "none".into(),
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+fn opt(v: &Option<String>) -> String {
+    v.clone().unwrap_or_else(|| "unknown".into())
+}
+
+fn deepest(doc: &RunDoc) -> u32 {
+    doc.levels.iter().map(|l| l.level).max().unwrap_or(0)
+}
+
+/// Every comparability problem between `b` (baseline) and `c` (current).
+pub fn detect(b: &RunDoc, c: &RunDoc) -> Vec<Warning> {
+    let mut out = Vec::new();
+    let (bs, cs) = (text(b.config.get("suite")), text(c.config.get("suite")));
+    if bs != cs {
+        out.push(Warning::Suite {
+            baseline: bs,
+            current: cs,
+        });
+    }
+    if deepest(b) != deepest(c) {
+        out.push(Warning::Depth {
+            baseline: deepest(b),
+            current: deepest(c),
+        });
+    }
+    if b.tool_version != c.tool_version {
+        out.push(Warning::ToolVersion {
+            baseline: b.tool_version.clone(),
+            current: c.tool_version.clone(),
+        });
+    }
+    let l0 = |d: &RunDoc| {
+        d.levels
+            .iter()
+            .find(|l| l.level == 0)
+            .map(|l| opt(&l.env.cpu_model))
+    };
+    if let (Some(bc), Some(cc)) = (l0(b), l0(c)) {
+        if bc != cc {
+            out.push(Warning::HostCpu {
+                baseline: bc,
+                current: cc,
+            });
+        }
+    }
+    let pairs: Vec<(&LevelRecord, &LevelRecord)> = b
+        .levels
+        .iter()
+        .filter_map(|bl| {
+            c.levels
+                .iter()
+                .find(|cl| cl.level == bl.level)
+                .map(|cl| (bl, cl))
+        })
+        .collect();
+    for (bl, cl) in &pairs {
+        let (ba, ca) = (opt(&bl.env.accel), opt(&cl.env.accel));
+        if bl.env.accel.is_some() && cl.env.accel.is_some() && ba != ca {
+            out.push(Warning::Accel {
+                level: bl.level,
+                baseline: ba,
+                current: ca,
+            });
+        }
+        if bl.env.tuning != cl.env.tuning {
+            out.push(Warning::Tuning {
+                level: bl.level,
+                baseline: bl.env.tuning.join(" "),
+                current: cl.env.tuning.join(" "),
+            });
+        }
+    }
+    out.extend(params(&pairs));
+    out
+}
+
+/// One warning per workload whose params differ at some level.
+fn params(pairs: &[(&LevelRecord, &LevelRecord)]) -> Vec<Warning> {
+    let mut out: Vec<Warning> = Vec::new();
+    for (bl, cl) in pairs {
+        for br in &bl.results {
+            let Some(cr) = cl
+                .results
+                .iter()
+                .find(|r| r.workload == br.workload && r.metric == br.metric)
+            else {
+                continue;
+            };
+            if br.params == cr.params {
+                continue;
+            }
+            let mut keys: Vec<&String> = br.params.keys().chain(cr.params.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            let differences: Vec<String> = keys
+                .into_iter()
+                .filter(|k| br.params.get(*k) != cr.params.get(*k))
+                .map(|k| {
+                    format!(
+                        "{k}: {} → {}",
+                        text(br.params.get(k)),
+                        text(cr.params.get(k))
+                    )
+                })
+                .collect();
+            match out
+                .iter_mut()
+                .find(|w| matches!(w, Warning::Params { workload, .. } if *workload == br.workload))
+            {
+                Some(Warning::Params { levels, .. }) => {
+                    if !levels.contains(&bl.level) {
+                        levels.push(bl.level);
+                    }
+                }
+                _ => out.push(Warning::Params {
+                    workload: br.workload.clone(),
+                    levels: vec![bl.level],
+                    differences,
+                }),
+            }
+        }
+    }
+    out
+}

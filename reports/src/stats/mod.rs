@@ -1,0 +1,32 @@
+//! Statistics over the samples of one result, and between two samples.
+//!
+//! Methods, each cited where it lives:
+//! - [`Sample`]: ≥ 1 finite value, checked once at the boundary.
+//! - medians with 95 % percentile-bootstrap intervals, 2000 resamples, fixed seed
+//!   ([`bootstrap`], Efron & Tibshirani 1993) — medians because a single preempted
+//!   sample on a busy host must not move the summary;
+//! - the ratio of two medians with its own bootstrap interval, both samples resampled
+//!   independently ([`bootstrap::ratio_of_medians_ci`]);
+//! - outliers by Tukey's fences, 1.5·IQR ([`outliers`], Tukey 1977), counted not removed;
+//! - a *noisy* flag when the coefficient of variation exceeds a per-workload threshold
+//!   ([`noise`]);
+//! - the two-sided Mann–Whitney U test for baseline vs current ([`mann_whitney`], Mann &
+//!   Whitney 1947).
+//!
+//! Everything here is a pure function of its inputs: the RNG is a seeded SplitMix64
+//! ([`rng`]), so reports are reproducible byte for byte.
+
+pub mod bootstrap;
+pub mod mann_whitney;
+pub mod noise;
+pub mod outliers;
+pub mod rng;
+mod sample;
+mod summary;
+
+#[cfg(test)]
+mod props;
+
+pub use bootstrap::Interval;
+pub use sample::{Sample, SampleError};
+pub use summary::Summary;
