@@ -148,3 +148,24 @@ fn missing_run_json_is_a_read_error_naming_the_path() {
     assert!(err.is_input_error());
     assert!(err.to_string().contains("run.json"), "{err}");
 }
+
+#[test]
+fn degenerate_runs_render_without_panicking() {
+    // Only L0, and a run where even L0 failed (no levels measured at all).
+    let mut l0_only = common::doc("complete.json");
+    l0_only.levels.truncate(1);
+    let mut nothing = common::doc("partial.json");
+    nothing.levels.iter_mut().for_each(|l| {
+        l.status = LevelStatus::Failed;
+        l.results.clear();
+    });
+    for (tag, doc) in [("l0-only", l0_only), ("nothing", nothing)] {
+        let dir = common::scratch(&format!("render-{tag}"));
+        std::fs::write(dir.join("run.json"), doc.to_json()).unwrap();
+        let summary = reports::render_run_dir(&dir).unwrap();
+        assert!(dir.join("charts/cost-curve.png").is_file(), "{tag}");
+        let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+        assert!(md.contains("- **Worst category:** none"), "{tag}: {md}");
+        assert!(summary.files.iter().any(|f| f.ends_with("report.html")));
+    }
+}

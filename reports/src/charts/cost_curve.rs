@@ -119,6 +119,16 @@ impl CostCurve {
                 )
                 .map_err(de)?;
         }
+        if self.lines.is_empty() {
+            let (w, h) = plot.dim_in_pixel();
+            let style = (FONT, 20).into_font().color(&RGBColor(200, 30, 30));
+            plot.draw(&Text::new(
+                "no level was measured: nothing to plot",
+                (w as i32 / 2 - 180, h as i32 / 2),
+                style,
+            ))
+            .map_err(de)?;
+        }
         let entries: Vec<Entry> = self.lines.iter().map(|l| l.entry.clone()).collect();
         legend::draw(&strip, &entries, LEGEND_COLS)?;
         root.present().map_err(de)
