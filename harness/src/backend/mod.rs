@@ -4,6 +4,7 @@
 //! independent, see [`crate::deploy`]) → `teardown` (deepest first, on every path).
 
 pub mod inventory;
+pub mod qemu;
 
 use crate::remote::Remote;
 use workloads::rundoc::LevelEnv;

@@ -1,10 +1,12 @@
 //! `nestbench run`: validate, pick the backend, hand over to the orchestrator.
 
 use crate::backend::inventory::InventoryBackend;
+use crate::backend::qemu::QemuBackend;
 use crate::backend::Backend;
 use crate::cli::RunArgs;
-use crate::config::{BackendConfig, RunConfig};
+use crate::config::{BackendConfig, QemuOptions, RunConfig};
 use crate::exit::{CmdResult, Failure};
+use crate::progress::note;
 use crate::{cleanup, orchestrate, rundir};
 
 /// Entry point of `nestbench run`.
@@ -13,14 +15,22 @@ pub fn run(args: RunArgs) -> CmdResult {
     cleanup::install_signal_handlers();
     let backend: Option<Box<dyn Backend>> = match &cfg.backend {
         BackendConfig::HostOnly => None,
-        BackendConfig::Qemu(_) => {
-            return Err(Failure::error(
-                "the qemu backend is not available in this build yet; use --levels 0 or --backend inventory",
-            ))
-        }
+        BackendConfig::Qemu(opts) => Some(qemu_backend(&cfg, opts)?),
         BackendConfig::Inventory(file) => Some(Box::new(
             InventoryBackend::load(file).map_err(Failure::usage)?,
         )),
     };
     orchestrate::execute(&cfg, backend)
+}
+
+/// Plan the QEMU stack (refused before anything starts when it doesn't fit), then make
+/// sure the guest image exists.
+fn qemu_backend(cfg: &RunConfig, opts: &QemuOptions) -> Result<Box<dyn Backend>, Failure> {
+    let image = crate::image::ensure(&mut |s| note(s)).map_err(|e| {
+        Failure::error(format!(
+            "cannot build the guest image: {e:#}; see `nestbench image build`"
+        ))
+    })?;
+    let backend = QemuBackend::new(cfg.levels, opts, image, &cfg.out).map_err(Failure::error)?;
+    Ok(Box::new(backend))
 }

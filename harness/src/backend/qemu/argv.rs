@@ -1,0 +1,295 @@
+//! QEMU command lines, built as data (pure functions, unit-tested): the same builder
+//! serves L1 on the host (`-M pc`, virtio-pci, files on the host) and every deeper level
+//! inside its parent (`-M microvm`, virtio-mmio, the parent's /dev/vda and a region of
+//! its /dev/vdb). What changes what workloads measure is returned as `tuning`.
+
+use crate::plan::Machine;
+
+/// How a level is accelerated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accel {
+    /// `-accel kvm -cpu host`.
+    Kvm,
+    /// `-accel tcg -cpu max` (emulates SVM/VMX, so the child gets a working /dev/kvm).
+    Tcg,
+}
+
+impl Accel {
+    /// `kvm` or `tcg`, as recorded in run.json `env.accel`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Accel::Kvm => "kvm",
+            Accel::Tcg => "tcg",
+        }
+    }
+}
+
+/// How the scratch disk is opened by QEMU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheMode {
+    /// `cache=none,aio=native`: O_DIRECT, no page cache of the parent in the path.
+    Direct,
+    /// `cache=writethrough,aio=threads`: the backing store has no O_DIRECT (tmpfs).
+    Buffered,
+}
+
+impl CacheMode {
+    /// The `-drive` options.
+    pub fn options(self) -> &'static str {
+        match self {
+            CacheMode::Direct => "cache=none,aio=native",
+            CacheMode::Buffered => "cache=writethrough,aio=threads",
+        }
+    }
+}
+
+/// Everything that decides one level's QEMU command line.
+#[derive(Debug, Clone)]
+pub struct LaunchSpec {
+    /// The QEMU binary.
+    pub qemu: String,
+    /// 1-based level.
+    pub level: u32,
+    /// Acceleration.
+    pub accel: Accel,
+    /// Machine type.
+    pub machine: Machine,
+    /// vCPUs.
+    pub vcpus: u32,
+    /// Memory, MiB.
+    pub memory_mib: u64,
+    /// Kernel image.
+    pub kernel: String,
+    /// Initramfs.
+    pub initrd: String,
+    /// This level's sshd port.
+    pub port: u16,
+    /// The chain disk (file or device), attached read-only.
+    pub chain: String,
+    /// The scratch backing file or device.
+    pub scratch: String,
+    /// Region of `scratch` for this level (bytes): offset, size (None: to the end).
+    pub scratch_region: (u64, Option<u64>),
+    /// How `scratch` is opened.
+    pub cache: CacheMode,
+    /// Address the forwards listen on (127.0.0.1 on the host, 10.0.2.15 in a guest).
+    pub forward_addr: String,
+    /// Ports forwarded into this level: its own and every deeper level's.
+    pub forward_ports: Vec<u16>,
+    /// fw_cfg file with this level's dropbear host key.
+    pub host_key: String,
+    /// fw_cfg file with the stack's authorized_keys.
+    pub authorized_keys: String,
+    /// Serial console log file.
+    pub serial: String,
+    /// `-daemonize -pidfile PATH` (levels started inside a guest).
+    pub pidfile: Option<String>,
+    /// Extra arguments from `--qemu-arg LEVEL:ARG`.
+    pub extra: Vec<String>,
+}
+
+/// Kernel command-line options for microvm levels (DESIGN §6) that only shorten boot.
+const MICROVM_BOOT: &[&str] = &[
+    "i8042.noaux",
+    "i8042.nokbd",
+    "i8042.nopnp",
+    "8250.nr_uarts=1",
+    "random.trust_cpu=on",
+    "cryptomgr.notests",
+    "edd=off",
+    "pci=off",
+    "initcall_blacklist=add_rtc_cmos",
+];
+
+/// Options for microvm levels that also change what timer and exit workloads see:
+/// recorded in `env.tuning`.
+const MICROVM_TUNING: &[&str] = &[
+    "tsc=reliable",
+    "no_timer_check",
+    "hpet=disable",
+    "noreplace-smp",
+];
+
+/// The kernel command line for `spec`, and the entries that count as tuning.
+pub fn kernel_cmdline(spec: &LaunchSpec) -> (String, Vec<String>) {
+    let mut args: Vec<String> = vec!["console=ttyS0".into(), "panic=-1".into()];
+    let mut tuning = vec![];
+    if spec.machine == Machine::Microvm {
+        // Every console byte is an exit, very costly deep in the stack.
+        args.extend(["quiet", "loglevel=0"].map(String::from));
+        args.extend(MICROVM_BOOT.iter().map(|s| s.to_string()));
+        for t in MICROVM_TUNING {
+            args.push(t.to_string());
+            tuning.push(t.to_string());
+        }
+    } else {
+        args.push("quiet".into());
+    }
+    args.push(format!("nestbench.level={}", spec.level));
+    args.push(format!("nestbench.port={}", spec.port));
+    (args.join(" "), tuning)
+}
+
+/// The full argv (argv[0] = the QEMU binary) and the tuning it applies.
+pub fn build(spec: &LaunchSpec) -> (Vec<String>, Vec<String>) {
+    let (cmdline, mut tuning) = kernel_cmdline(spec);
+    let mut a: Vec<String> = vec![spec.qemu.clone()];
+    let mut push = |xs: &[&str]| a.extend(xs.iter().map(|s| s.to_string()));
+    push(&[
+        "-nodefaults",
+        "-no-user-config",
+        "-display",
+        "none",
+        "-no-reboot",
+    ]);
+    let (blk, net) = match spec.machine {
+        Machine::Pc => {
+            push(&["-M", "pc", "-bios", "qboot.rom"]);
+            ("virtio-blk-pci", "virtio-net-pci,romfile=")
+        }
+        Machine::Microvm => {
+            push(&["-M", "microvm,x-option-roms=off,acpi=on,isa-serial=on"]);
+            tuning.push("machine=microvm".into());
+            ("virtio-blk-device", "virtio-net-device")
+        }
+    };
+    match spec.accel {
+        Accel::Kvm => push(&["-accel", "kvm", "-cpu", "host"]),
+        Accel::Tcg => push(&["-accel", "tcg", "-cpu", "max"]),
+    }
+    let smp = spec.vcpus.to_string();
+    let mem = spec.memory_mib.to_string();
+    push(&["-smp", &smp, "-m", &mem]);
+    push(&[
+        "-kernel",
+        &spec.kernel,
+        "-initrd",
+        &spec.initrd,
+        "-append",
+        &cmdline,
+    ]);
+    let chain = format!(
+        "id=chain,file={},format=raw,readonly=on,if=none",
+        spec.chain
+    );
+    push(&["-drive", &chain, "-device", &format!("{blk},drive=chain")]);
+    let (off, size) = spec.scratch_region;
+    let mut scratch = format!(
+        "id=scratch,file={},format=raw,if=none,{}",
+        spec.scratch,
+        spec.cache.options()
+    );
+    if off > 0 {
+        scratch.push_str(&format!(",offset={off}"));
+    }
+    if let Some(s) = size {
+        scratch.push_str(&format!(",size={s}"));
+    }
+    push(&[
+        "-drive",
+        &scratch,
+        "-device",
+        &format!("{blk},drive=scratch"),
+    ]);
+    let mut netdev = "user,id=net0,restrict=on".to_string();
+    for p in &spec.forward_ports {
+        netdev.push_str(&format!(",hostfwd=tcp:{}:{p}-:{p}", spec.forward_addr));
+    }
+    push(&["-netdev", &netdev, "-device", &format!("{net},netdev=net0")]);
+    let hk = format!("name=opt/nestbench/host_key,file={}", spec.host_key);
+    let ak = format!(
+        "name=opt/nestbench/authorized_keys,file={}",
+        spec.authorized_keys
+    );
+    push(&["-fw_cfg", &hk, "-fw_cfg", &ak]);
+    push(&["-serial", &format!("file:{}", spec.serial)]);
+    if let Some(pid) = &spec.pidfile {
+        push(&["-daemonize", "-pidfile", pid]);
+    }
+    a.extend(spec.extra.iter().cloned());
+    if !spec.extra.is_empty() {
+        tuning.push(format!("qemu-args: {}", spec.extra.join(" ")));
+    }
+    (a, tuning)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(machine: Machine) -> LaunchSpec {
+        LaunchSpec {
+            qemu: "qemu-system-x86_64".into(),
+            level: 2,
+            accel: Accel::Kvm,
+            machine,
+            vcpus: 2,
+            memory_mib: 2048,
+            kernel: "/mnt/vmlinuz".into(),
+            initrd: "/mnt/initrd.img".into(),
+            port: 40002,
+            chain: "/dev/vda".into(),
+            scratch: "/dev/vdb".into(),
+            scratch_region: (4096 << 20, Some(8192 << 20)),
+            cache: CacheMode::Direct,
+            forward_addr: "10.0.2.15".into(),
+            forward_ports: vec![40002, 40003],
+            host_key: "/run/nestbench/L2.host_key".into(),
+            authorized_keys: "/run/nestbench/authorized_keys".into(),
+            serial: "/run/nestbench/L2.console.log".into(),
+            pidfile: Some("/run/nestbench/L2.pid".into()),
+            extra: vec!["-no-hpet".into()],
+        }
+    }
+
+    fn after<'a>(argv: &'a [String], flag: &str) -> Vec<&'a str> {
+        argv.windows(2)
+            .filter(|w| w[0] == flag)
+            .map(|w| w[1].as_str())
+            .collect()
+    }
+
+    #[test]
+    fn microvm_level_inside_a_guest() {
+        let (argv, tuning) = build(&spec(Machine::Microvm));
+        assert_eq!(after(&argv, "-accel"), ["kvm"]);
+        assert_eq!(after(&argv, "-cpu"), ["host"]);
+        assert!(after(&argv, "-M")[0].starts_with("microvm"));
+        let drives = after(&argv, "-drive");
+        assert!(drives[0].contains("file=/dev/vda") && drives[0].contains("readonly=on"));
+        assert!(drives[1].contains("cache=none,aio=native"));
+        assert!(drives[1].contains(&format!("offset={}", 4096u64 << 20)));
+        assert!(drives[1].contains(&format!("size={}", 8192u64 << 20)));
+        let net = after(&argv, "-netdev")[0];
+        assert!(net.contains("restrict=on"));
+        assert!(net.contains("hostfwd=tcp:10.0.2.15:40003-:40003"));
+        assert!(after(&argv, "-device").iter().all(|d| !d.contains("pci")));
+        assert!(argv.ends_with(&["-no-hpet".to_string()]));
+        assert!(argv.contains(&"-daemonize".to_string()));
+        let append = after(&argv, "-append")[0];
+        assert!(append.contains("nestbench.port=40002") && append.contains("pci=off"));
+        assert!(
+            !append.contains("mitigations=off"),
+            "never applied silently"
+        );
+        assert!(tuning.contains(&"tsc=reliable".to_string()));
+        assert!(tuning.iter().any(|t| t.contains("-no-hpet")));
+    }
+
+    #[test]
+    fn pc_level_on_the_host() {
+        let mut s = spec(Machine::Pc);
+        s.accel = Accel::Tcg;
+        s.pidfile = None;
+        s.extra.clear();
+        s.scratch_region = (0, None);
+        s.forward_addr = "127.0.0.1".into();
+        let (argv, tuning) = build(&s);
+        assert_eq!(after(&argv, "-cpu"), ["max"]);
+        assert_eq!(after(&argv, "-bios"), ["qboot.rom"]);
+        assert!(!after(&argv, "-drive")[1].contains("offset"));
+        assert!(after(&argv, "-netdev")[0].contains("hostfwd=tcp:127.0.0.1:40002-:40002"));
+        assert!(!argv.contains(&"-daemonize".to_string()));
+        assert!(tuning.is_empty(), "{tuning:?}");
+    }
+}

@@ -1,0 +1,191 @@
+//! Starting levels. L1 is a child process of nestbench on the host (registered with the
+//! cleanup registry, and killed by the kernel if nestbench itself dies); deeper levels
+//! are started by the controller over SSH inside their parent with `-daemonize`, so
+//! QEMU reports a bad command line synchronously, and die with L1. Acceleration is
+//! detected per level: KVM where /dev/kvm is usable and the level's CPU shows svm/vmx,
+//! else TCG with `-cpu max`, which emulates SVM so the child gets a working /dev/kvm.
+
+use super::argv::Accel;
+use crate::cleanup::ProcessGuard;
+use crate::cli::AccelArg;
+use crate::remote::{shell_quote, Remote};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// What installing QEMU takes, for messages.
+pub const QEMU_HINT: &str =
+    "install it with `apt-get install --no-install-recommends qemu-system-x86`, or pass --qemu PATH";
+
+/// First line of `qemu --version`; the error says how to get QEMU.
+pub fn qemu_version(qemu: &str) -> Result<String, String> {
+    match Command::new(qemu).arg("--version").output() {
+        Ok(o) if o.status.success() => Ok(String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_string()),
+        Ok(o) => Err(format!(
+            "{qemu} --version failed: {}",
+            String::from_utf8_lossy(&o.stderr).trim()
+        )),
+        Err(e) => Err(format!("cannot run {qemu} ({e}): {QEMU_HINT}")),
+    }
+}
+
+/// Whether `cpuinfo` shows hardware virtualization (`svm` or `vmx`).
+pub fn virt_flag(cpuinfo: &str) -> Option<&'static str> {
+    let flags = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("flags"))
+        .unwrap_or_default();
+    let words: Vec<&str> = flags.split_whitespace().collect();
+    ["svm", "vmx"].into_iter().find(|f| words.contains(f))
+}
+
+/// Acceleration for a level whose parent shows `virt` (svm/vmx) and `kvm` (/dev/kvm
+/// usable), with the reason, for the plan and run.json.
+pub fn choose(requested: AccelArg, virt: Option<&str>, kvm: bool) -> (Accel, String) {
+    match (requested, virt, kvm) {
+        (AccelArg::Kvm, _, _) => (Accel::Kvm, "forced by --accel kvm".into()),
+        (AccelArg::Tcg, _, _) => (Accel::Tcg, "forced by --accel tcg".into()),
+        (AccelArg::Auto, Some(v), true) => (Accel::Kvm, format!("parent shows {v} and /dev/kvm")),
+        (AccelArg::Auto, None, _) => (Accel::Tcg, "parent CPU shows no svm/vmx".into()),
+        (AccelArg::Auto, Some(v), false) => (
+            Accel::Tcg,
+            format!("parent shows {v} but /dev/kvm is not usable"),
+        ),
+    }
+}
+
+/// Acceleration for L1, from this host.
+pub fn host_accel(requested: AccelArg) -> (Accel, String) {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let kvm = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/kvm")
+        .is_ok();
+    choose(requested, virt_flag(&cpuinfo), kvm)
+}
+
+/// Shell command run in a parent before launching its child: virt flag, /dev/kvm,
+/// QEMU version, one per line.
+pub const PROBE: &str = "grep -owm1 -E 'svm|vmx' /proc/cpuinfo | head -n1; echo; \
+    [ -c /dev/kvm ] && echo kvm=yes || echo kvm=no; \
+    qemu-system-x86_64 --version 2>&1 | head -n1";
+
+/// What [`PROBE`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Probe {
+    /// `svm`, `vmx` or None.
+    pub virt: Option<&'static str>,
+    /// /dev/kvm present.
+    pub kvm: bool,
+    /// First line of `qemu-system-x86_64 --version`.
+    pub qemu_version: String,
+}
+
+/// Parse [`PROBE`]'s output.
+pub fn parse_probe(out: &str) -> Probe {
+    let virt = if out.contains("svm") {
+        Some("svm")
+    } else if out.contains("vmx") {
+        Some("vmx")
+    } else {
+        None
+    };
+    let qemu_version = out
+        .lines()
+        .find(|l| l.contains("QEMU") || l.contains("not found"))
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    Probe {
+        virt,
+        kvm: out.lines().any(|l| l.trim() == "kvm=yes"),
+        qemu_version,
+    }
+}
+
+/// Start L1 from `argv`, QEMU's own output going to `log`.
+pub fn spawn_host(argv: &[String], log: &Path) -> Result<(Child, ProcessGuard), String> {
+    let out =
+        std::fs::File::create(log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
+    let err = out.try_clone().map_err(|e| e.to_string())?;
+    let mut cmd = Command::new(&argv[0]);
+    cmd.args(&argv[1..])
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .process_group(0);
+    // SAFETY: prctl(2) only, async-signal-safe, between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+    let child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot start {} ({e}): {QEMU_HINT}", argv[0]))?;
+    let guard = ProcessGuard::new(child.id(), "L1 qemu");
+    Ok((child, guard))
+}
+
+/// Start a level inside its parent with `argv` (which must `-daemonize`).
+pub fn spawn_in(parent: &mut dyn Remote, argv: &[String]) -> Result<(), String> {
+    let cmd = format!(
+        "mkdir -p /run/nestbench && {} 2>&1",
+        argv.iter()
+            .map(|a| shell_quote(a))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let out = parent
+        .exec(&cmd, Duration::from_secs(180))
+        .map_err(|e| e.to_string())?;
+    if out.status.code != Some(0) {
+        return Err(format!(
+            "QEMU did not start in {} (exit {:?}): {}",
+            parent.endpoint(),
+            out.status.code,
+            out.stdout.trim()
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accel_follows_the_parents_cpu() {
+        assert_eq!(choose(AccelArg::Auto, Some("svm"), true).0, Accel::Kvm);
+        assert_eq!(choose(AccelArg::Auto, None, true).0, Accel::Tcg);
+        assert_eq!(choose(AccelArg::Auto, Some("vmx"), false).0, Accel::Tcg);
+        assert_eq!(choose(AccelArg::Kvm, None, false).0, Accel::Kvm);
+        assert_eq!(choose(AccelArg::Tcg, Some("svm"), true).0, Accel::Tcg);
+    }
+
+    #[test]
+    fn reads_cpu_flags_and_probe_output() {
+        assert_eq!(virt_flag("flags\t: fpu svm lm\n"), Some("svm"));
+        assert_eq!(virt_flag("flags\t: fpu lm svm_lock\n"), None);
+        let p = parse_probe("svm\n\nkvm=yes\nQEMU emulator version 7.2.22\n");
+        assert_eq!(p.virt, Some("svm"));
+        assert!(p.kvm);
+        assert_eq!(p.qemu_version, "QEMU emulator version 7.2.22");
+        let p = parse_probe("\n\nkvm=no\nsh: qemu-system-x86_64: not found\n");
+        assert_eq!((p.virt, p.kvm), (None, false));
+    }
+
+    #[test]
+    fn missing_qemu_names_the_package() {
+        let e = qemu_version("/nonexistent/qemu-system-x86_64").unwrap_err();
+        assert!(e.contains("qemu-system-x86"), "{e}");
+    }
+}

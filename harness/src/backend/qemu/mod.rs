@@ -1,0 +1,484 @@
+//! The QEMU backend (DESIGN §3, §6): L1 started by nestbench on the host, each deeper
+//! level started by the controller over SSH inside its parent, from the same image,
+//! which reaches every level on the read-only chain disk. docs/qemu.md describes the
+//! whole stack: image, disks, networking, acceleration and tuning.
+
+pub mod argv;
+pub mod disk;
+pub mod keys;
+pub mod launch;
+pub mod ready;
+pub mod state;
+
+use super::{Backend, BackendError, Capacity, Provisioned};
+use crate::cleanup::{PathGuard, ProcessGuard};
+use crate::config::QemuOptions;
+use crate::image::{chaindisk, Image};
+use crate::plan::{self, Machine, Plan};
+use crate::remote::ssh::{HostKeyCheck, SshRemote, SshTarget};
+use crate::remote::Remote;
+use argv::{Accel, CacheMode, LaunchSpec};
+use ready::NotReady;
+use std::path::{Path, PathBuf};
+use std::process::Child;
+use std::time::{Duration, Instant};
+use workloads::rundoc::LevelEnv;
+
+/// Where guests keep per-level files (tmpfs): child keys, consoles, pid files.
+const GUEST_RUN: &str = "/run/nestbench";
+
+/// What exists while the stack is up (created when L1 is provisioned).
+struct Stack {
+    dir: PathGuard,
+    keys: keys::StackKeys,
+    scratch: PathBuf,
+    cache: CacheMode,
+    kernel: PathBuf,
+    initrd: PathBuf,
+    leaf_initrd: PathBuf,
+    chain: PathBuf,
+    l1: Option<(Child, ProcessGuard)>,
+    /// Control connection per level that is up (index 0 = L1).
+    ctl: Vec<SshRemote>,
+}
+
+/// Provisions QEMU levels, one inside the other.
+pub struct QemuBackend {
+    plan: Plan,
+    opts: QemuOptions,
+    image: Image,
+    run_dir: PathBuf,
+    qemu: String,
+    qemu_version: String,
+    ports: Vec<u16>,
+    scratch_base: PathBuf,
+    stack: Option<Stack>,
+}
+
+impl QemuBackend {
+    /// Plan `depth` levels on this host with `image`; refuses (one line) what doesn't fit.
+    pub fn new(
+        depth: u32,
+        opts: &QemuOptions,
+        image: Image,
+        run_dir: &Path,
+    ) -> Result<Self, String> {
+        let qemu = opts.qemu.as_ref().map_or_else(
+            || "qemu-system-x86_64".to_string(),
+            |p| p.display().to_string(),
+        );
+        let qemu_version = launch::qemu_version(&qemu)?;
+        let scratch_base = std::env::var_os("NESTBENCH_SCRATCH_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(std::env::temp_dir);
+        let host = plan::HostResources::probe(&scratch_base);
+        let plan = plan::make(depth, opts.memory_mib, opts.cpus, opts.accel, &host)?;
+        let ports = ready::free_ports(depth as usize)
+            .map_err(|e| format!("cannot pick free ports on 127.0.0.1: {e}"))?;
+        Ok(QemuBackend {
+            plan,
+            opts: opts.clone(),
+            image,
+            run_dir: run_dir.to_path_buf(),
+            qemu,
+            qemu_version,
+            ports,
+            scratch_base,
+            stack: None,
+        })
+    }
+
+    fn port(&self, n: u32) -> u16 {
+        self.ports[n as usize - 1]
+    }
+
+    /// The stack directory, keys, scratch file and (for --kernel/--initrd) chain disk.
+    fn create_stack(&self) -> anyhow::Result<Stack> {
+        let dir = tempfile::Builder::new()
+            .prefix("nestbench-stack-")
+            .tempdir_in(&self.scratch_base)?
+            .into_path();
+        let guard = PathGuard::new(&dir);
+        let keys = keys::generate(&dir, self.plan.levels.len() as u32)?;
+        let scratch = dir.join("scratch.raw");
+        let cache = disk::create(&scratch, &self.plan)?;
+        let mut s = Stack {
+            dir: guard,
+            keys,
+            scratch,
+            cache,
+            kernel: self.image.kernel(),
+            initrd: self.image.initrd(),
+            leaf_initrd: self.image.leaf_initrd(),
+            chain: self.image.chain_disk(),
+            l1: None,
+            ctl: vec![],
+        };
+        if self.opts.kernel.is_some() || self.opts.initrd.is_some() {
+            let cd = dir.join("chain");
+            std::fs::create_dir(&cd)?;
+            if let Some(k) = &self.opts.kernel {
+                s.kernel = k.clone();
+            }
+            if let Some(i) = &self.opts.initrd {
+                s.initrd = i.clone();
+                s.leaf_initrd = i.clone();
+            }
+            std::fs::copy(&s.kernel, cd.join(chaindisk::VMLINUZ))?;
+            std::fs::copy(&s.initrd, cd.join(chaindisk::INITRD))?;
+            std::fs::copy(&s.leaf_initrd, cd.join(chaindisk::LEAF_INITRD))?;
+            s.chain = dir.join("chain.img");
+            chaindisk::make(&cd, &s.chain)?;
+        }
+        Ok(s)
+    }
+
+    fn spec(&self, n: u32, accel: Accel, stack: &Stack) -> LaunchSpec {
+        let l = self.plan.level(n);
+        let extra = self
+            .opts
+            .extra_args
+            .iter()
+            .filter(|(lv, _)| *lv == n)
+            .map(|(_, a)| a.clone())
+            .collect();
+        let forward_ports = self.ports[n as usize - 1..].to_vec();
+        const MIB: u64 = 1024 * 1024;
+        if n == 1 {
+            let initrd = if l.leaf {
+                &stack.leaf_initrd
+            } else {
+                &stack.initrd
+            };
+            LaunchSpec {
+                qemu: self.qemu.clone(),
+                level: n,
+                accel,
+                machine: l.machine,
+                vcpus: l.vcpus,
+                memory_mib: l.memory_mib,
+                kernel: stack.kernel.display().to_string(),
+                initrd: initrd.display().to_string(),
+                port: self.port(n),
+                chain: stack.chain.display().to_string(),
+                scratch: stack.scratch.display().to_string(),
+                scratch_region: (0, None),
+                cache: stack.cache,
+                forward_addr: "127.0.0.1".into(),
+                forward_ports,
+                host_key: stack.keys.host_keys[0].private.display().to_string(),
+                authorized_keys: stack.keys.authorized_keys.display().to_string(),
+                serial: self
+                    .run_dir
+                    .join("logs/L1.console.log")
+                    .display()
+                    .to_string(),
+                pidfile: None,
+                extra,
+            }
+        } else {
+            let initrd = if l.leaf {
+                chaindisk::LEAF_INITRD
+            } else {
+                chaindisk::INITRD
+            };
+            let parent_fs = self.plan.level(n - 1).fs_mib;
+            LaunchSpec {
+                qemu: "qemu-system-x86_64".into(),
+                level: n,
+                accel,
+                machine: l.machine,
+                vcpus: l.vcpus,
+                memory_mib: l.memory_mib,
+                kernel: format!("/mnt/{}", chaindisk::VMLINUZ),
+                initrd: format!("/mnt/{initrd}"),
+                port: self.port(n),
+                chain: "/dev/vda".into(),
+                scratch: "/dev/vdb".into(),
+                scratch_region: (parent_fs * MIB, Some(self.plan.disk_mib(n) * MIB)),
+                cache: CacheMode::Direct,
+                forward_addr: "10.0.2.15".into(),
+                forward_ports,
+                host_key: format!("{GUEST_RUN}/L{n}.host_key"),
+                authorized_keys: format!("{GUEST_RUN}/authorized_keys"),
+                serial: format!("{GUEST_RUN}/L{n}.console.log"),
+                pidfile: Some(format!("{GUEST_RUN}/L{n}.pid")),
+                extra,
+            }
+        }
+    }
+
+    fn target(&self, n: u32, stack: &Stack) -> SshTarget {
+        SshTarget {
+            name: format!("L{n}"),
+            host: "127.0.0.1".into(),
+            port: self.port(n),
+            user: "root".into(),
+            key: stack.keys.client_key.clone(),
+            host_key: HostKeyCheck::Pinned {
+                key_base64: stack.keys.host_keys[n as usize - 1].public_b64(),
+            },
+        }
+    }
+
+    /// Copy level `n`'s console from its parent into logs/ (L1 writes there directly)
+    /// and return it.
+    fn console(&mut self, n: u32) -> String {
+        let log = self.run_dir.join(format!("logs/L{n}.console.log"));
+        if n > 1 {
+            if let Some(parent) = self
+                .stack
+                .as_mut()
+                .and_then(|s| s.ctl.get_mut(n as usize - 2))
+            {
+                let cmd = format!("cat {GUEST_RUN}/L{n}.console.log");
+                if let Ok(out) = parent.exec(&cmd, Duration::from_secs(30)) {
+                    let _ = std::fs::write(&log, &out.stdout);
+                }
+            }
+        }
+        String::from_utf8_lossy(&std::fs::read(&log).unwrap_or_default()).into_owned()
+    }
+
+    fn fail(&mut self, n: u32, what: String) -> BackendError {
+        let tail = ready::tail(&self.console(n), 10);
+        BackendError {
+            level: format!("L{n}"),
+            message: format!("{what}; last console lines (logs/L{n}.console.log):\n{tail}"),
+        }
+    }
+
+    fn bring_up(&mut self, n: u32, say: &mut dyn FnMut(&str)) -> Result<Provisioned, BackendError> {
+        let err = |m: String| BackendError {
+            level: format!("L{n}"),
+            message: m,
+        };
+        if n == 1 {
+            say("create stack (keys, scratch disk)");
+            let stack = self.create_stack().map_err(|e| err(format!("{e:#}")))?;
+            self.stack = Some(stack);
+        }
+        let stack = self
+            .stack
+            .as_mut()
+            .ok_or_else(|| err("L1 is not up".into()))?;
+        let (accel, why, qemu_version) = if n == 1 {
+            let (a, w) = launch::host_accel(self.plan.accel);
+            (a, w, self.qemu_version.clone())
+        } else {
+            let parent = &mut stack.ctl[n as usize - 2];
+            let out = parent
+                .exec(launch::PROBE, Duration::from_secs(120))
+                .map_err(|e| err(e.to_string()))?;
+            let p = launch::parse_probe(&out.stdout);
+            let (a, w) = launch::choose(self.plan.accel, p.virt, p.kvm);
+            let k = &stack.keys.host_keys[n as usize - 1];
+            let ctl = Duration::from_secs(120);
+            let mut up = |data: Vec<u8>, path: String| parent.upload(&data, &path, 0o600, ctl);
+            up(
+                std::fs::read(&k.private).unwrap_or_default(),
+                format!("{GUEST_RUN}/L{n}.host_key"),
+            )
+            .and_then(|_| {
+                up(
+                    std::fs::read(&stack.keys.authorized_keys).unwrap_or_default(),
+                    format!("{GUEST_RUN}/authorized_keys"),
+                )
+            })
+            .map_err(|e| err(format!("cannot pass keys to L{}: {e}", n - 1)))?;
+            (a, w, p.qemu_version)
+        };
+        let stack = self.stack.as_ref().expect("created above");
+        let spec = self.spec(n, accel, stack);
+        let (argv, tuning) = argv::build(&spec);
+        say(&format!("boot ({}: {why})", accel.as_str()));
+        let t0 = Instant::now();
+        let launched = if n == 1 {
+            let log = self.run_dir.join("logs/L1.qemu.log");
+            launch::spawn_host(&argv, &log).map(|c| self.stack.as_mut().expect("up").l1 = Some(c))
+        } else {
+            let parent = &mut self.stack.as_mut().expect("up").ctl[n as usize - 2];
+            launch::spawn_in(parent, &argv)
+        };
+        launched.map_err(|e| self.fail(n, e))?;
+        let timeout = plan::boot_timeout(n, accel == Accel::Tcg);
+        let port = self.port(n);
+        let mut alive = || self.level_died(n);
+        let waited = ready::wait_for_sshd(port, timeout, Duration::from_secs(10), &mut alive);
+        let provision_s = t0.elapsed().as_secs_f64();
+        match waited {
+            Ok(()) => {}
+            Err(NotReady::Died(why)) => return Err(self.fail(n, why)),
+            Err(NotReady::Interrupted) => return Err(err("interrupted".into())),
+            Err(NotReady::Timeout) => {
+                let m = format!("sshd did not answer within {:.0} s ({}, {:?}); raise NESTBENCH_BOOT_TIMEOUT_S if the host is busy", timeout.as_secs_f64(), accel.as_str(), spec.machine);
+                return Err(self.fail(n, m));
+            }
+        }
+        say("connect");
+        let target = self.target(n, self.stack.as_ref().expect("up"));
+        let conn = Duration::from_secs(60 * u64::from(n));
+        let remote =
+            SshRemote::connect(&target, &[], conn).map_err(|e| self.fail(n, e.to_string()))?;
+        let ctl =
+            SshRemote::connect(&target, &[], conn).map_err(|e| self.fail(n, e.to_string()))?;
+        self.stack.as_mut().expect("up").ctl.push(ctl);
+        self.console(n);
+        let stack = self.stack.as_ref().expect("up");
+        let env = LevelEnv {
+            accel: Some(accel.as_str().into()),
+            qemu_version: Some(qemu_version),
+            disk: Some(disk::describe(&self.plan, n, &stack.scratch, stack.cache)),
+            tuning,
+            qemu_argv: argv,
+            ..LevelEnv::default()
+        };
+        Ok(Provisioned {
+            remote: Box::new(remote),
+            env,
+            provision_s,
+            workdir: "/scratch".into(),
+        })
+    }
+
+    /// Why level `n`'s QEMU is gone, or None while it runs.
+    fn level_died(&mut self, n: u32) -> Option<String> {
+        let stack = self.stack.as_mut()?;
+        if n == 1 {
+            let (child, _) = stack.l1.as_mut()?;
+            return match child.try_wait() {
+                Ok(Some(st)) => Some(format!("L1's QEMU exited ({st}); see logs/L1.qemu.log")),
+                _ => None,
+            };
+        }
+        let parent = stack.ctl.get_mut(n as usize - 2)?;
+        let cmd = format!("kill -0 $(cat {GUEST_RUN}/L{n}.pid) 2>/dev/null && echo alive");
+        match parent.exec(&cmd, Duration::from_secs(60)) {
+            Ok(o) if o.stdout.contains("alive") => None,
+            Ok(_) => Some(format!("L{n}'s QEMU exited inside L{}", n - 1)),
+            Err(_) => None,
+        }
+    }
+}
+
+impl Backend for QemuBackend {
+    fn name(&self) -> &'static str {
+        "qemu"
+    }
+
+    fn depth(&self) -> u32 {
+        self.plan.levels.len() as u32
+    }
+
+    fn capacity(&self) -> Option<Capacity> {
+        let l = self.plan.levels.last()?;
+        Some(Capacity {
+            memory_mib: l.memory_mib,
+            disk_mib: l.fs_mib,
+        })
+    }
+
+    fn describe_plan(&self) -> Vec<String> {
+        let (a1, why) = launch::host_accel(self.plan.accel);
+        self.plan
+            .levels
+            .iter()
+            .map(|l| {
+                let accel = match (l.level, self.plan.accel) {
+                    (1, _) => format!("{} ({why})", a1.as_str()),
+                    (_, crate::cli::AccelArg::Auto) => "kvm if its parent shows svm/vmx, else tcg".into(),
+                    (_, a) => format!("{a:?}").to_lowercase(),
+                };
+                let machine = match l.machine {
+                    Machine::Pc => "pc+qboot",
+                    Machine::Microvm => "microvm",
+                };
+                format!(
+                    "L{}: {} vCPUs, {} MiB, {machine}{}, accel {accel}, scratch ext4 {} MiB, ssh 127.0.0.1:{}",
+                    l.level, l.vcpus, l.memory_mib, if l.leaf { ", leaf image" } else { "" }, l.fs_mib, self.port(l.level)
+                )
+            })
+            .collect()
+    }
+
+    fn provenance(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut m = serde_json::Map::new();
+        m.insert("image_digest".into(), self.image.digest.clone().into());
+        m.insert(
+            "image_kernel".into(),
+            self.image.kernel_package.clone().into(),
+        );
+        m.insert("qemu_l1".into(), self.qemu.clone().into());
+        m.insert("qemu_l1_version".into(), self.qemu_version.clone().into());
+        let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string()).into();
+        m.insert("kernel_override".into(), path(&self.opts.kernel));
+        m.insert("initrd_override".into(), path(&self.opts.initrd));
+        m
+    }
+
+    fn provision(
+        &mut self,
+        level: u32,
+        say: &mut dyn FnMut(&str),
+    ) -> Result<Provisioned, BackendError> {
+        self.bring_up(level, say)
+    }
+
+    fn keep(&mut self, run_dir: &Path) -> anyhow::Result<Vec<String>> {
+        let Some(mut stack) = self.stack.take() else {
+            return Ok(vec![]);
+        };
+        let up = stack.ctl.len() as u32;
+        stack.ctl.clear();
+        let Some((child, guard)) = stack.l1.take() else {
+            return Ok(vec![]);
+        };
+        let known_hosts = stack.dir.path().join("known_hosts");
+        let mut kh = String::new();
+        for n in 1..=up {
+            kh.push_str(&format!(
+                "[127.0.0.1]:{} {}\n",
+                self.port(n),
+                stack.keys.host_keys[n as usize - 1].public_line
+            ));
+        }
+        std::fs::write(&known_hosts, kh)?;
+        let st = state::StackState {
+            pid: child.id() as i32,
+            dir: stack.dir.path().to_path_buf(),
+            key: stack.keys.client_key.clone(),
+            known_hosts,
+            levels: (1..=up)
+                .map(|n| state::KeptLevel {
+                    level: n,
+                    port: self.port(n),
+                })
+                .collect(),
+        };
+        st.write(run_dir)?;
+        guard.release();
+        stack.dir.release();
+        let mut lines: Vec<String> = st
+            .levels
+            .iter()
+            .map(|l| format!("L{}: {}", l.level, st.ssh_command(l)))
+            .collect();
+        lines.push(format!(
+            "stack kept; remove it with: nestbench down {}",
+            run_dir.display()
+        ));
+        Ok(lines)
+    }
+
+    fn teardown(&mut self) -> anyhow::Result<()> {
+        let up = self.stack.as_ref().map_or(0, |s| s.ctl.len() as u32);
+        for n in (2..=up).rev() {
+            self.console(n);
+        }
+        if let Some(mut stack) = self.stack.take() {
+            stack.ctl.clear();
+            stack.l1.take(); // terminates L1's QEMU, and with it every level
+        }
+        Ok(())
+    }
+}
