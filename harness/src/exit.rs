@@ -62,3 +62,30 @@ pub fn finish(outcome: CmdResult) -> ExitCode {
         }
     }
 }
+
+/// Usage errors as one line (clap's own text minus its multi-line usage block);
+/// `--help` and `--version` print as usual.
+pub fn clap_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return if e.use_stderr() {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        };
+    }
+    let text = e.to_string();
+    let first = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("invalid arguments")
+        .trim_start_matches("error: ");
+    eprintln!("nestbench: usage: {first} (see nestbench --help)");
+    ExitCode::from(2)
+}

@@ -8,6 +8,7 @@ mod cli;
 mod commands;
 mod config;
 mod deploy;
+mod doctor;
 mod exit;
 mod image;
 mod orchestrate;
@@ -22,7 +23,10 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return exit::clap_error(e),
+    };
     let outcome = match cli.command {
         cli::Command::Run(args) => commands::run::run(args),
         cli::Command::Report { run_dir } => commands::report::report(&run_dir),

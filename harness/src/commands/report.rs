@@ -5,12 +5,15 @@ use std::path::Path;
 
 /// Entry point of `nestbench report`.
 pub fn report(run_dir: &Path) -> CmdResult {
-    render(run_dir).map_err(Failure::from)?;
+    let summary = reports::render_run_dir(run_dir).map_err(|e| Failure::error(e.to_string()))?;
+    for f in &summary.files {
+        println!("{}", f.display());
+    }
     Ok(Outcome::Ok)
 }
 
 /// Write results.csv, report.md, report.html and charts/ into `run_dir`.
 pub fn render(run_dir: &Path) -> anyhow::Result<()> {
-    let _ = run_dir;
-    anyhow::bail!("reports are not available in this build yet")
+    reports::render_run_dir(run_dir)?;
+    Ok(())
 }

@@ -1,0 +1,198 @@
+//! Host checks: QEMU, KVM (usable for a stock guest or not), the kvm `nested`
+//! parameter, and the memory/vCPU budget for N levels. [`HostProbe::read`] gathers the
+//! facts; [`checks`] judges them without touching the machine.
+
+use super::Check;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Facts about the host that decide whether a nested run can work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostProbe {
+    /// The qemu-system-x86_64 that would run L1, and its `--version` first line.
+    pub qemu: Option<(PathBuf, String)>,
+    /// /dev/kvm exists, opens read-write and answers KVM_GET_API_VERSION = 12.
+    pub kvm_api: bool,
+    /// `svm` or `vmx` in /proc/cpuinfo flags.
+    pub virt_flag: Option<String>,
+    /// `kvm_amd`/`kvm_intel` `nested` parameter (`1`, `Y`, `0`, `N`), when loaded.
+    pub kvm_nested: Option<(String, String)>,
+    /// MemAvailable, MiB.
+    pub mem_available_mib: u64,
+    /// Online CPUs.
+    pub cpus: u32,
+}
+
+impl HostProbe {
+    /// Read the real host; `qemu` overrides the binary looked up on PATH.
+    pub fn read(qemu: Option<&Path>) -> HostProbe {
+        let qemu_path = qemu
+            .map(Path::to_path_buf)
+            .or_else(|| which("qemu-system-x86_64"));
+        let qemu = qemu_path.and_then(|p| {
+            let out = Command::new(&p).arg("--version").output().ok()?;
+            let v = String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .next()?
+                .to_string();
+            Some((p, v))
+        });
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+        let kvm_nested = ["kvm_amd", "kvm_intel"].iter().find_map(|m| {
+            let v = std::fs::read_to_string(format!("/sys/module/{m}/parameters/nested")).ok()?;
+            Some((m.to_string(), v.trim().to_string()))
+        });
+        HostProbe {
+            qemu,
+            kvm_api: kvm_api_works(),
+            virt_flag: virt_flag(&cpuinfo),
+            kvm_nested,
+            mem_available_mib: meminfo_mib(&meminfo, "MemAvailable:"),
+            cpus: std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
+        }
+    }
+
+    /// Whether L1 can run under KVM with a stock kernel.
+    pub fn kvm_for_stock_guest(&self) -> bool {
+        self.kvm_api && self.virt_flag.is_some()
+    }
+}
+
+/// `svm`/`vmx` when /proc/cpuinfo's flags show one.
+pub fn virt_flag(cpuinfo: &str) -> Option<String> {
+    let flags = cpuinfo.lines().find(|l| l.starts_with("flags"))?;
+    flags
+        .split_whitespace()
+        .find(|f| *f == "svm" || *f == "vmx")
+        .map(str::to_string)
+}
+
+fn meminfo_mib(meminfo: &str, key: &str) -> u64 {
+    meminfo
+        .lines()
+        .find(|l| l.starts_with(key))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kib| kib.parse::<u64>().ok())
+        .map_or(0, |kib| kib / 1024)
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+fn kvm_api_works() -> bool {
+    use std::os::fd::AsRawFd;
+    let Ok(f) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/kvm")
+    else {
+        return false;
+    };
+    const KVM_GET_API_VERSION: libc::c_ulong = 0xAE00;
+    // SAFETY: KVM_GET_API_VERSION takes no argument and only returns an int.
+    let v = unsafe { libc::ioctl(f.as_raw_fd(), KVM_GET_API_VERSION as _, 0) };
+    v == 12
+}
+
+/// What the budget check needs from the plan: per level (memory MiB, vCPUs), L1 first.
+pub type Budget = Result<Vec<(u64, u32)>, String>;
+
+/// Judge `probe` for a run of `levels` levels whose plan came out as `budget`.
+pub fn checks(probe: &HostProbe, levels: u32, budget: &Budget) -> Vec<Check> {
+    let mut out = vec![];
+    if levels == 0 {
+        out.push(Check::pass(
+            "levels",
+            "0 levels: only the host is measured, nothing to nest",
+        ));
+        return out;
+    }
+    out.push(match &probe.qemu {
+        Some((p, v)) => Check::pass("qemu-system-x86_64", format!("{v} ({})", p.display())),
+        None => Check::fail(
+            "qemu-system-x86_64",
+            "not found on PATH",
+            "apt-get install --no-install-recommends qemu-system-x86 (or pass --qemu PATH)",
+        ),
+    });
+    out.push(kvm_check(probe));
+    if probe.kvm_for_stock_guest() {
+        out.push(nested_check(probe));
+    }
+    out.push(match budget {
+        Ok(levels_plan) => {
+            let total: u64 = levels_plan.first().map_or(0, |l| l.0);
+            let desc: Vec<String> = levels_plan
+                .iter()
+                .enumerate()
+                .map(|(i, (m, c))| format!("L{} {m} MiB/{c} vCPU", i + 1))
+                .collect();
+            Check::pass(
+                "memory and vCPU budget",
+                format!(
+                    "{} (L1 holds the rest; {total} of {} MiB available)",
+                    desc.join(", "),
+                    probe.mem_available_mib
+                ),
+            )
+        }
+        Err(why) => Check::fail(
+            "memory and vCPU budget",
+            why.clone(),
+            "free memory, lower --levels, or size L1 with --memory MIB / --cpus N",
+        ),
+    });
+    out
+}
+
+fn kvm_check(p: &HostProbe) -> Check {
+    match (p.kvm_api, &p.virt_flag) {
+        (true, Some(flag)) => Check::pass("KVM", format!("/dev/kvm usable and the CPU shows {flag}: L1 runs under KVM")),
+        (true, None) => Check::warn(
+            "KVM",
+            "/dev/kvm answers but the CPU shows neither svm nor vmx, so host KVM cannot run a stock guest \
+             kernel (a paravirtual KVM such as PVM); L1 will run under TCG with -cpu max, which emulates \
+             AMD SVM so that L2 and deeper get a working /dev/kvm",
+            "nothing to do for a run; for KVM at L1 use a host with VT-x/AMD-V exposed (on a VM: enable nested virtualization for it)",
+        ),
+        (false, Some(flag)) => Check::warn(
+            "KVM",
+            format!("the CPU shows {flag} but /dev/kvm is missing or not accessible; L1 will run under TCG (much slower)"),
+            "modprobe kvm_amd (AMD) or kvm_intel (Intel), and make /dev/kvm read-writable for your user (group kvm)",
+        ),
+        (false, None) => Check::warn(
+            "KVM",
+            "no /dev/kvm and no svm/vmx: L1 will run under TCG with -cpu max (emulated SVM)",
+            "nothing to do for a run; for KVM at L1 use a host with hardware virtualization",
+        ),
+    }
+}
+
+fn nested_check(p: &HostProbe) -> Check {
+    let module = if p.virt_flag.as_deref() == Some("vmx") {
+        "kvm_intel"
+    } else {
+        "kvm_amd"
+    };
+    match &p.kvm_nested {
+        Some((m, v)) if v == "1" || v == "Y" => Check::pass("kvm nested", format!("{m} nested={v}")),
+        Some((m, v)) => Check::fail(
+            "kvm nested",
+            format!("{m} nested={v}: L1 would get no svm/vmx and its children could not use KVM"),
+            format!("echo 'options {m} nested=1' > /etc/modprobe.d/kvm-nested.conf && modprobe -r {m} && modprobe {m}"),
+        ),
+        None => Check::warn(
+            "kvm nested",
+            format!("{module} is not loaded, nested state unknown"),
+            format!("modprobe {module} nested=1"),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests;

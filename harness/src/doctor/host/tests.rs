@@ -1,0 +1,98 @@
+//! Every branch of the host checks on simulated hosts, and the real one.
+
+use super::*;
+use crate::doctor::{any_failed, Status};
+
+fn probe() -> HostProbe {
+    HostProbe {
+        qemu: Some((
+            "/usr/bin/qemu-system-x86_64".into(),
+            "QEMU emulator version 7.2.19".into(),
+        )),
+        kvm_api: true,
+        virt_flag: None,
+        kvm_nested: None,
+        mem_available_mib: 22_000,
+        cpus: 2,
+    }
+}
+
+fn ok_budget() -> Budget {
+    Ok(vec![(6144, 2), (3072, 2), (1536, 1)])
+}
+
+#[test]
+fn pvm_host_explains_tcg_at_l1_and_passes() {
+    let c = checks(&probe(), 3, &ok_budget());
+    assert!(!any_failed(&c), "{c:?}");
+    let kvm = c.iter().find(|c| c.name == "KVM").unwrap();
+    assert_eq!(kvm.status, Status::Warn);
+    assert!(kvm.detail.contains("cannot run a stock guest"));
+    assert!(kvm.detail.contains("TCG with -cpu max"));
+}
+
+#[test]
+fn missing_qemu_fails_with_the_package_to_install() {
+    let mut p = probe();
+    p.qemu = None;
+    let c = checks(&p, 2, &ok_budget());
+    assert!(any_failed(&c));
+    let q = c.iter().find(|c| c.name == "qemu-system-x86_64").unwrap();
+    assert!(q
+        .fix
+        .as_ref()
+        .unwrap()
+        .contains("apt-get install --no-install-recommends qemu-system-x86"));
+}
+
+#[test]
+fn too_small_budget_fails_with_the_flags_to_pass() {
+    let c = checks(
+        &probe(),
+        4,
+        &Err("4 levels need 1400 MiB, 900 MiB available".into()),
+    );
+    let b = c
+        .iter()
+        .find(|c| c.name == "memory and vCPU budget")
+        .unwrap();
+    assert_eq!(b.status, Status::Fail);
+    assert!(b.fix.as_ref().unwrap().contains("--memory"));
+}
+
+#[test]
+fn hardware_host_with_nesting_off_fails_with_the_modprobe_line() {
+    let mut p = probe();
+    p.virt_flag = Some("vmx".into());
+    p.kvm_nested = Some(("kvm_intel".into(), "N".into()));
+    let c = checks(&p, 2, &ok_budget());
+    let n = c.iter().find(|c| c.name == "kvm nested").unwrap();
+    assert_eq!(n.status, Status::Fail);
+    assert!(n
+        .fix
+        .as_ref()
+        .unwrap()
+        .contains("options kvm_intel nested=1"));
+    p.kvm_nested = Some(("kvm_intel".into(), "Y".into()));
+    assert!(!any_failed(&checks(&p, 2, &ok_budget())));
+}
+
+#[test]
+fn zero_levels_needs_nothing() {
+    let mut p = probe();
+    p.qemu = None;
+    assert!(!any_failed(&checks(&p, 0, &ok_budget())));
+}
+
+#[test]
+fn flags_are_read_from_cpuinfo() {
+    assert_eq!(virt_flag("flags\t: fpu sse svm lm\n"), Some("svm".into()));
+    assert_eq!(virt_flag("flags\t: fpu sse lm\n"), None);
+}
+
+#[test]
+fn the_real_host_probe_reads_something() {
+    let p = HostProbe::read(None);
+    assert!(p.cpus >= 1);
+    assert!(p.mem_available_mib > 0);
+}

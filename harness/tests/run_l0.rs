@@ -1,0 +1,218 @@
+//! `nestbench run --levels 0` end to end: the real controller deploys the real static
+//! agent on this machine through the same path guests use, and writes a run directory
+//! whose run.json matches schema 1 with every workload of the suite.
+
+mod agent_bin;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Output};
+use workloads::rundoc::{LevelStatus, RunDoc, RunStatus, SCHEMA_VERSION};
+
+fn nestbench(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nestbench"))
+        .args(args)
+        .output()
+        .expect("run nestbench")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Units of DESIGN §5, exactly.
+fn expected_metrics() -> BTreeMap<(&'static str, &'static str), &'static str> {
+    [
+        (("cpu.int", "ops"), "Mops/s"),
+        (("cpu.fp", "flops"), "GFLOP/s"),
+        (("cpu.mt", "ops"), "Mops/s"),
+        (("cpu.mt", "scaling"), "x"),
+        (("mem.stream", "copy"), "GB/s"),
+        (("mem.stream", "scale"), "GB/s"),
+        (("mem.stream", "add"), "GB/s"),
+        (("mem.stream", "triad"), "GB/s"),
+        (("mem.latency", "latency"), "ns/load"),
+        (("mem.pagefault", "rate"), "faults/s"),
+        (("disk.seq", "write"), "MB/s"),
+        (("disk.seq", "read"), "MB/s"),
+        (("disk.rand", "read_iops"), "IOPS"),
+        (("disk.rand", "write_iops"), "IOPS"),
+        (("disk.rand", "read_p99"), "us"),
+        (("disk.fsync", "latency"), "us"),
+        (("exit.cpuid", "latency"), "ns"),
+        (("exit.syscall", "latency"), "ns"),
+        (("exit.ctxswitch", "latency"), "ns"),
+        (("exit.timer", "clock_gettime"), "ns"),
+        (("exit.timer", "sleep_overshoot"), "us"),
+    ]
+    .into_iter()
+    .collect()
+}
+
+fn read_doc(dir: &Path) -> RunDoc {
+    let text = std::fs::read_to_string(dir.join("run.json")).expect("run.json written");
+    RunDoc::from_json(&text, "run.json").expect("run.json parses as schema 1")
+}
+
+#[test]
+fn levels_0_smoke_writes_a_complete_run_directory() {
+    let agent = agent_bin::static_agent();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    // The agent and its workload files go to TMPDIR at L0: give the run its own.
+    let work = tmp.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_nestbench"))
+        .args([
+            "run",
+            "--levels",
+            "0",
+            "--suite",
+            "smoke",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .args(["--agent", agent.to_str().unwrap()])
+        .env("TMPDIR", &work)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "exit {:?}: {}",
+        o.status.code(),
+        stderr(&o)
+    );
+
+    let doc = read_doc(&out);
+    assert_eq!(doc.schema_version, SCHEMA_VERSION);
+    assert_eq!(doc.status, RunStatus::Complete);
+    assert!(doc.finished_at.is_some());
+    assert_eq!(doc.config["suite"], "smoke");
+    assert_eq!(doc.levels.len(), 1);
+    let l0 = &doc.levels[0];
+    assert_eq!(l0.status, LevelStatus::Ok, "{:?}", l0.error);
+    assert_eq!(l0.env.accel.as_deref(), Some("native"));
+    assert!(l0.env.vcpus.unwrap_or(0) >= 1 && l0.env.memory_mib.unwrap_or(0) > 0);
+    assert!(l0.timings.suite_s.unwrap() > 0.0 && l0.timings.deploy_s.unwrap() > 0.0);
+    assert!(
+        l0.errors.is_empty(),
+        "workloads failed at L0: {:?}",
+        l0.errors
+    );
+
+    let want = expected_metrics();
+    for r in &l0.results {
+        let unit = want.get(&(r.workload.as_str(), r.metric.as_str()));
+        assert_eq!(
+            unit,
+            Some(&r.unit.as_str()),
+            "unexpected result {}/{} ({})",
+            r.workload,
+            r.metric,
+            r.unit
+        );
+        assert!(
+            r.samples.len() >= 5,
+            "{} has {} samples",
+            r.key(),
+            r.samples.len()
+        );
+        assert!(
+            r.samples.iter().all(|s| s.is_finite() && *s >= 0.0),
+            "{}: {:?}",
+            r.key(),
+            r.samples
+        );
+    }
+    for (w, m) in want.keys() {
+        assert!(
+            l0.results
+                .iter()
+                .any(|r| r.workload == *w && r.metric == *m),
+            "missing {w}/{m}"
+        );
+    }
+    assert!(doc.config.contains_key("sizes"));
+    // The report is generated at the end of every run.
+    for f in ["results.csv", "report.md", "report.html"] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let pngs = std::fs::read_dir(out.join("charts"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "png"))
+        .count();
+    assert!(pngs >= 4, "only {pngs} charts");
+    assert!(doc.provenance.contains_key("agent_sha256"));
+    // Neither the agent nor any workload file is left where it was deployed.
+    let leftovers: Vec<_> = std::fs::read_dir(&work)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(leftovers.is_empty(), "left behind: {leftovers:?}");
+}
+
+#[test]
+fn bad_flags_are_usage_errors_with_one_line() {
+    for args in [
+        &["run", "--levels", "0", "--suite", "huge"][..],
+        &["run", "--levels", "0", "--only", "cpu.nope"][..],
+        &["run", "--levels", "0", "--sizes", "stream=0"][..],
+        &["run", "--levels", "-1"][..],
+        &["run", "--backend", "inventory"][..],
+    ] {
+        let o = nestbench(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert_eq!(
+            stderr(&o).trim().lines().count(),
+            1,
+            "{args:?}: {}",
+            stderr(&o)
+        );
+        assert!(!stderr(&o).contains("panicked"), "{args:?}");
+    }
+}
+
+#[test]
+fn a_non_empty_out_dir_is_refused() {
+    let agent = agent_bin::static_agent();
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("precious"), "x").unwrap();
+    let o = nestbench(&[
+        "run",
+        "--levels",
+        "0",
+        "--suite",
+        "smoke",
+        "--out",
+        tmp.path().to_str().unwrap(),
+        "--agent",
+        agent.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("not empty"), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("precious")).unwrap(),
+        "x"
+    );
+}
+
+#[test]
+fn a_dynamic_agent_is_refused_before_anything_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let o = nestbench(&[
+        "run",
+        "--levels",
+        "0",
+        "--out",
+        out.to_str().unwrap(),
+        "--agent",
+        "/bin/sh",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("dynamically linked"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("scripts/build-agent"));
+    assert!(!out.exists());
+}
