@@ -25,14 +25,27 @@ fn status_line(r: &Ran) -> String {
     r.doc
         .levels
         .iter()
-        .map(|l| format!("{}={:?} {}", l.name, l.status, l.error.as_deref().unwrap_or("")))
+        .map(|l| {
+            format!(
+                "{}={:?} {}",
+                l.name,
+                l.status,
+                l.error.as_deref().unwrap_or("")
+            )
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
 
 fn assert_ok(r: &Ran, n: usize) {
     let l = level(r, n);
-    assert_eq!(l.status, LevelStatus::Ok, "{}\n{}", status_line(r), r.stderr);
+    assert_eq!(
+        l.status,
+        LevelStatus::Ok,
+        "{}\n{}",
+        status_line(r),
+        r.stderr
+    );
     assert!(!l.results.is_empty(), "L{n} has no results");
 }
 
@@ -43,14 +56,19 @@ fn assert_status(r: &Ran, want: &[LevelStatus]) {
 
 /// The one error line of level `n`, checked to be a single line.
 fn error_of(r: &Ran, n: usize) -> &str {
-    let e = level(r, n).error.as_deref().unwrap_or_else(|| panic!("L{n} has no error"));
+    let e = level(r, n)
+        .error
+        .as_deref()
+        .unwrap_or_else(|| panic!("L{n} has no error"));
     assert!(!e.contains('\n'), "multi-line error: {e}");
     eprintln!("L{n}: {e}");
     e
 }
 
 fn straight(c: &Chain) -> Vec<Level> {
-    (1..=common::netns::DEPTH).map(|k| Level::of(c, k)).collect()
+    (1..=common::netns::DEPTH)
+        .map(|k| Level::of(c, k))
+        .collect()
 }
 
 fn write_script(dir: &Path, name: &str, body: &str) -> String {
@@ -79,13 +97,23 @@ fn four_level_chain_collects_smoke_results_from_every_level() {
         l.workdir = Some(w);
     }
     let r = run_inventory(dir.path(), &levels, &["--suite", "smoke"]);
+    // The progress lines (stage + elapsed per level) are the per-stage timings.
+    eprintln!("{}", r.stderr);
     assert_eq!(r.code, Some(0), "{}\n{}", status_line(&r), r.stderr);
     assert_eq!(r.doc.status, RunStatus::Complete);
     assert_eq!(r.doc.levels.len(), 5);
-    let l0: Vec<_> = level(&r, 0).results.iter().map(|x| (&x.workload, &x.metric)).collect();
+    let l0: Vec<_> = level(&r, 0)
+        .results
+        .iter()
+        .map(|x| (&x.workload, &x.metric))
+        .collect();
     for n in 0..=4 {
         assert_ok(&r, n);
-        let got: Vec<_> = level(&r, n).results.iter().map(|x| (&x.workload, &x.metric)).collect();
+        let got: Vec<_> = level(&r, n)
+            .results
+            .iter()
+            .map(|x| (&x.workload, &x.metric))
+            .collect();
         assert_eq!(got, l0, "L{n} measured other metrics than L0");
         let t = &level(&r, n).timings;
         eprintln!(
@@ -101,10 +129,17 @@ fn four_level_chain_collects_smoke_results_from_every_level() {
     let text = std::fs::read_to_string(&kh).unwrap();
     assert_eq!(text.lines().count(), 4, "{text}");
     for k in 0..4 {
-        assert!(text.contains(&format!("{} ssh-ed25519 {}", c.addrs[k], c.host_keys[k])), "{text}");
+        assert!(
+            text.contains(&format!("{} ssh-ed25519 {}", c.addrs[k], c.host_keys[k])),
+            "{text}"
+        );
         let w = dir.path().join(format!("w{}", k + 1));
         let left: Vec<_> = std::fs::read_dir(&w).unwrap().collect();
-        assert!(left.is_empty(), "L{} left files in its workdir: {left:?}", k + 1);
+        assert!(
+            left.is_empty(),
+            "L{} left files in its workdir: {left:?}",
+            k + 1
+        );
     }
 }
 
@@ -127,9 +162,18 @@ fn accepted_keys_are_trusted_strictly_afterwards_also_hashed() {
     let r = run_inventory(&dir.path().join("a"), &levels, &only);
     assert_status(&r, &[Good; 5]);
     let text = std::fs::read_to_string(&kh).unwrap();
-    assert!(text.contains(&format!("[{}]:2201 ssh-ed25519", c.addrs[1])), "{text}");
+    assert!(
+        text.contains(&format!("[{}]:2201 ssh-ed25519", c.addrs[1])),
+        "{text}"
+    );
     // Hash the file as `HashKnownHosts yes` would, then insist on it.
-    assert!(std::process::Command::new("ssh-keygen").arg("-H").arg("-f").arg(&kh).status().unwrap().success());
+    assert!(std::process::Command::new("ssh-keygen")
+        .arg("-H")
+        .arg("-f")
+        .arg(&kh)
+        .status()
+        .unwrap()
+        .success());
     for l in &mut levels {
         l.known_hosts = Some((kh.clone(), "strict"));
     }
@@ -152,13 +196,20 @@ fn a_wrong_key_fails_its_level_and_skips_the_levels_behind_it() {
         .unwrap();
     let mut levels = straight(c);
     levels[1].key = wrong.clone();
-    let r = run_inventory(dir.path(), &levels, &["--suite", "smoke", "--only", "cpu.int"]);
+    let r = run_inventory(
+        dir.path(),
+        &levels,
+        &["--suite", "smoke", "--only", "cpu.int"],
+    );
     assert_eq!(r.code, Some(4));
     assert_eq!(r.doc.status, RunStatus::Partial);
     assert_status(&r, &[Good, Good, Failed, Skipped, Skipped]);
     assert_ok(&r, 1);
     let e = error_of(&r, 2);
-    assert!(e.contains(&wrong.display().to_string()) && e.contains("user root"), "{e}");
+    assert!(
+        e.contains(&wrong.display().to_string()) && e.contains("user root"),
+        "{e}"
+    );
     assert!(error_of(&r, 3).contains("L2 failed"));
     assert!(r.stderr.contains(e), "error not on stderr: {}", r.stderr);
 }
@@ -173,25 +224,46 @@ fn a_host_key_mismatch_names_the_host_and_both_fingerprints() {
     let kh = dir.path().join("known_hosts");
     // L3's line carries L1's key.
     let lines: String = (0..4)
-        .map(|k| format!("{} ssh-ed25519 {}\n", c.addrs[k], c.host_keys[if k == 2 { 0 } else { k }]))
+        .map(|k| {
+            format!(
+                "{} ssh-ed25519 {}\n",
+                c.addrs[k],
+                c.host_keys[if k == 2 { 0 } else { k }]
+            )
+        })
         .collect();
     std::fs::write(&kh, lines).unwrap();
     let mut levels = straight(c);
     for l in &mut levels {
         l.known_hosts = Some((kh.clone(), "strict"));
     }
-    let r = run_inventory(dir.path(), &levels, &["--suite", "smoke", "--only", "cpu.int"]);
+    let r = run_inventory(
+        dir.path(),
+        &levels,
+        &["--suite", "smoke", "--only", "cpu.int"],
+    );
     assert_eq!(r.code, Some(4));
     assert_status(&r, &[Good, Good, Good, Failed, Skipped]);
     let e = error_of(&r, 3);
     let fp = |k: usize| fingerprint(&c.dir.join(format!("host{k}.pub")));
-    assert!(e.contains(&c.addrs[2]) && e.contains(&fp(1)) && e.contains(&fp(3)), "{e}");
+    assert!(
+        e.contains(&c.addrs[2]) && e.contains(&fp(1)) && e.contains(&fp(3)),
+        "{e}"
+    );
 }
 
 /// `ssh-keygen -lf`'s SHA256 fingerprint of a public key file.
 fn fingerprint(pubkey: &Path) -> String {
-    let o = std::process::Command::new("ssh-keygen").arg("-lf").arg(pubkey).output().unwrap();
-    String::from_utf8_lossy(&o.stdout).split_whitespace().nth(1).unwrap().to_string()
+    let o = std::process::Command::new("ssh-keygen")
+        .arg("-lf")
+        .arg(pubkey)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&o.stdout)
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .to_string()
 }
 
 #[test]
@@ -205,7 +277,11 @@ fn an_unreachable_level_fails_after_a_bounded_wait_and_the_rest_still_runs() {
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let mut levels = straight(c);
     let mut mute = Level::of(c, 1);
-    (mute.name, mute.host, mute.port) = ("M".into(), "127.0.0.1".into(), silent.local_addr().unwrap().port());
+    (mute.name, mute.host, mute.port) = (
+        "M".into(),
+        "127.0.0.1".into(),
+        silent.local_addr().unwrap().port(),
+    );
     mute.connect_timeout = Some(3);
     let mut behind = Level::of(c, 2);
     (behind.name, behind.via) = ("B".into(), Some("M".into()));
@@ -216,12 +292,20 @@ fn an_unreachable_level_fails_after_a_bounded_wait_and_the_rest_still_runs() {
     levels.push(behind);
     levels.push(unrouted);
     let t0 = std::time::Instant::now();
-    let r = run_inventory(dir.path(), &levels, &["--suite", "smoke", "--only", "cpu.int"]);
+    let r = run_inventory(
+        dir.path(),
+        &levels,
+        &["--suite", "smoke", "--only", "cpu.int"],
+    );
     assert_eq!(r.code, Some(4));
     assert_status(&r, &[Good, Good, Failed, Good, Good, Good, Skipped, Failed]);
     assert!(error_of(&r, 2).contains("timed out"), "{}", error_of(&r, 2));
     assert!(level(&r, 6).error.as_deref().unwrap().contains("L2 failed"));
-    assert!(error_of(&r, 7).contains("No route to host"), "{}", error_of(&r, 7));
+    assert!(
+        error_of(&r, 7).contains("No route to host"),
+        "{}",
+        error_of(&r, 7)
+    );
     assert!(t0.elapsed().as_secs() < 120, "took {:?}", t0.elapsed());
     drop(silent);
 }
@@ -240,10 +324,14 @@ fn an_agent_that_prints_garbage_or_dies_fails_only_its_level() {
          echo \"$b\"; echo 'garbage from L2'; cat; }} ;;\n*) exec sh -c \"$SSH_ORIGINAL_COMMAND\" ;; esac\n"
     ));
     // L3: the agent run gets 1 s of CPU, then the kernel kills it mid-suite.
-    let starve = write_script(dir.path(), "starve", &format!(
-        "{run_cmd} ulimit -t 1; exec sh -c \"$SSH_ORIGINAL_COMMAND\" ;;\n\
+    let starve = write_script(
+        dir.path(),
+        "starve",
+        &format!(
+            "{run_cmd} ulimit -t 1; exec sh -c \"$SSH_ORIGINAL_COMMAND\" ;;\n\
          *) exec sh -c \"$SSH_ORIGINAL_COMMAND\" ;; esac\n"
-    ));
+        ),
+    );
     let _g = c.extra_sshd(2, 2222, &format!("ForceCommand {garble}"), "");
     let _s = c.extra_sshd(3, 2223, &format!("ForceCommand {starve}"), "");
     let mut levels = straight(c);
@@ -255,11 +343,21 @@ fn an_agent_that_prints_garbage_or_dies_fails_only_its_level() {
     // Deeper levels still run: an agent failure does not make a level unreachable.
     assert_status(&r, &[Good, Good, Failed, Failed, Good]);
     let e2 = error_of(&r, 2);
-    assert!(e2.contains("not protocol JSON") && e2.contains("garbage from L2"), "{e2}");
-    assert_eq!(level(&r, 2).results.len(), 1, "results before the garbage are kept");
+    assert!(
+        e2.contains("not protocol JSON") && e2.contains("garbage from L2"),
+        "{e2}"
+    );
+    assert_eq!(
+        level(&r, 2).results.len(),
+        1,
+        "results before the garbage are kept"
+    );
     let e3 = error_of(&r, 3);
     assert!(e3.contains("agent failed"), "{e3}");
-    assert!(!level(&r, 3).results.is_empty(), "results before the death are kept: {e3}");
+    assert!(
+        !level(&r, 3).results.is_empty(),
+        "results before the death are kept: {e3}"
+    );
     assert_ok(&r, 4);
 }
 
@@ -278,7 +376,11 @@ fn a_full_work_directory_gives_a_clear_error() {
     let mut levels = straight(c);
     levels[3].port = 2224;
     levels[3].workdir = Some(full.clone());
-    let r = run_inventory(dir.path(), &levels, &["--suite", "smoke", "--only", "cpu.int"]);
+    let r = run_inventory(
+        dir.path(),
+        &levels,
+        &["--suite", "smoke", "--only", "cpu.int"],
+    );
     assert_eq!(r.code, Some(4));
     assert_status(&r, &[Good, Good, Good, Good, Failed]);
     let want = format!(

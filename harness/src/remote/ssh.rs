@@ -68,13 +68,12 @@ pub struct SshRemote {
     conn: Option<(Session, OwnedFd)>,
     pumps: Vec<Pump>,
     target: SshTarget,
-    timeout: Duration,
 }
 
 impl SshRemote {
     /// Connect to `target`, through `via` (outermost jump host first; empty = direct).
-    /// `timeout` bounds connect+handshake+auth and is the session's default I/O
-    /// timeout.
+    /// `timeout` bounds connect+handshake+auth of the whole chain; every later call
+    /// ([`Remote::exec_lines`], [`Remote::upload`]) is bounded by its own timeout.
     pub fn connect(
         target: &SshTarget,
         via: &[SshTarget],
@@ -114,18 +113,7 @@ impl SshRemote {
             conn: Some((sess, sess_fd)),
             pumps,
             target: target.clone(),
-            timeout,
         })
-    }
-
-    /// The level this session reaches.
-    pub fn target(&self) -> &SshTarget {
-        &self.target
-    }
-
-    /// The default I/O timeout given to [`SshRemote::connect`].
-    pub fn timeout(&self) -> Duration {
-        self.timeout
     }
 
     fn wire(&self) -> ssh_exec::Wire<'_> {

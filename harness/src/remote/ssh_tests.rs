@@ -1,7 +1,7 @@
-//! [`SshRemote`] against a real OpenSSH sshd on loopback (needs root for
-//! `PermitRootLogin`-free setups is not required, but sshd wants `/run/sshd`): exec,
-//! streaming, stderr, timeouts, uploads, a 3-hop jump chain through the same server,
-//! and that dropping a chained remote leaves no pump thread behind. The namespace
+//! [`SshRemote`] against a real OpenSSH sshd on loopback (root: sshd runs as root
+//! and needs `/run/sshd`; skipped with a reason otherwise): exec, streaming, stderr,
+//! timeouts, uploads, a 3-hop jump chain through the same server, and that dropping
+//! a chained remote leaves no pump thread behind. The namespace
 //! tests in `harness/tests/` cover real multi-host chains through the binary.
 
 use super::ssh::{HostKeyCheck, SshRemote, SshTarget};
@@ -103,17 +103,22 @@ const T: Duration = Duration::from_secs(20);
 #[test]
 fn exec_stream_upload_and_timeout_direct_and_chained() {
     let Some(s) = sshd() else { return };
-        let hops: Vec<SshTarget> = (1..=3).map(|i| s.target(&format!("L{i}"))).collect();
+    let hops: Vec<SshTarget> = (1..=3).map(|i| s.target(&format!("L{i}"))).collect();
     for via in [&hops[..0], &hops[..]] {
         let mut r = SshRemote::connect(&s.target("L4"), via, T).unwrap();
         assert_eq!(pump_threads(), via.len());
         let mut lines = vec![];
         let st = r
-            .exec_lines("echo a; echo oops >&2; printf 'b\\r\\nc'; exit 3", T, &mut |l| {
-                lines.push(l.to_string())
-            })
+            .exec_lines(
+                "echo a; echo oops >&2; printf 'b\\r\\nc'; exit 3",
+                T,
+                &mut |l| lines.push(l.to_string()),
+            )
             .unwrap();
-        assert_eq!((lines, st.code), (vec!["a".into(), "b".into(), "c".into()], Some(3)));
+        assert_eq!(
+            (lines, st.code),
+            (vec!["a".into(), "b".into(), "c".into()], Some(3))
+        );
         assert_eq!(st.stderr.trim(), "oops");
         // Lots of stderr must not stall stdout.
         let out = r
@@ -141,11 +146,48 @@ fn refuses_a_wrong_pinned_key_and_a_wrong_client_key() {
         key_base64: "AAAAC3NzaC1lZDI1NTE5AAAAIJCyQuS3/4QccLBYL8lmedEUUue6epaSifjTaJyGaLqp".into(),
     };
     let e = SshRemote::connect(&t, &[], T).err().unwrap().to_string();
-    assert!(e.contains("SHA256:lyq9WrxXn+A9faxgFk0j+I/U/YQBiRRMg19mzd0bPHY"), "{e}");
+    assert!(
+        e.contains("SHA256:lyq9WrxXn+A9faxgFk0j+I/U/YQBiRRMg19mzd0bPHY"),
+        "{e}"
+    );
     let mut t = s.target("L1");
     let other = s.dir.path().join("other");
     keygen(&other);
     t.key = PathBuf::from(&other);
     let e = SshRemote::connect(&t, &[], T).err().unwrap();
     assert!(matches!(e, RemoteError::Auth { .. }), "{e}");
+}
+
+/// Connect / exec / upload figures direct and through 1–3 jump hops of one loopback
+/// sshd. A measurement, not a check: `cargo test --release -p nestbench --bin
+/// nestbench ssh_throughput -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn ssh_throughput() {
+    let Some(s) = sshd() else { return };
+    let hops: Vec<SshTarget> = (1..=3).map(|i| s.target(&format!("L{i}"))).collect();
+    let (small, big) = (vec![1u8; 1 << 20], vec![7u8; 32 << 20]);
+    let p = s.dir.path().join("blob");
+    let p = p.to_str().unwrap();
+    let ms = |t: Instant| t.elapsed().as_secs_f64() * 1e3;
+    for n in 0..=3 {
+        let t = Instant::now();
+        let mut r = SshRemote::connect(&s.target("X"), &hops[..n], T).unwrap();
+        let connect = ms(t);
+        let t = Instant::now();
+        r.exec("true", T).unwrap();
+        let exec = ms(t);
+        let t = Instant::now();
+        r.upload(&small, p, 0o644, T).unwrap();
+        let up1 = ms(t);
+        let t = Instant::now();
+        r.upload(&big, p, 0o644, T).unwrap();
+        let up32 = ms(t);
+        eprintln!(
+            "{n} hops: connect {connect:.0} ms, exec `true` {exec:.0} ms, 1 MiB upload {up1:.0} ms, \
+             32 MiB upload {up32:.0} ms = {:.1} MB/s ({:.1} MB/s without the exec overhead)",
+            big.len() as f64 / up32 / 1e3,
+            big.len() as f64 / (up32 - exec).max(1.0) / 1e3
+        );
+    }
 }

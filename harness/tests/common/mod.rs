@@ -25,7 +25,11 @@ pub fn static_agent() -> PathBuf {
                 .status()
                 .expect("run scripts/build-agent")
                 .success();
-            assert!(ok && path.is_file(), "scripts/build-agent did not produce {}", path.display());
+            assert!(
+                ok && path.is_file(),
+                "scripts/build-agent did not produce {}",
+                path.display()
+            );
             path
         })
         .clone()
@@ -95,7 +99,10 @@ pub fn inventory(levels: &[Level]) -> String {
         );
         match &l.known_hosts {
             Some((f, policy)) => {
-                s += &format!("known_hosts = \"{}\"\nhost_key_policy = \"{policy}\"\n", f.display())
+                s += &format!(
+                    "known_hosts = \"{}\"\nhost_key_policy = \"{policy}\"\n",
+                    f.display()
+                )
             }
             None => s += &format!("host_key = \"ssh-ed25519 {}\"\n", l.pinned),
         }
@@ -153,5 +160,8 @@ pub fn run_inventory(dir: &Path, levels: &[Level], extra: &[&str]) -> Ran {
 
 /// A fresh directory for one scenario.
 pub fn scenario_dir() -> tempfile::TempDir {
-    tempfile::Builder::new().prefix("nbt-scenario-").tempdir().unwrap()
+    tempfile::Builder::new()
+        .prefix("nbt-scenario-")
+        .tempdir()
+        .unwrap()
 }

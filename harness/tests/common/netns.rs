@@ -46,11 +46,18 @@ impl Drop for ExtraSshd {
 }
 
 fn sh(cmd: &str) -> Result<String, String> {
-    let o = Command::new("sh").arg("-c").arg(cmd).output().map_err(|e| e.to_string())?;
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .output()
+        .map_err(|e| e.to_string())?;
     if o.status.success() {
         Ok(String::from_utf8_lossy(&o.stdout).into_owned())
     } else {
-        Err(format!("`{cmd}` failed: {}", String::from_utf8_lossy(&o.stderr).trim()))
+        Err(format!(
+            "`{cmd}` failed: {}",
+            String::from_utf8_lossy(&o.stderr).trim()
+        ))
     }
 }
 
@@ -66,7 +73,9 @@ pub fn unavailable() -> Option<String> {
     }
     for bin in ["/usr/sbin/sshd", "ssh-keygen", "ip", "unshare"] {
         if sh(&format!("command -v {bin}")).is_err() {
-            return Some(format!("needs {bin} (openssh-server, iproute2, util-linux)"));
+            return Some(format!(
+                "needs {bin} (openssh-server, iproute2, util-linux)"
+            ));
         }
     }
     None
@@ -96,16 +105,23 @@ fn sweep_stale() {
     let list = sh("ip netns list").unwrap_or_default();
     for ns in list.lines().filter_map(|l| l.split_whitespace().next()) {
         let mut parts = ns.split('-');
-        let (Some("nbt"), Some(pid)) = (parts.next(), parts.next()) else { continue };
+        let (Some("nbt"), Some(pid)) = (parts.next(), parts.next()) else {
+            continue;
+        };
         if Path::new(&format!("/proc/{pid}")).exists() {
             continue;
         }
-        let _ = sh(&format!("ip netns pids {ns} | xargs -r kill -9; ip netns del {ns}"));
+        let _ = sh(&format!(
+            "ip netns pids {ns} | xargs -r kill -9; ip netns del {ns}"
+        ));
     }
 }
 
 fn keygen(path: &Path) {
-    must(&format!("ssh-keygen -q -t ed25519 -N '' -C nbt -f {}", path.display()));
+    must(&format!(
+        "ssh-keygen -q -t ed25519 -N '' -C nbt -f {}",
+        path.display()
+    ));
 }
 
 impl Chain {
@@ -119,7 +135,11 @@ impl Chain {
 
     fn build() -> Chain {
         let pid = std::process::id();
-        let dir = tempfile::Builder::new().prefix("nbt-chain-").tempdir().unwrap().into_path();
+        let dir = tempfile::Builder::new()
+            .prefix("nbt-chain-")
+            .tempdir()
+            .unwrap()
+            .keep();
         let taken = sh("ip -4 -o addr show; ip -4 route show table all").unwrap_or_default();
         let block = (0..62)
             .map(|i| (pid + i) % 62)
@@ -142,19 +162,33 @@ impl Chain {
     fn setup(&mut self) {
         std::fs::create_dir_all("/run/sshd").unwrap();
         keygen(&self.client_key);
-        std::fs::copy(self.dir.join("client.pub"), self.dir.join("authorized_keys")).unwrap();
+        std::fs::copy(
+            self.dir.join("client.pub"),
+            self.dir.join("authorized_keys"),
+        )
+        .unwrap();
         for k in 1..=DEPTH {
             let ns = self.ns(k);
             must(&format!("ip netns add {ns} && ip -n {ns} link set lo up"));
             let (p, c) = (format!("nb{}p{k}", self.pid), format!("nb{}c{k}", self.pid));
             let net = Self::subnet(self.block, k);
-            let parent = if k == 1 { String::new() } else { format!("-n {} ", self.ns(k - 1)) };
-            must(&format!("ip link add {p} type veth peer name {c} && ip link set {c} netns {ns}"));
+            let parent = if k == 1 {
+                String::new()
+            } else {
+                format!("-n {} ", self.ns(k - 1))
+            };
+            must(&format!(
+                "ip link add {p} type veth peer name {c} && ip link set {c} netns {ns}"
+            ));
             if k > 1 {
                 must(&format!("ip link set {p} netns {}", self.ns(k - 1)));
             }
-            must(&format!("ip {parent}addr add {net}.1/30 dev {p} && ip {parent}link set {p} up"));
-            must(&format!("ip -n {ns} addr add {net}.2/30 dev {c} && ip -n {ns} link set {c} up"));
+            must(&format!(
+                "ip {parent}addr add {net}.1/30 dev {p} && ip {parent}link set {p} up"
+            ));
+            must(&format!(
+                "ip -n {ns} addr add {net}.2/30 dev {c} && ip -n {ns} link set {c} up"
+            ));
             if k > 1 {
                 must(&format!("ip route replace unreachable {net}.0/30"));
             }
@@ -162,7 +196,8 @@ impl Chain {
             let host = self.dir.join(format!("host{k}"));
             keygen(&host);
             let pubkey = std::fs::read_to_string(host.with_extension("pub")).unwrap();
-            self.host_keys.push(pubkey.split_whitespace().nth(1).unwrap().to_string());
+            self.host_keys
+                .push(pubkey.split_whitespace().nth(1).unwrap().to_string());
             let child = self.spawn_sshd(k, 22, "", "");
             self.procs.lock().unwrap().push(child);
         }
@@ -188,7 +223,15 @@ impl Chain {
         let _ = std::fs::remove_file(&log);
         let script = format!("{prefix} exec /usr/sbin/sshd -D -e -f {}", cfg.display());
         let child = Command::new("ip")
-            .args(["netns", "exec", &self.ns(k), "unshare", "-m", "--propagation", "private"])
+            .args([
+                "netns",
+                "exec",
+                &self.ns(k),
+                "unshare",
+                "-m",
+                "--propagation",
+                "private",
+            ])
             .args(["sh", "-c", &script])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -196,16 +239,17 @@ impl Chain {
             .spawn()
             .unwrap();
         let t0 = Instant::now();
+        let mut child = child;
         loop {
             let text = std::fs::read_to_string(&log).unwrap_or_default();
             if text.contains("Server listening on") {
                 return child;
             }
-            assert!(
-                t0.elapsed() < Duration::from_secs(15),
-                "sshd in {} did not start: {text}",
-                self.ns(k)
-            );
+            if t0.elapsed() > Duration::from_secs(15) || child.try_wait().ok().flatten().is_some() {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("sshd in {} did not start: {text}", self.ns(k));
+            }
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -234,7 +278,9 @@ impl Chain {
             let ns = self.ns(k);
             // Session children of sshd, then the namespace (its veth ends go with it,
             // and a veth pair dies with either end).
-            let _ = sh(&format!("ip netns pids {ns} 2>/dev/null | xargs -r kill -9"));
+            let _ = sh(&format!(
+                "ip netns pids {ns} 2>/dev/null | xargs -r kill -9"
+            ));
             let _ = sh(&format!("ip netns del {ns} 2>/dev/null"));
             if k > 1 {
                 let net = Self::subnet(self.block, k);
