@@ -64,14 +64,15 @@ impl Tree {
     }
 
     /// Every entry, sorted by path (parents before children).
+    #[cfg(test)]
     pub fn entries(&self) -> impl Iterator<Item = (&String, &Entry)> {
         self.entries.iter()
     }
 
     /// Write the tree as a newc archive to `out`.
     pub fn write_newc(&self, out: &mut dyn Write) -> io::Result<()> {
-        let mut ino = 1u32;
-        for (path, entry) in &self.entries {
+        for (i, (path, entry)) in self.entries.iter().enumerate() {
+            let ino = i as u32 + 1;
             let (mode, data): (u32, std::borrow::Cow<'_, [u8]>) = match entry {
                 Entry::Dir => (0o040_755, (&[][..]).into()),
                 Entry::HostFile { src, mode } => (
@@ -87,7 +88,6 @@ impl Tree {
             write_header(out, ino, mode, nlink, data.len(), path)?;
             out.write_all(&data)?;
             pad(out, data.len())?;
-            ino += 1;
         }
         write_header(out, 0, 0, 1, 0, "TRAILER!!!")
     }

@@ -45,17 +45,17 @@ pub fn virt_flag(cpuinfo: &str) -> Option<&'static str> {
     ["svm", "vmx"].into_iter().find(|f| words.contains(f))
 }
 
-/// Acceleration for a level whose parent shows `virt` (svm/vmx) and `kvm` (/dev/kvm
-/// usable), with the reason, for the plan and run.json.
-pub fn choose(requested: AccelArg, virt: Option<&str>, kvm: bool) -> (Accel, String) {
+/// Acceleration for a level whose `parent` (`host`, `L1`, …) shows `virt` (svm/vmx)
+/// and `kvm` (/dev/kvm usable), with the reason, for the plan and run.json.
+pub fn choose(requested: AccelArg, parent: &str, virt: Option<&str>, kvm: bool) -> (Accel, String) {
     match (requested, virt, kvm) {
         (AccelArg::Kvm, _, _) => (Accel::Kvm, "forced by --accel kvm".into()),
         (AccelArg::Tcg, _, _) => (Accel::Tcg, "forced by --accel tcg".into()),
-        (AccelArg::Auto, Some(v), true) => (Accel::Kvm, format!("parent shows {v} and /dev/kvm")),
-        (AccelArg::Auto, None, _) => (Accel::Tcg, "parent CPU shows no svm/vmx".into()),
+        (AccelArg::Auto, Some(v), true) => (Accel::Kvm, format!("{parent} shows {v} and /dev/kvm")),
+        (AccelArg::Auto, None, _) => (Accel::Tcg, format!("{parent} CPU shows no svm/vmx")),
         (AccelArg::Auto, Some(v), false) => (
             Accel::Tcg,
-            format!("parent shows {v} but /dev/kvm is not usable"),
+            format!("{parent} shows {v} but /dev/kvm is not usable"),
         ),
     }
 }
@@ -68,7 +68,7 @@ pub fn host_accel(requested: AccelArg) -> (Accel, String) {
         .write(true)
         .open("/dev/kvm")
         .is_ok();
-    choose(requested, virt_flag(&cpuinfo), kvm)
+    choose(requested, "host", virt_flag(&cpuinfo), kvm)
 }
 
 /// Shell command run in a parent before launching its child: virt flag, /dev/kvm,
@@ -164,11 +164,17 @@ mod tests {
 
     #[test]
     fn accel_follows_the_parents_cpu() {
-        assert_eq!(choose(AccelArg::Auto, Some("svm"), true).0, Accel::Kvm);
-        assert_eq!(choose(AccelArg::Auto, None, true).0, Accel::Tcg);
-        assert_eq!(choose(AccelArg::Auto, Some("vmx"), false).0, Accel::Tcg);
-        assert_eq!(choose(AccelArg::Kvm, None, false).0, Accel::Kvm);
-        assert_eq!(choose(AccelArg::Tcg, Some("svm"), true).0, Accel::Tcg);
+        assert_eq!(
+            choose(AccelArg::Auto, "L1", Some("svm"), true).0,
+            Accel::Kvm
+        );
+        assert_eq!(choose(AccelArg::Auto, "L1", None, true).0, Accel::Tcg);
+        assert_eq!(
+            choose(AccelArg::Auto, "L1", Some("vmx"), false).0,
+            Accel::Tcg
+        );
+        assert_eq!(choose(AccelArg::Kvm, "L1", None, false).0, Accel::Kvm);
+        assert_eq!(choose(AccelArg::Tcg, "L1", Some("svm"), true).0, Accel::Tcg);
     }
 
     #[test]

@@ -8,10 +8,10 @@ pub mod disk;
 pub mod keys;
 pub mod launch;
 pub mod ready;
+pub mod stack;
 pub mod state;
 
 use super::{Backend, BackendError, Capacity, Provisioned};
-use crate::cleanup::{PathGuard, ProcessGuard};
 use crate::config::QemuOptions;
 use crate::image::{chaindisk, Image};
 use crate::plan::{self, Machine, Plan};
@@ -19,28 +19,13 @@ use crate::remote::ssh::{HostKeyCheck, SshRemote, SshTarget};
 use crate::remote::Remote;
 use argv::{Accel, CacheMode, LaunchSpec};
 use ready::NotReady;
+use stack::Stack;
 use std::path::{Path, PathBuf};
-use std::process::Child;
 use std::time::{Duration, Instant};
 use workloads::rundoc::LevelEnv;
 
 /// Where guests keep per-level files (tmpfs): child keys, consoles, pid files.
 const GUEST_RUN: &str = "/run/nestbench";
-
-/// What exists while the stack is up (created when L1 is provisioned).
-struct Stack {
-    dir: PathGuard,
-    keys: keys::StackKeys,
-    scratch: PathBuf,
-    cache: CacheMode,
-    kernel: PathBuf,
-    initrd: PathBuf,
-    leaf_initrd: PathBuf,
-    chain: PathBuf,
-    l1: Option<(Child, ProcessGuard)>,
-    /// Control connection per level that is up (index 0 = L1).
-    ctl: Vec<SshRemote>,
-}
 
 /// Provisions QEMU levels, one inside the other.
 pub struct QemuBackend {
@@ -90,47 +75,6 @@ impl QemuBackend {
 
     fn port(&self, n: u32) -> u16 {
         self.ports[n as usize - 1]
-    }
-
-    /// The stack directory, keys, scratch file and (for --kernel/--initrd) chain disk.
-    fn create_stack(&self) -> anyhow::Result<Stack> {
-        let dir = tempfile::Builder::new()
-            .prefix("nestbench-stack-")
-            .tempdir_in(&self.scratch_base)?
-            .into_path();
-        let guard = PathGuard::new(&dir);
-        let keys = keys::generate(&dir, self.plan.levels.len() as u32)?;
-        let scratch = dir.join("scratch.raw");
-        let cache = disk::create(&scratch, &self.plan)?;
-        let mut s = Stack {
-            dir: guard,
-            keys,
-            scratch,
-            cache,
-            kernel: self.image.kernel(),
-            initrd: self.image.initrd(),
-            leaf_initrd: self.image.leaf_initrd(),
-            chain: self.image.chain_disk(),
-            l1: None,
-            ctl: vec![],
-        };
-        if self.opts.kernel.is_some() || self.opts.initrd.is_some() {
-            let cd = dir.join("chain");
-            std::fs::create_dir(&cd)?;
-            if let Some(k) = &self.opts.kernel {
-                s.kernel = k.clone();
-            }
-            if let Some(i) = &self.opts.initrd {
-                s.initrd = i.clone();
-                s.leaf_initrd = i.clone();
-            }
-            std::fs::copy(&s.kernel, cd.join(chaindisk::VMLINUZ))?;
-            std::fs::copy(&s.initrd, cd.join(chaindisk::INITRD))?;
-            std::fs::copy(&s.leaf_initrd, cd.join(chaindisk::LEAF_INITRD))?;
-            s.chain = dir.join("chain.img");
-            chaindisk::make(&cd, &s.chain)?;
-        }
-        Ok(s)
     }
 
     fn spec(&self, n: u32, accel: Accel, stack: &Stack) -> LaunchSpec {
@@ -255,7 +199,8 @@ impl QemuBackend {
         };
         if n == 1 {
             say("create stack (keys, scratch disk)");
-            let stack = self.create_stack().map_err(|e| err(format!("{e:#}")))?;
+            let stack = Stack::create(&self.scratch_base, &self.plan, &self.image, &self.opts)
+                .map_err(|e| err(format!("{e:#}")))?;
             self.stack = Some(stack);
         }
         let stack = self
@@ -271,7 +216,7 @@ impl QemuBackend {
                 .exec(launch::PROBE, Duration::from_secs(120))
                 .map_err(|e| err(e.to_string()))?;
             let p = launch::parse_probe(&out.stdout);
-            let (a, w) = launch::choose(self.plan.accel, p.virt, p.kvm);
+            let (a, w) = launch::choose(self.plan.accel, &format!("L{}", n - 1), p.virt, p.kvm);
             let k = &stack.keys.host_keys[n as usize - 1];
             let ctl = Duration::from_secs(120);
             let mut up = |data: Vec<u8>, path: String| parent.upload(&data, &path, 0o600, ctl);

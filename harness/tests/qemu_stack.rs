@@ -1,0 +1,245 @@
+//! The QEMU backend against real QEMU: a three-level nested stack (L1 under TCG or
+//! KVM as the host allows, L2 and L3 under KVM inside it) runs workloads of every
+//! category, and afterwards no QEMU process, stack directory or forwarded port is
+//! left; a run interrupted with SIGINT while L2 boots, or SIGTERM while L2's suite
+//! runs, tears everything down too and keeps the finished levels in run.json.
+//! Needs qemu-system-x86, dropbear-bin, busybox-static, e2fsprogs, zstd, openssh-client
+//! and apt access for the first image build (scripts/setup installs them); the image is
+//! built once and cached (`nestbench image build`).
+
+mod agent_bin;
+
+use std::io::{BufRead, BufReader};
+use std::net::{Ipv4Addr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use workloads::rundoc::{LevelStatus, RunDoc};
+
+/// Nested stacks on a small CI machine must not run side by side.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn skip() -> bool {
+    let missing = [
+        "qemu-system-x86_64",
+        "dropbearkey",
+        "mke2fs",
+        "zstd",
+        "ssh-keygen",
+    ]
+    .into_iter()
+    .find(|t| Command::new(t).arg("--version").output().is_err());
+    if let Some(t) = missing {
+        eprintln!("skipped: {t} is not installed (run scripts/setup)");
+        return true;
+    }
+    false
+}
+
+fn nestbench(scratch: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_nestbench"));
+    c.env("NESTBENCH_SCRATCH_DIR", scratch)
+        .env("NESTBENCH_AGENT", agent_bin::static_agent());
+    c
+}
+
+fn read_doc(dir: &Path) -> RunDoc {
+    let text = std::fs::read_to_string(dir.join("run.json")).expect("run.json");
+    serde_json::from_str(&text).expect("run.json parses")
+}
+
+/// Ports of the plan lines (`ssh 127.0.0.1:PORT`) in nestbench's stderr.
+fn planned_ports(stderr: &str) -> Vec<u16> {
+    stderr
+        .lines()
+        .filter_map(|l| l.rsplit_once("ssh 127.0.0.1:"))
+        .filter_map(|(_, p)| p.trim().parse().ok())
+        .collect()
+}
+
+/// Nothing of the stack may remain: no QEMU using `scratch`, nothing in it, no port
+/// still bound.
+fn assert_gone(scratch: &Path, ports: &[u16]) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let marker = scratch.display().to_string();
+    loop {
+        let out = Command::new("pgrep")
+            .args(["-af", "qemu-system"])
+            .output()
+            .unwrap();
+        let ours: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.contains(&marker))
+            .map(str::to_string)
+            .collect();
+        if ours.is_empty() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "qemu survived: {ours:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let left: Vec<_> = std::fs::read_dir(scratch).unwrap().collect();
+    assert!(left.is_empty(), "left in {}: {left:?}", scratch.display());
+    for &p in ports {
+        assert!(
+            TcpListener::bind((Ipv4Addr::LOCALHOST, p)).is_ok(),
+            "port {p} still bound"
+        );
+    }
+}
+
+fn host_accel() -> &'static str {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let virt = cpuinfo.split_whitespace().any(|w| w == "svm" || w == "vmx");
+    let kvm = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/kvm")
+        .is_ok();
+    if virt && kvm {
+        "kvm"
+    } else {
+        "tcg"
+    }
+}
+
+#[test]
+fn three_level_stack_runs_every_category_and_leaves_nothing_behind() {
+    if skip() {
+        return;
+    }
+    let _one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let scratch = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let run_dir = out.path().join("run");
+    let o = nestbench(scratch.path())
+        .args(["run", "--levels", "3", "--suite", "smoke"])
+        .args([
+            "--only",
+            "cpu.int,mem.stream,disk.seq,exit.syscall",
+            "--out",
+        ])
+        .arg(&run_dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    let doc = read_doc(&run_dir);
+    let accel: Vec<_> = doc
+        .levels
+        .iter()
+        .map(|l| l.env.accel.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(accel, ["native", host_accel(), "kvm", "kvm"], "{stderr}");
+    for l in &doc.levels {
+        assert_eq!(l.status, LevelStatus::Ok, "{}: {:?}", l.name, l.error);
+        if l.level == 0 {
+            continue;
+        }
+        assert!(
+            l.env
+                .disk
+                .as_deref()
+                .is_some_and(|d| d.contains("cache=none")),
+            "{:?}",
+            l.env.disk
+        );
+        assert!(l.env.qemu_argv.iter().any(|a| a == "-kernel"));
+        assert!(l
+            .env
+            .qemu_version
+            .as_deref()
+            .is_some_and(|v| v.contains("QEMU")));
+        assert!(l.timings.provision_s.is_some_and(|s| s > 0.0));
+        let console = run_dir.join(format!("logs/L{}.console.log", l.level));
+        let text = std::fs::read_to_string(&console).unwrap_or_default();
+        assert!(
+            text.contains("sshd on port"),
+            "{}: {text}",
+            console.display()
+        );
+        let workloads: Vec<_> = l.results.iter().map(|r| r.workload.as_str()).collect();
+        for w in ["cpu.int", "mem.stream", "disk.seq", "exit.syscall"] {
+            assert!(
+                workloads.contains(&w),
+                "L{} lacks {w}: {:?}",
+                l.level,
+                l.errors
+            );
+        }
+    }
+    assert!(doc.provenance.get("image_digest").is_some());
+    let json = std::fs::read_to_string(run_dir.join("run.json")).unwrap();
+    assert!(!json.contains("PRIVATE KEY") && !json.contains("id_ed25519\""));
+    assert_gone(scratch.path(), &planned_ports(&stderr));
+}
+
+/// Start a two-level run, send `signal` once a stderr line matches `when`, and check
+/// that the stack is gone and the finished levels are kept.
+fn interrupt(signal: i32, when: &dyn Fn(&str) -> bool, ok_levels: usize) {
+    if skip() {
+        return;
+    }
+    let _one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let scratch = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let run_dir: PathBuf = out.path().join("run");
+    let mut child = nestbench(scratch.path())
+        .args([
+            "run",
+            "--levels",
+            "2",
+            "--suite",
+            "smoke",
+            "--only",
+            "cpu.int,disk.seq",
+            "--out",
+        ])
+        .arg(&run_dir)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut seen = String::new();
+    let mut sent = false;
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap_or_default();
+        seen.push_str(&line);
+        seen.push('\n');
+        if !sent && when(&line) {
+            // SAFETY: kill(2) on the child we started.
+            unsafe { libc::kill(child.id() as i32, signal) };
+            sent = true;
+        }
+    }
+    let status = child.wait().unwrap();
+    assert!(sent, "never reached the interruption point:\n{seen}");
+    assert_ne!(status.code(), Some(0), "{seen}");
+    let doc = read_doc(&run_dir);
+    let ok = doc
+        .levels
+        .iter()
+        .filter(|l| l.status == LevelStatus::Ok)
+        .count();
+    assert_eq!(ok, ok_levels, "{seen}");
+    assert!(doc.levels.iter().all(|l| l.status != LevelStatus::Pending));
+    assert_gone(scratch.path(), &planned_ports(&seen));
+}
+
+#[test]
+fn sigint_while_l2_boots_tears_the_stack_down() {
+    interrupt(
+        libc::SIGINT,
+        &|l| l.contains("L2") && l.contains("boot ("),
+        2,
+    );
+}
+
+#[test]
+fn sigterm_while_l2_runs_its_suite_tears_the_stack_down() {
+    interrupt(
+        libc::SIGTERM,
+        &|l| l.contains("L2") && l.contains("workload 2/"),
+        2,
+    );
+}
