@@ -26,11 +26,11 @@ pub fn run(args: RunArgs) -> CmdResult {
 /// Plan the QEMU stack (refused before anything starts when it doesn't fit), then make
 /// sure the guest image exists.
 fn qemu_backend(cfg: &RunConfig, opts: &QemuOptions) -> Result<Box<dyn Backend>, Failure> {
-    let image = crate::image::ensure(&mut |s| note(s)).map_err(|e| {
-        Failure::error(format!(
-            "cannot build the guest image: {e:#}; see `nestbench image build`"
-        ))
-    })?;
-    let backend = QemuBackend::new(cfg.levels, opts, image, &cfg.out).map_err(Failure::error)?;
+    let image = || {
+        crate::image::ensure(&mut |s| note(s)).map_err(|e| {
+            format!("cannot build the guest image: {e:#}; see `nestbench image build`")
+        })
+    };
+    let backend = QemuBackend::new(cfg.levels, opts, &cfg.out, image).map_err(Failure::error)?;
     Ok(Box::new(backend))
 }

@@ -8,16 +8,17 @@ pub mod disk;
 pub mod keys;
 pub mod launch;
 pub mod ready;
+mod spec;
 pub mod stack;
 pub mod state;
 
 use super::{Backend, BackendError, Capacity, Provisioned};
 use crate::config::QemuOptions;
-use crate::image::{chaindisk, Image};
+use crate::image::Image;
 use crate::plan::{self, Machine, Plan};
-use crate::remote::ssh::{HostKeyCheck, SshRemote, SshTarget};
+use crate::remote::ssh::SshRemote;
 use crate::remote::Remote;
-use argv::{Accel, CacheMode, LaunchSpec};
+use argv::Accel;
 use ready::NotReady;
 use stack::Stack;
 use std::path::{Path, PathBuf};
@@ -41,12 +42,13 @@ pub struct QemuBackend {
 }
 
 impl QemuBackend {
-    /// Plan `depth` levels on this host with `image`; refuses (one line) what doesn't fit.
+    /// Plan `depth` levels on this host, refusing (one line) what doesn't fit, then get
+    /// the guest image from `image` (built only when the plan stands).
     pub fn new(
         depth: u32,
         opts: &QemuOptions,
-        image: Image,
         run_dir: &Path,
+        image: impl FnOnce() -> Result<Image, String>,
     ) -> Result<Self, String> {
         let qemu = opts.qemu.as_ref().map_or_else(
             || "qemu-system-x86_64".to_string(),
@@ -60,6 +62,7 @@ impl QemuBackend {
         let plan = plan::make(depth, opts.memory_mib, opts.cpus, opts.accel, &host)?;
         let ports = ready::free_ports(depth as usize)
             .map_err(|e| format!("cannot pick free ports on 127.0.0.1: {e}"))?;
+        let image = image()?;
         Ok(QemuBackend {
             plan,
             opts: opts.clone(),
@@ -75,94 +78,6 @@ impl QemuBackend {
 
     fn port(&self, n: u32) -> u16 {
         self.ports[n as usize - 1]
-    }
-
-    fn spec(&self, n: u32, accel: Accel, stack: &Stack) -> LaunchSpec {
-        let l = self.plan.level(n);
-        let extra = self
-            .opts
-            .extra_args
-            .iter()
-            .filter(|(lv, _)| *lv == n)
-            .map(|(_, a)| a.clone())
-            .collect();
-        let forward_ports = self.ports[n as usize - 1..].to_vec();
-        const MIB: u64 = 1024 * 1024;
-        if n == 1 {
-            let initrd = if l.leaf {
-                &stack.leaf_initrd
-            } else {
-                &stack.initrd
-            };
-            LaunchSpec {
-                qemu: self.qemu.clone(),
-                level: n,
-                accel,
-                machine: l.machine,
-                vcpus: l.vcpus,
-                memory_mib: l.memory_mib,
-                kernel: stack.kernel.display().to_string(),
-                initrd: initrd.display().to_string(),
-                port: self.port(n),
-                chain: stack.chain.display().to_string(),
-                scratch: stack.scratch.display().to_string(),
-                scratch_region: (0, None),
-                cache: stack.cache,
-                forward_addr: "127.0.0.1".into(),
-                forward_ports,
-                host_key: stack.keys.host_keys[0].private.display().to_string(),
-                authorized_keys: stack.keys.authorized_keys.display().to_string(),
-                serial: self
-                    .run_dir
-                    .join("logs/L1.console.log")
-                    .display()
-                    .to_string(),
-                pidfile: None,
-                extra,
-            }
-        } else {
-            let initrd = if l.leaf {
-                chaindisk::LEAF_INITRD
-            } else {
-                chaindisk::INITRD
-            };
-            let parent_fs = self.plan.level(n - 1).fs_mib;
-            LaunchSpec {
-                qemu: "qemu-system-x86_64".into(),
-                level: n,
-                accel,
-                machine: l.machine,
-                vcpus: l.vcpus,
-                memory_mib: l.memory_mib,
-                kernel: format!("/mnt/{}", chaindisk::VMLINUZ),
-                initrd: format!("/mnt/{initrd}"),
-                port: self.port(n),
-                chain: "/dev/vda".into(),
-                scratch: "/dev/vdb".into(),
-                scratch_region: (parent_fs * MIB, Some(self.plan.disk_mib(n) * MIB)),
-                cache: CacheMode::Direct,
-                forward_addr: "10.0.2.15".into(),
-                forward_ports,
-                host_key: format!("{GUEST_RUN}/L{n}.host_key"),
-                authorized_keys: format!("{GUEST_RUN}/authorized_keys"),
-                serial: format!("{GUEST_RUN}/L{n}.console.log"),
-                pidfile: Some(format!("{GUEST_RUN}/L{n}.pid")),
-                extra,
-            }
-        }
-    }
-
-    fn target(&self, n: u32, stack: &Stack) -> SshTarget {
-        SshTarget {
-            name: format!("L{n}"),
-            host: "127.0.0.1".into(),
-            port: self.port(n),
-            user: "root".into(),
-            key: stack.keys.client_key.clone(),
-            host_key: HostKeyCheck::Pinned {
-                key_base64: stack.keys.host_keys[n as usize - 1].public_b64(),
-            },
-        }
     }
 
     /// Copy level `n`'s console from its parent into logs/ (L1 writes there directly)
