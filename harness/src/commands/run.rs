@@ -31,6 +31,7 @@ fn qemu_backend(cfg: &RunConfig, opts: &QemuOptions) -> Result<Box<dyn Backend>,
             format!("cannot build the guest image: {e:#}; see `nestbench image build`")
         })
     };
-    let backend = QemuBackend::new(cfg.levels, opts, &cfg.out, image).map_err(Failure::error)?;
+    let backend =
+        QemuBackend::new(cfg.levels, opts, &cfg.out, cfg.keep, image).map_err(Failure::error)?;
     Ok(Box::new(backend))
 }

@@ -110,8 +110,13 @@ pub fn parse_probe(out: &str) -> Probe {
     }
 }
 
-/// Start L1 from `argv`, QEMU's own output going to `log`.
-pub fn spawn_host(argv: &[String], log: &Path) -> Result<(Child, ProcessGuard), String> {
+/// Start L1 from `argv`, QEMU's own output going to `log`. Unless the stack may be
+/// kept (`--keep`), the kernel kills it if nestbench dies without cleaning up.
+pub fn spawn_host(
+    argv: &[String],
+    log: &Path,
+    may_keep: bool,
+) -> Result<(Child, ProcessGuard), String> {
     let out =
         std::fs::File::create(log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
     let err = out.try_clone().map_err(|e| e.to_string())?;
@@ -121,12 +126,14 @@ pub fn spawn_host(argv: &[String], log: &Path) -> Result<(Child, ProcessGuard), 
         .stdout(out)
         .stderr(err)
         .process_group(0);
-    // SAFETY: prctl(2) only, async-signal-safe, between fork and exec.
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-            Ok(())
-        });
+    if !may_keep {
+        // SAFETY: prctl(2) only, async-signal-safe, between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
     }
     let child = cmd
         .spawn()
@@ -135,18 +142,23 @@ pub fn spawn_host(argv: &[String], log: &Path) -> Result<(Child, ProcessGuard), 
     Ok((child, guard))
 }
 
-/// Start a level inside its parent with `argv` (which must `-daemonize`).
-pub fn spawn_in(parent: &mut dyn Remote, argv: &[String]) -> Result<(), String> {
+/// Start a level inside its parent with `argv` (which must `-daemonize`); QEMU's own
+/// output goes to `log` there (not into the SSH channel, which a daemon could hold
+/// open) and is returned in the error when it fails to start.
+pub fn spawn_in(
+    parent: &mut dyn Remote,
+    argv: &[String],
+    log: &str,
+    timeout: Duration,
+) -> Result<(), String> {
     let cmd = format!(
-        "mkdir -p /run/nestbench && {} 2>&1",
+        "mkdir -p /run/nestbench && {} </dev/null >{log} 2>&1 || {{ st=$?; cat {log}; exit $st; }}",
         argv.iter()
             .map(|a| shell_quote(a))
             .collect::<Vec<_>>()
             .join(" ")
     );
-    let out = parent
-        .exec(&cmd, Duration::from_secs(180))
-        .map_err(|e| e.to_string())?;
+    let out = parent.exec(&cmd, timeout).map_err(|e| e.to_string())?;
     if out.status.code != Some(0) {
         return Err(format!(
             "QEMU did not start in {} (exit {:?}): {}",

@@ -39,6 +39,7 @@ pub struct QemuBackend {
     ports: Vec<u16>,
     scratch_base: PathBuf,
     stack: Option<Stack>,
+    keep: bool,
 }
 
 impl QemuBackend {
@@ -48,6 +49,7 @@ impl QemuBackend {
         depth: u32,
         opts: &QemuOptions,
         run_dir: &Path,
+        keep: bool,
         image: impl FnOnce() -> Result<Image, String>,
     ) -> Result<Self, String> {
         let qemu = opts.qemu.as_ref().map_or_else(
@@ -73,6 +75,7 @@ impl QemuBackend {
             ports,
             scratch_base,
             stack: None,
+            keep,
         })
     }
 
@@ -155,10 +158,13 @@ impl QemuBackend {
         let t0 = Instant::now();
         let launched = if n == 1 {
             let log = self.run_dir.join("logs/L1.qemu.log");
-            launch::spawn_host(&argv, &log).map(|c| self.stack.as_mut().expect("up").l1 = Some(c))
+            launch::spawn_host(&argv, &log, self.keep)
+                .map(|c| self.stack.as_mut().expect("up").l1 = Some(c))
         } else {
             let parent = &mut self.stack.as_mut().expect("up").ctl[n as usize - 2];
-            launch::spawn_in(parent, &argv)
+            let log = format!("{GUEST_RUN}/L{n}.qemu.log");
+            let limit = Duration::from_secs(120 * u64::from(n));
+            launch::spawn_in(parent, &argv, &log, limit)
         };
         launched.map_err(|e| self.fail(n, e))?;
         let timeout = plan::boot_timeout(n, accel == Accel::Tcg);
