@@ -21,8 +21,11 @@ const EAGAIN: ssh2::ErrorCode = ssh2::ErrorCode::Session(-37);
 
 /// A session and its socket, for one call.
 pub(crate) struct Wire<'a> {
+    /// The authenticated, non-blocking session.
     pub(crate) sess: &'a Session,
+    /// A duplicate of the session's socket, for poll(2).
     pub(crate) fd: &'a OwnedFd,
+    /// The level, for messages.
     pub(crate) target: &'a SshTarget,
 }
 
