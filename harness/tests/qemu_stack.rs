@@ -7,7 +7,7 @@
 //! and apt access for the first image build (scripts/setup installs them); the image is
 //! built once and cached (`nestbench image build`).
 
-mod agent_bin;
+mod common;
 
 use std::io::{BufRead, BufReader};
 use std::net::{Ipv4Addr, TcpListener};
@@ -40,7 +40,7 @@ fn skip() -> bool {
 fn nestbench(scratch: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_nestbench"));
     c.env("NESTBENCH_SCRATCH_DIR", scratch)
-        .env("NESTBENCH_AGENT", agent_bin::static_agent());
+        .env("NESTBENCH_AGENT", common::static_agent());
     c
 }
 

@@ -103,6 +103,32 @@ fn digest_of(
     Ok(hex::encode(h.finalize())[..16].to_string())
 }
 
+fn fingerprint(
+    kernel: &fetch::KernelPackage,
+    full: &initramfs::Userland,
+    leaf: &initramfs::Userland,
+) -> String {
+    use std::os::unix::fs::MetadataExt;
+    let mut h = Sha256::new();
+    h.update(BUILDER_VERSION);
+    h.update(format!("\0{}\0{}\0", kernel.name, kernel.version));
+    h.update(initramfs::INIT_SH);
+    h.update(initramfs::MODULES.join(","));
+    for u in [full, leaf] {
+        for (dest, src, mode) in &u.files {
+            let (len, mtime) = std::fs::metadata(src).map_or((0, 0), |m| {
+                (m.len(), m.mtime_nsec() + m.mtime() * 1_000_000_000)
+            });
+            h.update(format!(
+                "\0{dest}\0{mode:o}\0{}\0{len}\0{mtime}",
+                src.display()
+            ));
+        }
+        h.update(u.applets.join(","));
+    }
+    hex::encode(h.finalize())[..32].to_string()
+}
+
 /// The current image: reused from the cache when its inputs are unchanged, else built.
 /// `say` gets a few words of progress.
 pub fn ensure(say: &mut dyn FnMut(&str)) -> anyhow::Result<Image> {
@@ -111,7 +137,19 @@ pub fn ensure(say: &mut dyn FnMut(&str)) -> anyhow::Result<Image> {
     let kernel = fetch::resolve_kernel()?;
     let full = initramfs::collect_userland(true)?;
     let leaf = initramfs::collect_userland(false)?;
-    let digest = digest_of(&kernel, &full, &leaf)?;
+    // Hashing ~60 MB of host files takes seconds; remember the digest under a
+    // fingerprint of their paths, sizes and mtimes, and hash again only when one changes.
+    let stamp = fingerprint(&kernel, &full, &leaf);
+    let memo = cache.join("digests").join(&stamp);
+    let digest = match std::fs::read_to_string(&memo) {
+        Ok(d) if d.trim().len() == 16 => d.trim().to_string(),
+        _ => {
+            let d = digest_of(&kernel, &full, &leaf)?;
+            let _ = std::fs::create_dir_all(cache.join("digests"));
+            let _ = std::fs::write(&memo, &d);
+            d
+        }
+    };
     let dir = cache.join(format!("image-{digest}"));
     if let Ok(text) = std::fs::read_to_string(dir.join("image.json")) {
         if let Ok(mut img) = serde_json::from_str::<Image>(&text) {
