@@ -89,8 +89,19 @@ fn run_uploaded(
     progress.stage("verify agent");
     let want = hex::encode(Sha256::digest(job.binary));
     let qp = shell_quote(path);
-    let out = remote.exec(&format!("wc -c < {qp} && sha256sum {qp}"), ctl)?;
-    let mut words = out.stdout.split_whitespace();
+    // One round trip (they cost seconds at deep levels): report size and digest, and
+    // run `info` only when both match what was sent.
+    let cmd = format!(
+        "s=$(wc -c < {qp}); h=$(sha256sum {qp}); h=${{h%% *}}; echo \"$s $h\"; \
+         [ \"$s\" = {len} ] && [ \"$h\" = {want} ] && exec {qp} info",
+        len = job.binary.len()
+    );
+    let out = remote.exec(&cmd, ctl)?;
+    let (first, rest) = out
+        .stdout
+        .split_once('\n')
+        .unwrap_or((out.stdout.as_str(), ""));
+    let mut words = first.split_whitespace();
     let size: Option<usize> = words.next().and_then(|w| w.parse().ok());
     let sum = words.next().unwrap_or("");
     if size != Some(job.binary.len()) || sum != want {
@@ -103,7 +114,6 @@ fn run_uploaded(
             short(&want)
         )));
     }
-    let out = remote.exec(&format!("{qp} info"), ctl)?;
     if out.status.code != Some(0) {
         return Err(DeployError::Agent(format!(
             "agent does not run on {}: exit {:?}: {}",
@@ -112,7 +122,7 @@ fn run_uploaded(
             out.status.stderr.trim()
         )));
     }
-    let info: HostInfo = serde_json::from_str(out.stdout.trim()).map_err(|e| {
+    let info: HostInfo = serde_json::from_str(rest.trim()).map_err(|e| {
         DeployError::Agent(format!(
             "agent info on {} is not valid JSON ({e})",
             remote.endpoint()

@@ -3,13 +3,14 @@
 //! level; teardown runs on every path (the stack guard's Drop, and the signal thread).
 
 use crate::backend::Backend;
-use crate::config::RunConfig;
+use crate::cli::AccelArg;
+use crate::config::{BackendConfig, RunConfig};
 use crate::deploy::{self, AgentJob, DeployError, Measured};
 use crate::exit::{CmdResult, Failure, Outcome};
 use crate::progress::{note, LevelProgress};
 use crate::remote::local::LocalRemote;
 use crate::rundir::{self, RunDir};
-use crate::{cleanup, sizing};
+use crate::{cleanup, doctor, sizing};
 use std::time::Instant;
 use workloads::rundoc::{LevelRecord, LevelStatus, RunDoc, RunStatus, SCHEMA_VERSION};
 
@@ -137,8 +138,22 @@ pub fn execute(cfg: &RunConfig, backend: Option<Box<dyn Backend>>) -> CmdResult 
         rec.timings.provision_s = Some(prov.provision_s);
         rec.timings.ready_s = Some(run_start.elapsed().as_secs_f64());
         rd.set_level(rec.clone())?;
+        // Can this level host the next one? Asked now, while it is up; the answer
+        // decides after its measurement whether its children are attempted.
+        let verdict = match child_accel(cfg) {
+            Some(a) if n < depth => {
+                p.stage("doctor: nesting checks");
+                guest_verdict(prov.remote.as_mut(), &name, a)
+            }
+            _ => None,
+        };
         let m = deploy::measure(prov.remote.as_mut(), &prov.workdir, &job, &mut p);
         record_measurement(&mut rec, m, p);
+        if let Some(why) = verdict {
+            rec.status = LevelStatus::Failed;
+            rec.error = Some(why);
+            unreachable.push(n);
+        }
         rd.set_level(rec)?;
     }
 
@@ -224,6 +239,31 @@ fn record_measurement(
             false
         }
     }
+}
+
+/// The acceleration a QEMU child must get: `kvm` when forced, else `auto` (TCG is a
+/// fallback, so missing KVM only warns). Other backends start no children.
+fn child_accel(cfg: &RunConfig) -> Option<&'static str> {
+    match &cfg.backend {
+        BackendConfig::Qemu(o) if o.accel == AccelArg::Kvm => Some("kvm"),
+        BackendConfig::Qemu(_) => Some("auto"),
+        _ => None,
+    }
+}
+
+/// Run the doctor's in-guest checks; warnings are printed, a failure is returned in
+/// the doctor's words.
+fn guest_verdict(
+    remote: &mut dyn crate::remote::Remote,
+    name: &str,
+    accel: &str,
+) -> Option<String> {
+    let checks =
+        doctor::guest::check_level(remote, name, accel, std::time::Duration::from_secs(600));
+    for c in checks.iter().filter(|c| c.status == doctor::Status::Warn) {
+        note(&format!("{name}: {}", c.detail));
+    }
+    doctor::first_failure_line(&checks)
 }
 
 fn mark_rest(rd: &RunDir, from: u32, to: u32, why: &str) -> anyhow::Result<()> {

@@ -55,11 +55,6 @@ impl RunDir {
         &self.root
     }
 
-    /// `logs/` inside the run directory.
-    pub fn logs(&self) -> PathBuf {
-        self.root.join("logs")
-    }
-
     /// Change the document and write it out at once.
     pub fn update(&self, f: impl FnOnce(&mut RunDoc)) -> anyhow::Result<()> {
         {

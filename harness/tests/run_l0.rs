@@ -2,7 +2,7 @@
 //! agent on this machine through the same path guests use, and writes a run directory
 //! whose run.json matches schema 1 with every workload of the suite.
 
-mod agent_bin;
+mod common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -56,7 +56,7 @@ fn read_doc(dir: &Path) -> RunDoc {
 
 #[test]
 fn levels_0_smoke_writes_a_complete_run_directory() {
-    let agent = agent_bin::static_agent();
+    let agent = common::static_agent();
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
     // The agent and its workload files go to TMPDIR at L0: give the run its own.
@@ -176,7 +176,7 @@ fn bad_flags_are_usage_errors_with_one_line() {
 
 #[test]
 fn a_non_empty_out_dir_is_refused() {
-    let agent = agent_bin::static_agent();
+    let agent = common::static_agent();
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("precious"), "x").unwrap();
     let o = nestbench(&[

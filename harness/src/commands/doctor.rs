@@ -1,10 +1,112 @@
-//! `nestbench doctor`: what nesting needs, checked, with the fix for each failure.
+//! `nestbench doctor [--levels N] [--boot]`: print every check with ✔/⚠/✘ and the fix
+//! for each ✘; exit 1 when a run would fail. With `--boot`, bring real guests up level
+//! by level and check nesting inside each.
 
-use crate::cli::DoctorArgs;
-use crate::exit::{CmdResult, Failure};
+use crate::cli::{AccelArg, DoctorArgs};
+use crate::config::QemuOptions;
+use crate::doctor::{self, guest, host, Check};
+use crate::exit::{CmdResult, Failure, Outcome};
+use std::time::Duration;
 
 /// Entry point of `nestbench doctor`.
 pub fn doctor(args: DoctorArgs) -> CmdResult {
-    let _ = args;
-    Err(Failure::error("doctor is not available in this build yet"))
+    println!("nestbench doctor: host, for --levels {}", args.levels);
+    let mut checks = host::for_run(args.levels, None);
+    if args.levels > 0 {
+        checks.push(image_check());
+    }
+    print_all(&checks);
+    if args.boot && !doctor::any_failed(&checks) && args.levels > 0 {
+        println!("\nnestbench doctor: booting {} levels", args.levels);
+        let booted = boot_checks(args.levels)?;
+        print_all(&booted);
+        checks.extend(booted);
+    }
+    if doctor::any_failed(&checks) {
+        return Err(Failure::error(format!(
+            "a nested run would fail here: {}",
+            doctor::first_failure_line(&checks).unwrap_or_default()
+        )));
+    }
+    println!(
+        "\nall checks passed: `nestbench run --levels {}` can run here",
+        args.levels
+    );
+    Ok(Outcome::Ok)
+}
+
+fn print_all(checks: &[Check]) {
+    for c in checks {
+        println!("{c}");
+    }
+}
+
+fn image_check() -> Check {
+    match crate::image::cached() {
+        Ok(Some(img)) => Check::pass(
+            "guest image",
+            format!("{} ({}) in {}", img.digest, img.kernel_package, img.dir.display()),
+        ),
+        Ok(None) => Check::warn(
+            "guest image",
+            "not built for the current inputs: `nestbench run` builds it first (about a minute)",
+            "nestbench image build",
+        ),
+        Err(e) => Check::fail(
+            "guest image",
+            format!("cannot be built here: {e:#}"),
+            "apt-get update, then `nestbench image build` (the kernel is fetched with apt-get download)",
+        ),
+    }
+}
+
+/// Boot levels one by one with the QEMU backend and check inside each.
+fn boot_checks(levels: u32) -> Result<Vec<Check>, Failure> {
+    use crate::backend::{qemu::QemuBackend, Backend};
+    let dir = tempfile::Builder::new()
+        .prefix("nestbench-doctor-")
+        .tempdir()
+        .map_err(|e| Failure::error(e.to_string()))?;
+    std::fs::create_dir_all(dir.path().join("logs")).map_err(|e| Failure::error(e.to_string()))?;
+    crate::cleanup::install_signal_handlers();
+    let opts = QemuOptions {
+        accel: AccelArg::Auto,
+        memory_mib: None,
+        cpus: None,
+        kernel: None,
+        initrd: None,
+        qemu: None,
+        extra_args: vec![],
+    };
+    let image = || crate::image::ensure(&mut |s| eprintln!("{s}")).map_err(|e| format!("{e:#}"));
+    let mut backend =
+        QemuBackend::new(levels, &opts, dir.path(), false, image).map_err(Failure::error)?;
+    let mut out = vec![];
+    for n in 1..=levels {
+        let name = format!("L{n}");
+        match backend.provision(n, &mut |s| eprintln!("{name}: {s}")) {
+            Ok(mut p) => {
+                let accel = p.env.accel.clone().unwrap_or_default();
+                out.push(Check::pass(
+                    &format!("{name} boots"),
+                    format!("up in {:.0} s under {accel}", p.provision_s),
+                ));
+                if n < levels {
+                    out.extend(guest::check_level(
+                        p.remote.as_mut(),
+                        &name,
+                        "auto",
+                        Duration::from_secs(300),
+                    ));
+                }
+            }
+            Err(e) => {
+                eprintln!("{name}: {}", e.message);
+                out.push(Check::fail(&format!("{name} boots"), e.message.lines().next().unwrap_or("").to_string(), "read the console lines above; `nestbench run --levels N --keep` leaves a stack up to inspect"));
+                break;
+            }
+        }
+    }
+    let _ = backend.teardown();
+    Ok(out)
 }

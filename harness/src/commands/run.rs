@@ -26,6 +26,14 @@ pub fn run(args: RunArgs) -> CmdResult {
 /// Plan the QEMU stack (refused before anything starts when it doesn't fit), then make
 /// sure the guest image exists.
 fn qemu_backend(cfg: &RunConfig, opts: &QemuOptions) -> Result<Box<dyn Backend>, Failure> {
+    // The doctor's host checks first: refuse early, in its words.
+    let checks = crate::doctor::host::for_run(cfg.levels, Some(opts));
+    if let Some(why) = crate::doctor::first_failure_line(&checks) {
+        return Err(Failure::error(format!(
+            "{why} (`nestbench doctor --levels {}` shows every check)",
+            cfg.levels
+        )));
+    }
     let image = || {
         crate::image::ensure(&mut |s| note(s)).map_err(|e| {
             format!("cannot build the guest image: {e:#}; see `nestbench image build`")

@@ -126,7 +126,6 @@ pub fn checks(probe: &HostProbe, levels: u32, budget: &Budget) -> Vec<Check> {
     }
     out.push(match budget {
         Ok(levels_plan) => {
-            let total: u64 = levels_plan.first().map_or(0, |l| l.0);
             let desc: Vec<String> = levels_plan
                 .iter()
                 .enumerate()
@@ -135,7 +134,7 @@ pub fn checks(probe: &HostProbe, levels: u32, budget: &Budget) -> Vec<Check> {
             Check::pass(
                 "memory and vCPU budget",
                 format!(
-                    "{} (L1 holds the rest; {total} of {} MiB available)",
+                    "{}; fits in the host's {} MiB available",
                     desc.join(", "),
                     probe.mem_available_mib
                 ),
@@ -196,3 +195,23 @@ fn nested_check(p: &HostProbe) -> Check {
 
 #[cfg(test)]
 mod tests;
+
+/// The host checks for a run of `levels` levels as `nestbench run` would plan it:
+/// probe this host, plan the stack with the same overrides, judge.
+pub fn for_run(levels: u32, opts: Option<&crate::config::QemuOptions>) -> Vec<Check> {
+    let probe = HostProbe::read(opts.and_then(|o| o.qemu.as_deref()));
+    let scratch = std::env::var_os("NESTBENCH_SCRATCH_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    let host = crate::plan::HostResources::probe(&scratch);
+    let accel = opts.map_or(crate::cli::AccelArg::Auto, |o| o.accel);
+    let budget = crate::plan::make(
+        levels,
+        opts.and_then(|o| o.memory_mib),
+        opts.and_then(|o| o.cpus),
+        accel,
+        &host,
+    )
+    .map(|p| p.levels.iter().map(|l| (l.memory_mib, l.vcpus)).collect());
+    checks(&probe, levels, &budget)
+}

@@ -131,8 +131,17 @@ fn fingerprint(
 
 /// The current image: reused from the cache when its inputs are unchanged, else built.
 /// `say` gets a few words of progress.
-pub fn ensure(say: &mut dyn FnMut(&str)) -> anyhow::Result<Image> {
-    let t0 = Instant::now();
+/// What the current inputs call for: the image's digest and cache directory.
+struct Wanted {
+    cache: PathBuf,
+    kernel: fetch::KernelPackage,
+    full: initramfs::Userland,
+    leaf: initramfs::Userland,
+    digest: String,
+    dir: PathBuf,
+}
+
+fn wanted() -> anyhow::Result<Wanted> {
     let cache = cache_dir();
     let kernel = fetch::resolve_kernel()?;
     let full = initramfs::collect_userland(true)?;
@@ -151,11 +160,43 @@ pub fn ensure(say: &mut dyn FnMut(&str)) -> anyhow::Result<Image> {
         }
     };
     let dir = cache.join(format!("image-{digest}"));
-    if let Ok(text) = std::fs::read_to_string(dir.join("image.json")) {
-        if let Ok(mut img) = serde_json::from_str::<Image>(&text) {
-            img.dir = dir;
-            return Ok(img);
-        }
+    Ok(Wanted {
+        cache,
+        kernel,
+        full,
+        leaf,
+        digest,
+        dir,
+    })
+}
+
+fn read_built(dir: &Path) -> Option<Image> {
+    let text = std::fs::read_to_string(dir.join("image.json")).ok()?;
+    let mut img = serde_json::from_str::<Image>(&text).ok()?;
+    img.dir = dir.to_path_buf();
+    Some(img)
+}
+
+/// The image matching the current inputs if it is already built (nothing is built).
+pub fn cached() -> anyhow::Result<Option<Image>> {
+    let w = wanted()?;
+    Ok(read_built(&w.dir))
+}
+
+/// The current image: reused from the cache when its inputs are unchanged, else built.
+/// `say` gets a few words of progress.
+pub fn ensure(say: &mut dyn FnMut(&str)) -> anyhow::Result<Image> {
+    let t0 = Instant::now();
+    let Wanted {
+        cache,
+        kernel,
+        full,
+        leaf,
+        digest,
+        dir,
+    } = wanted()?;
+    if let Some(img) = read_built(&dir) {
+        return Ok(img);
     }
     say(&format!(
         "building guest image {digest} ({} {})",
