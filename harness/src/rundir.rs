@@ -82,9 +82,15 @@ impl RunDir {
 
     /// Mark the run finished with `status` and write it.
     pub fn finish(&self, status: RunStatus) -> anyhow::Result<()> {
+        let load = std::fs::read_to_string("/proc/loadavg").ok();
         self.update(|d| {
             d.status = status;
             d.finished_at = Some(now_rfc3339());
+            if let Some(l) = load {
+                let first: Vec<&str> = l.split_whitespace().take(3).collect();
+                d.provenance
+                    .insert("host_load_at_end".into(), first.join(" ").into());
+            }
         })
     }
 

@@ -5,7 +5,7 @@ use std::fmt;
 use workloads::rundoc::{LevelRecord, RunDoc};
 
 /// One comparability problem. `baseline`/`current` fields hold each run's value.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Warning {
     /// Different suites (sample budgets and sizes differ).
     Suite {
@@ -55,6 +55,16 @@ pub enum Warning {
         /// Current version.
         current: String,
     },
+    /// A run was measured while the host had more runnable work than CPUs
+    /// (provenance `host_load_at_start`/`host_load_at_end` above `host_vcpus`).
+    BusyHost {
+        /// `baseline` or `current`.
+        run: &'static str,
+        /// The higher of the 1-minute load averages recorded.
+        load: f64,
+        /// The host's CPUs.
+        cpus: f64,
+    },
     /// Different host CPU model at L0.
     HostCpu {
         /// Baseline CPU model.
@@ -92,6 +102,10 @@ impl fmt::Display for Warning {
             Warning::ToolVersion { baseline, current } => write!(
                 f,
                 "nestbench version differs: baseline {baseline}, current {current}; a workload may have changed, check the changelog"
+            ),
+            Warning::BusyHost { run, load, cpus } => write!(
+                f,
+                "the {run} run was measured on a busy host (load {load:.1} on {cpus:.0} CPUs): its figures include other work; rerun both on an idle host"
             ),
             Warning::HostCpu { baseline, current } => write!(
                 f,
@@ -153,6 +167,11 @@ pub fn detect(b: &RunDoc, c: &RunDoc) -> Vec<Warning> {
             });
         }
     }
+    for (run, doc) in [("baseline", b), ("current", c)] {
+        if let Some((load, cpus)) = busy(doc) {
+            out.push(Warning::BusyHost { run, load, cpus });
+        }
+    }
     let pairs: Vec<(&LevelRecord, &LevelRecord)> = b
         .levels
         .iter()
@@ -182,6 +201,25 @@ pub fn detect(b: &RunDoc, c: &RunDoc) -> Vec<Warning> {
     }
     out.extend(params(&pairs));
     out
+}
+
+/// A 1-minute load average from provenance: a number, or the text of /proc/loadavg.
+fn load_of(v: Option<&serde_json::Value>) -> Option<f64> {
+    match v? {
+        serde_json::Value::Number(n) => n.as_f64(),
+        serde_json::Value::String(s) => s.split_whitespace().next()?.parse().ok(),
+        _ => None,
+    }
+}
+
+/// `(load, cpus)` when the run's host had more runnable work than CPUs.
+fn busy(doc: &RunDoc) -> Option<(f64, f64)> {
+    let cpus = doc.provenance.get("host_vcpus")?.as_f64()?;
+    let load = ["host_load_at_start", "host_load_at_end"]
+        .iter()
+        .filter_map(|k| load_of(doc.provenance.get(*k)))
+        .fold(f64::NAN, f64::max);
+    (load > cpus).then_some((load, cpus))
 }
 
 /// One warning per workload whose params differ at some level.
@@ -231,4 +269,42 @@ fn params(pairs: &[(&LevelRecord, &LevelRecord)]) -> Vec<Warning> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(prov: serde_json::Value) -> RunDoc {
+        let mut d: RunDoc =
+            serde_json::from_str(include_str!("../../tests/fixtures/complete.json")).unwrap();
+        d.provenance = prov.as_object().unwrap().clone();
+        d
+    }
+
+    #[test]
+    fn a_busy_host_is_named_in_a_warning() {
+        let idle =
+            doc(serde_json::json!({"host_vcpus": 2, "host_load_at_start": "0.40 0.30 0.20"}));
+        let busy = doc(
+            serde_json::json!({"host_vcpus": 2, "host_load_at_start": 0.4, "host_load_at_end": "3.10 2.0 1.0"}),
+        );
+        assert!(detect(&idle, &idle).is_empty());
+        let w = detect(&idle, &busy);
+        assert_eq!(
+            w,
+            vec![Warning::BusyHost {
+                run: "current",
+                load: 3.1,
+                cpus: 2.0
+            }]
+        );
+        assert!(w[0].to_string().contains("busy host (load 3.1 on 2 CPUs)"));
+    }
+
+    #[test]
+    fn unknown_load_is_not_a_warning() {
+        let none = doc(serde_json::json!({}));
+        assert!(detect(&none, &none).is_empty());
+    }
 }
