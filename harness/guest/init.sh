@@ -37,7 +37,10 @@ PORT=$(arg port)
 [ -n "$PORT" ] || PORT=22
 
 modprobe -a virtio_pci virtio_mmio virtio_blk virtio_net qemu_fw_cfg 2>/dev/null
-if grep -qw svm /proc/cpuinfo; then
+# The leaf image (deepest level) has no QEMU and no kvm modules: it starts nothing.
+if ! command -v qemu-system-x86_64 >/dev/null; then
+	:
+elif grep -qw svm /proc/cpuinfo; then
 	modprobe kvm_amd nested=1 2>/dev/null || say "kvm_amd did not load"
 elif grep -qw vmx /proc/cpuinfo; then
 	modprobe kvm_intel nested=1 2>/dev/null || say "kvm_intel did not load"

@@ -18,6 +18,8 @@ use std::process::{Command, Stdio};
 pub const INIT_SH: &str = include_str!("../../guest/init.sh");
 
 /// Modules the init script loads; their dependencies come along from modules.dep.
+/// The leaf image (no QEMU) leaves out the hypervisor modules ([`HYPERVISOR_MODULES`]):
+/// nothing runs a guest there, and loading kvm_amd costs ~10 s at L4 here.
 pub const MODULES: &[&str] = &[
     "virtio_pci",
     "virtio_mmio",
@@ -29,6 +31,9 @@ pub const MODULES: &[&str] = &[
     "kvm_amd",
     "kvm_intel",
 ];
+
+/// The part of [`MODULES`] only a level that starts a child needs.
+pub const HYPERVISOR_MODULES: &[&str] = &["irqbypass", "kvm", "kvm_amd", "kvm_intel"];
 
 /// Firmware QEMU needs for `-M pc -bios qboot.rom` and `-M microvm`; the ones marked
 /// optional are added when the host has them.
@@ -51,6 +56,8 @@ pub struct Userland {
     pub files: Vec<(String, PathBuf, u32)>,
     /// busybox applets to link to /bin/busybox.
     pub applets: Vec<String>,
+    /// QEMU is in (not the leaf variant): the kvm modules come along.
+    pub hypervisor: bool,
 }
 
 /// Find `name` on PATH or in the sbin directories; the error names the package.
@@ -93,7 +100,10 @@ fn libs_of(bin: &Path) -> anyhow::Result<Vec<String>> {
 
 /// The host files of the image; `with_qemu` false gives the leaf variant.
 pub fn collect_userland(with_qemu: bool) -> anyhow::Result<Userland> {
-    let mut u = Userland::default();
+    let mut u = Userland {
+        hypervisor: with_qemu,
+        ..Userland::default()
+    };
     let busybox = find_tool("busybox", "busybox-static")?;
     let dropbear = find_tool("dropbear", "dropbear-bin")?;
     u.files.push(("bin/busybox".into(), busybox.clone(), 0o755));
@@ -220,7 +230,12 @@ pub fn tree(userland: &Userland, kernel: &UnpackedKernel) -> anyhow::Result<Tree
     t.add("etc/shells", text("/bin/sh\n", 0o644));
     let dep_text = std::fs::read_to_string(kernel.modules.join("modules.dep"))
         .with_context(|| format!("{}: no modules.dep", kernel.modules.display()))?;
-    let closure = module_closure(&parse_modules_dep(&dep_text), MODULES);
+    let wanted: Vec<&str> = MODULES
+        .iter()
+        .copied()
+        .filter(|m| userland.hypervisor || !HYPERVISOR_MODULES.contains(m))
+        .collect();
+    let closure = module_closure(&parse_modules_dep(&dep_text), &wanted);
     let base = format!("lib/modules/{}", kernel.release);
     let mut dep_out = String::new();
     for (path, deps) in &closure {

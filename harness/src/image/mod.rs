@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Bumped when the image layout or the init contract changes.
-const BUILDER_VERSION: &str = "nestbench-image-1";
+const BUILDER_VERSION: &str = "nestbench-image-2";
 
 /// A built image in the cache.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -86,6 +86,36 @@ pub struct LaunchSpec {
     pub pidfile: Option<String>,
     /// Extra arguments from `--qemu-arg LEVEL:ARG`.
     pub extra: Vec<String>,
+    /// Run the guest kernel on a periodic tick ([`PERIODIC_TICK`]); see
+    /// [`needs_periodic_tick`].
+    pub periodic_tick: bool,
+}
+
+/// A periodic 250 Hz LAPIC tick instead of the one-shot TSC-deadline timer and
+/// tickless idle. Changes what exit.timer measures, so only where it is needed.
+pub const PERIODIC_TICK: &[&str] = &["lapic=notscdeadline", "highres=off", "nohz=off"];
+
+/// How many KVM levels stacked on a TCG level (emulated SVM/VMX) it takes before a
+/// guest needs [`PERIODIC_TICK`]. Measured here (DESIGN §6): the third KVM level above
+/// TCG (L4 with L1 = TCG) pays ~8–12 ms per exit, more than the 4 ms tick, and with
+/// the one-shot timer livelocks re-arming it; L3 boots fine without.
+pub const TICK_DEPTH_OVER_TCG: usize = 3;
+
+/// Whether a level accelerated by `this`, above levels accelerated by `below` (L1
+/// first), needs a periodic tick: only KVM that is [`TICK_DEPTH_OVER_TCG`] or more
+/// levels deep above a TCG level. With hardware nesting (no TCG level) never.
+pub fn needs_periodic_tick(below: &[Accel], this: Accel) -> bool {
+    kvm_too_deep(below, this)
+}
+
+/// Whether `this` = KVM would be [`TICK_DEPTH_OVER_TCG`] or more KVM levels above a
+/// TCG level (`below`: the levels under it, L1 first).
+pub fn kvm_too_deep(below: &[Accel], this: Accel) -> bool {
+    if this != Accel::Kvm {
+        return false;
+    }
+    let kvm_run = 1 + below.iter().rev().take_while(|a| **a == Accel::Kvm).count();
+    kvm_run < below.len() + 1 && kvm_run >= TICK_DEPTH_OVER_TCG
 }
 
 /// Kernel command-line options for microvm levels (DESIGN §6) that only shorten boot.
@@ -124,6 +154,12 @@ pub fn kernel_cmdline(spec: &LaunchSpec) -> (String, Vec<String>) {
         }
     } else {
         args.push("quiet".into());
+    }
+    if spec.periodic_tick {
+        for t in PERIODIC_TICK {
+            args.push(t.to_string());
+            tuning.push(t.to_string());
+        }
     }
     args.push(format!("nestbench.level={}", spec.level));
     args.push(format!("nestbench.port={}", spec.port));
@@ -239,6 +275,7 @@ mod tests {
             serial: "/run/nestbench/L2.console.log".into(),
             pidfile: Some("/run/nestbench/L2.pid".into()),
             extra: vec!["-no-hpet".into()],
+            periodic_tick: false,
         }
     }
 
@@ -291,5 +328,26 @@ mod tests {
         assert!(after(&argv, "-netdev")[0].contains("hostfwd=tcp:127.0.0.1:40002-:40002"));
         assert!(!argv.contains(&"-daemonize".to_string()));
         assert!(tuning.is_empty(), "{tuning:?}");
+    }
+
+    #[test]
+    fn periodic_tick_only_deep_above_tcg() {
+        use Accel::{Kvm, Tcg};
+        // This machine: L1 tcg, L2.. kvm: only L4 and deeper.
+        assert!(!needs_periodic_tick(&[Tcg], Kvm));
+        assert!(!needs_periodic_tick(&[Tcg, Kvm], Kvm));
+        assert!(needs_periodic_tick(&[Tcg, Kvm, Kvm], Kvm));
+        assert!(needs_periodic_tick(&[Tcg, Kvm, Kvm, Kvm], Kvm));
+        assert!(!needs_periodic_tick(&[Tcg, Kvm, Kvm], Tcg));
+        // Hardware nesting: KVM everywhere, never.
+        assert!(!needs_periodic_tick(&[Kvm, Kvm, Kvm], Kvm));
+        assert!(!needs_periodic_tick(&[Kvm, Kvm, Kvm, Kvm, Kvm], Kvm));
+        let mut s = spec(Machine::Microvm);
+        s.periodic_tick = true;
+        let (argv, tuning) = build(&s);
+        let append = after(&argv, "-append")[0];
+        assert!(append.contains("lapic=notscdeadline highres=off nohz=off"));
+        assert!(tuning.contains(&"nohz=off".to_string()));
+        assert!(!kernel_cmdline(&spec(Machine::Microvm)).0.contains("nohz"));
     }
 }

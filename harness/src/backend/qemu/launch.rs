@@ -71,13 +71,8 @@ pub fn host_accel(requested: AccelArg) -> (Accel, String) {
     choose(requested, "host", virt_flag(&cpuinfo), kvm)
 }
 
-/// Shell command run in a parent before launching its child: virt flag, /dev/kvm,
-/// QEMU version, one per line.
-pub const PROBE: &str = "grep -owm1 -E 'svm|vmx' /proc/cpuinfo | head -n1; echo; \
-    [ -c /dev/kvm ] && echo kvm=yes || echo kvm=no; \
-    qemu-system-x86_64 --version 2>&1 | head -n1";
-
-/// What [`PROBE`] found.
+/// What a parent showed before launching its child ([`launch_in`]): virt flag,
+/// /dev/kvm, QEMU version, one per line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Probe {
     /// `svm`, `vmx` or None.
@@ -88,7 +83,7 @@ pub struct Probe {
     pub qemu_version: String,
 }
 
-/// Parse [`PROBE`]'s output.
+/// Parse the probe part of [`launch_in`]'s output.
 pub fn parse_probe(out: &str) -> Probe {
     let virt = if out.contains("svm") {
         Some("svm")
@@ -142,32 +137,77 @@ pub fn spawn_host(
     Ok((child, guard))
 }
 
-/// Start a level inside its parent with `argv` (which must `-daemonize`); QEMU's own
-/// output goes to `log` there (not into the SSH channel, which a daemon could hold
-/// open) and is returned in the error when it fails to start.
-pub fn spawn_in(
+/// `data` as a shell word that `printf` turns back into the same bytes (octal escapes:
+/// NUL, `%` and quotes included), so small files travel inside a command line.
+pub fn printf_word(data: &[u8]) -> String {
+    let mut w = String::with_capacity(data.len() * 4 + 2);
+    w.push('\'');
+    for b in data {
+        w.push_str(&format!("\\{b:03o}"));
+    }
+    w.push('\'');
+    w
+}
+
+/// Separates the probe's answer from QEMU's log in [`launch_in`]'s output.
+const LOG_MARK: &str = "--- qemu log";
+
+/// Start a level inside its parent in one command (one SSH round trip, which costs
+/// seconds at L3): write `files` (path, content; mode 0600), probe the parent ([`Probe`]), then
+/// start `kvm_argv` when the parent shows svm/vmx and /dev/kvm, else `tcg_argv`
+/// (pass the same argv twice when the acceleration is forced). Both must
+/// `-daemonize`. QEMU's own output goes to `log` there (not into the SSH channel,
+/// which a daemon could hold open) and comes back in the error when it fails.
+pub fn launch_in(
     parent: &mut dyn Remote,
-    argv: &[String],
+    files: &[(String, Vec<u8>)],
+    kvm_argv: &[String],
+    tcg_argv: &[String],
     log: &str,
     timeout: Duration,
-) -> Result<(), String> {
-    let cmd = format!(
-        "mkdir -p /run/nestbench && {} </dev/null >{log} 2>&1 || {{ st=$?; cat {log}; exit $st; }}",
+) -> Result<Probe, String> {
+    let words = |argv: &[String]| {
         argv.iter()
             .map(|a| shell_quote(a))
             .collect::<Vec<_>>()
             .join(" ")
-    );
-    let out = parent.exec(&cmd, timeout).map_err(|e| e.to_string())?;
-    if out.status.code != Some(0) {
-        return Err(format!(
-            "QEMU did not start in {} (exit {:?}): {}",
-            parent.endpoint(),
-            out.status.code,
-            out.stdout.trim()
+    };
+    let mut cmd = String::from("mkdir -p /run/nestbench && ( umask 077");
+    for (path, data) in files {
+        cmd.push_str(&format!(
+            " && printf {} > {}",
+            printf_word(data),
+            shell_quote(path)
         ));
     }
-    Ok(())
+    cmd.push_str(&format!(
+        " ) || {{ echo 'cannot write the per-level files in /run/nestbench'; exit 97; }}; \
+         v=$(grep -owm1 -E 'svm|vmx' /proc/cpuinfo | head -n1); echo \"$v\"; echo; \
+         if [ -c /dev/kvm ]; then echo kvm=yes; else echo kvm=no; fi; \
+         if [ -n \"$v\" ] && [ -c /dev/kvm ]; then {k}; else {t}; fi </dev/null >{log} 2>&1; \
+         st=$?; qemu-system-x86_64 --version 2>&1 | head -n1; echo '{LOG_MARK}'; \
+         [ $st = 0 ] || {{ cat {log}; exit $st; }}",
+        k = words(kvm_argv),
+        t = words(tcg_argv),
+    ));
+    let out = parent.exec(&cmd, timeout).map_err(|e| e.to_string())?;
+    let (probe, qemu_log) = out
+        .stdout
+        .split_once(LOG_MARK)
+        .unwrap_or((out.stdout.as_str(), ""));
+    if out.status.code != Some(0) {
+        let why = if qemu_log.trim().is_empty() {
+            out.stdout.trim()
+        } else {
+            qemu_log.trim()
+        };
+        return Err(format!(
+            "QEMU did not start in {} (exit {:?}): {why}",
+            parent.endpoint(),
+            out.status.code,
+        ));
+    }
+    Ok(parse_probe(probe))
 }
 
 #[cfg(test)]
@@ -199,6 +239,18 @@ mod tests {
         assert_eq!(p.qemu_version, "QEMU emulator version 7.2.22");
         let p = parse_probe("\n\nkvm=no\nsh: qemu-system-x86_64: not found\n");
         assert_eq!((p.virt, p.kvm), (None, false));
+    }
+
+    #[test]
+    fn printf_word_round_trips_any_bytes() {
+        let data: Vec<u8> = (0..=255u8).chain(*b"%s'\\n").collect();
+        let w = printf_word(&data);
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(format!("printf {w}"))
+            .output()
+            .unwrap();
+        assert_eq!(out.stdout, data);
     }
 
     #[test]

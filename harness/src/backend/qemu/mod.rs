@@ -40,6 +40,8 @@ pub struct QemuBackend {
     scratch_base: PathBuf,
     stack: Option<Stack>,
     keep: bool,
+    /// Acceleration of each level provisioned so far (index 0 = L1).
+    accels: Vec<Accel>,
 }
 
 impl QemuBackend {
@@ -76,6 +78,7 @@ impl QemuBackend {
             scratch_base,
             stack: None,
             keep,
+            accels: vec![],
         })
     }
 
@@ -123,61 +126,81 @@ impl QemuBackend {
         }
         let stack = self
             .stack
-            .as_mut()
+            .as_ref()
             .ok_or_else(|| err("L1 is not up".into()))?;
-        let (accel, why, qemu_version) = if n == 1 {
+        let t0;
+        let (accel, qemu_version, argv, tuning) = if n == 1 {
             let (a, w) = launch::host_accel(self.plan.accel);
-            (a, w, self.qemu_version.clone())
-        } else {
-            let parent = &mut stack.ctl[n as usize - 2];
-            let out = parent
-                .exec(launch::PROBE, Duration::from_secs(120))
-                .map_err(|e| err(e.to_string()))?;
-            let p = launch::parse_probe(&out.stdout);
-            let (a, w) = launch::choose(self.plan.accel, &format!("L{}", n - 1), p.virt, p.kvm);
-            let k = &stack.keys.host_keys[n as usize - 1];
-            let ctl = Duration::from_secs(120);
-            let mut up = |data: Vec<u8>, path: String| parent.upload(&data, &path, 0o600, ctl);
-            up(
-                std::fs::read(&k.private).unwrap_or_default(),
-                format!("{GUEST_RUN}/L{n}.host_key"),
-            )
-            .and_then(|_| {
-                up(
-                    std::fs::read(&stack.keys.authorized_keys).unwrap_or_default(),
-                    format!("{GUEST_RUN}/authorized_keys"),
-                )
-            })
-            .map_err(|e| err(format!("cannot pass keys to L{}: {e}", n - 1)))?;
-            (a, w, p.qemu_version)
-        };
-        let stack = self.stack.as_ref().expect("created above");
-        let spec = self.spec(n, accel, stack);
-        let (argv, tuning) = argv::build(&spec);
-        say(&format!("boot ({}: {why})", accel.as_str()));
-        let t0 = Instant::now();
-        let launched = if n == 1 {
+            self.accels.clear();
+            self.accels.push(a);
+            let (argv, tuning) = argv::build(&self.spec(1, a, stack));
+            say(&format!("boot ({}: {w})", a.as_str()));
+            t0 = Instant::now();
             let log = self.run_dir.join("logs/L1.qemu.log");
-            launch::spawn_host(&argv, &log, self.keep)
-                .map(|c| self.stack.as_mut().expect("up").l1 = Some(c))
+            let child = launch::spawn_host(&argv, &log, self.keep).map_err(|e| self.fail(n, e))?;
+            self.stack.as_mut().expect("up").l1 = Some(child);
+            (a, self.qemu_version.clone(), argv, tuning)
         } else {
+            // Keys, probe and launch in one command: every round trip into a deep
+            // parent costs seconds. Both command lines are made; the parent's CPU
+            // (svm/vmx) and /dev/kvm pick one, as `launch::choose` does.
+            self.accels.truncate(n as usize - 1);
+            let kvm = argv::build(&self.spec(n, Accel::Kvm, stack));
+            let tcg = argv::build(&self.spec(n, Accel::Tcg, stack));
+            // KVM this many levels above emulated SVM (TCG below) livelocks on timer
+            // interrupts here (DESIGN §6): such a level runs under TCG instead.
+            let too_deep = argv::kvm_too_deep(&self.accels, Accel::Kvm);
+            let (ka, ta) = match self.plan.accel {
+                crate::cli::AccelArg::Kvm => (&kvm.0, &kvm.0),
+                crate::cli::AccelArg::Tcg => (&tcg.0, &tcg.0),
+                crate::cli::AccelArg::Auto if too_deep => (&tcg.0, &tcg.0),
+                crate::cli::AccelArg::Auto => (&kvm.0, &tcg.0),
+            };
+            let k = &stack.keys.host_keys[n as usize - 1];
+            let files = vec![
+                (
+                    format!("{GUEST_RUN}/L{n}.host_key"),
+                    std::fs::read(&k.private).unwrap_or_default(),
+                ),
+                (
+                    format!("{GUEST_RUN}/authorized_keys"),
+                    std::fs::read(&stack.keys.authorized_keys).unwrap_or_default(),
+                ),
+            ];
+            say("launch");
+            t0 = Instant::now();
             let parent = &mut self.stack.as_mut().expect("up").ctl[n as usize - 2];
             let log = format!("{GUEST_RUN}/L{n}.qemu.log");
             let limit = Duration::from_secs(120 * u64::from(n));
-            launch::spawn_in(parent, &argv, &log, limit)
+            let p = launch::launch_in(parent, &files, ka, ta, &log, limit)
+                .map_err(|e| self.fail(n, e))?;
+            let (mut a, mut w) =
+                launch::choose(self.plan.accel, &format!("L{}", n - 1), p.virt, p.kvm);
+            if a == Accel::Kvm && too_deep && self.plan.accel == crate::cli::AccelArg::Auto {
+                a = Accel::Tcg;
+                w = format!(
+                    "{w}, but KVM {} levels above TCG livelocks on its timer",
+                    argv::TICK_DEPTH_OVER_TCG
+                );
+            }
+            self.accels.push(a);
+            let (argv, tuning) = if a == Accel::Kvm { kvm } else { tcg };
+            say(&format!("boot ({}: {w})", a.as_str()));
+            (a, p.qemu_version, argv, tuning)
         };
-        launched.map_err(|e| self.fail(n, e))?;
+        let spec_machine = self.plan.level(n).machine;
         let timeout = plan::boot_timeout(n, accel == Accel::Tcg);
         let port = self.port(n);
         let mut alive = || self.level_died(n);
-        let waited = ready::wait_for_sshd(port, timeout, Duration::from_secs(10), &mut alive);
+        let (poll, check) = ready::intervals(n);
+        let waited = ready::wait_for_sshd(port, timeout, poll, check, &mut alive);
         let provision_s = t0.elapsed().as_secs_f64();
         match waited {
             Ok(()) => {}
             Err(NotReady::Died(why)) => return Err(self.fail(n, why)),
             Err(NotReady::Interrupted) => return Err(err("interrupted".into())),
             Err(NotReady::Timeout) => {
-                let m = format!("sshd did not answer within {:.0} s ({}, {:?}); raise NESTBENCH_BOOT_TIMEOUT_S if the host is busy", timeout.as_secs_f64(), accel.as_str(), spec.machine);
+                let m = format!("sshd did not answer within {:.0} s ({}, {:?}); raise NESTBENCH_BOOT_TIMEOUT_S if the host is busy", timeout.as_secs_f64(), accel.as_str(), spec_machine);
                 return Err(self.fail(n, m));
             }
         }
@@ -186,9 +209,14 @@ impl QemuBackend {
         let conn = Duration::from_secs(60 * u64::from(n));
         let remote =
             SshRemote::connect(&target, &[], conn).map_err(|e| self.fail(n, e.to_string()))?;
-        let ctl =
-            SshRemote::connect(&target, &[], conn).map_err(|e| self.fail(n, e.to_string()))?;
-        self.stack.as_mut().expect("up").ctl.push(ctl);
+        // The control session starts children; the deepest level starts none, and
+        // every SSH handshake there costs seconds.
+        if !self.plan.level(n).leaf {
+            let ctl =
+                SshRemote::connect(&target, &[], conn).map_err(|e| self.fail(n, e.to_string()))?;
+            self.stack.as_mut().expect("up").ctl.push(ctl);
+        }
+        self.stack.as_mut().expect("up").up = n;
         self.console(n);
         let stack = self.stack.as_ref().expect("up");
         let env = LevelEnv {
@@ -294,7 +322,7 @@ impl Backend for QemuBackend {
         let Some(mut stack) = self.stack.take() else {
             return Ok(vec![]);
         };
-        let up = stack.ctl.len() as u32;
+        let up = stack.up;
         stack.ctl.clear();
         let Some((child, guard)) = stack.l1.take() else {
             return Ok(vec![]);
@@ -337,7 +365,7 @@ impl Backend for QemuBackend {
     }
 
     fn teardown(&mut self) -> anyhow::Result<()> {
-        let up = self.stack.as_ref().map_or(0, |s| s.ctl.len() as u32);
+        let up = self.stack.as_ref().map_or(0, |s| s.up);
         for n in (2..=up).rev() {
             self.console(n);
         }

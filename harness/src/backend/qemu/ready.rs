@@ -44,11 +44,24 @@ pub enum NotReady {
     Interrupted,
 }
 
-/// Poll `port` until sshd answers. `alive` is asked every `check_every`; it returns
-/// the reason when the level's QEMU has died.
+/// How often to knock on level `n`'s port, and how often to ask its parent whether
+/// its QEMU still runs. Every knock travels the forward chain down to the level and
+/// every check is a command in the parent, both paid for by the CPU the booting level
+/// runs on: deep levels are asked less often.
+pub fn intervals(n: u32) -> (Duration, Duration) {
+    match n {
+        0..=2 => (Duration::from_millis(500), Duration::from_secs(10)),
+        3 => (Duration::from_secs(2), Duration::from_secs(30)),
+        _ => (Duration::from_secs(5), Duration::from_secs(90)),
+    }
+}
+
+/// Poll `port` every `poll` until sshd answers. `alive` is asked every `check_every`;
+/// it returns the reason when the level's QEMU has died.
 pub fn wait_for_sshd(
     port: u16,
     timeout: Duration,
+    poll: Duration,
     check_every: Duration,
     alive: &mut dyn FnMut() -> Option<String>,
 ) -> Result<(), NotReady> {
@@ -70,7 +83,7 @@ pub fn wait_for_sshd(
         if Instant::now() >= deadline {
             return Err(NotReady::Timeout);
         }
-        std::thread::sleep(Duration::from_millis(500));
+        std::thread::sleep(poll);
     }
 }
 
@@ -119,9 +132,13 @@ mod tests {
     #[test]
     fn gives_up_when_the_level_dies() {
         let port = free_ports(1).unwrap()[0];
-        let r = wait_for_sshd(port, Duration::from_secs(30), Duration::ZERO, &mut || {
-            Some("qemu exited".into())
-        });
+        let r = wait_for_sshd(
+            port,
+            Duration::from_secs(30),
+            Duration::ZERO,
+            Duration::ZERO,
+            &mut || Some("qemu exited".into()),
+        );
         assert_eq!(r, Err(NotReady::Died("qemu exited".into())));
         assert_eq!(tail("a\n\nb\nc\n", 2), "b\nc");
     }

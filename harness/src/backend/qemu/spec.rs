@@ -11,6 +11,8 @@ use crate::remote::ssh::{HostKeyCheck, SshTarget};
 impl QemuBackend {
     /// Level `n`'s launch: on the host for L1, inside the parent for deeper levels.
     pub(super) fn spec(&self, n: u32, accel: Accel, stack: &Stack) -> LaunchSpec {
+        let below = &self.accels[..(n as usize - 1).min(self.accels.len())];
+        let periodic_tick = super::argv::needs_periodic_tick(below, accel);
         let l = self.plan.level(n);
         let extra = self
             .opts
@@ -52,6 +54,7 @@ impl QemuBackend {
                     .to_string(),
                 pidfile: None,
                 extra,
+                periodic_tick,
             }
         } else {
             let initrd = if l.leaf {
@@ -81,6 +84,7 @@ impl QemuBackend {
                 serial: format!("{GUEST_RUN}/L{n}.console.log"),
                 pidfile: Some(format!("{GUEST_RUN}/L{n}.pid")),
                 extra,
+                periodic_tick,
             }
         }
     }

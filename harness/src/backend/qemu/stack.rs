@@ -33,8 +33,11 @@ pub struct Stack {
     pub chain: PathBuf,
     /// L1's QEMU.
     pub l1: Option<(Child, ProcessGuard)>,
-    /// Control connection per level that is up (index 0 = L1).
+    /// Control connection per level that is up and starts a child (index 0 = L1;
+    /// the deepest level has none).
     pub ctl: Vec<SshRemote>,
+    /// How many levels are up.
+    pub up: u32,
 }
 
 impl Stack {
@@ -65,6 +68,7 @@ impl Stack {
             chain: image.chain_disk(),
             l1: None,
             ctl: vec![],
+            up: 0,
         };
         if opts.kernel.is_some() || opts.initrd.is_some() {
             let cd = dir.join("chain");
