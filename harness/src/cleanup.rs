@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 
 #[derive(Default)]
 struct Registry {
-    pids: BTreeMap<u64, (i32, String)>,
+    /// id → (pid, label, whether pid is a process group to signal as a whole)
+    pids: BTreeMap<u64, (i32, String, bool)>,
     paths: BTreeMap<u64, PathBuf>,
     hooks: BTreeMap<u64, Box<dyn FnOnce() + Send>>,
 }
@@ -38,11 +39,25 @@ pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
 }
 
+/// When a termination signal arrived, block until the signal thread ends the process
+/// (it exits with 128+signal after teardown); return at once otherwise.
+pub fn await_signal_exit() {
+    if interrupted() {
+        std::thread::sleep(Duration::from_secs(120));
+    }
+}
+
 /// Terminate `pid` (SIGTERM, then SIGKILL after `grace`) and reap it if it is ours.
 pub fn terminate(pid: i32, grace: Duration) {
+    terminate_target(pid, false, grace)
+}
+
+/// As [`terminate`]; with `group`, every process of the group `pid` leads is signalled.
+fn terminate_target(pid: i32, group: bool, grace: Duration) {
+    let target = if group { -pid } else { pid };
     // SAFETY: plain kill(2)/waitpid(2) calls on a pid we started; no memory is shared.
     unsafe {
-        if libc::kill(pid, libc::SIGTERM) != 0 {
+        if libc::kill(target, libc::SIGTERM) != 0 {
             return;
         }
         let deadline = Instant::now() + grace;
@@ -54,7 +69,7 @@ pub fn terminate(pid: i32, grace: Duration) {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        libc::kill(pid, libc::SIGKILL);
+        libc::kill(target, libc::SIGKILL);
         let mut st = 0;
         libc::waitpid(pid, &mut st, 0);
     }
@@ -71,14 +86,30 @@ impl ProcessGuard {
     /// Register `pid` (described by `label` in messages).
     pub fn new(pid: u32, label: impl Into<String>) -> Self {
         let id = next_id();
-        registry().pids.insert(id, (pid as i32, label.into()));
+        registry()
+            .pids
+            .insert(id, (pid as i32, label.into(), false));
         ProcessGuard {
             id,
             pid: pid as i32,
         }
     }
 
-    /// Stop tracking the process without killing it (for `--keep`).
+    /// Register the process group led by `pgid`: a signal-time cleanup reaches the
+    /// leader's children too (e.g. what `sh -c` started).
+    pub fn group(pgid: u32, label: impl Into<String>) -> Self {
+        let id = next_id();
+        registry()
+            .pids
+            .insert(id, (pgid as i32, label.into(), true));
+        ProcessGuard {
+            id,
+            pid: pgid as i32,
+        }
+    }
+
+    /// Stop tracking the process without killing it (for `--keep`, or once it has
+    /// been reaped).
     pub fn release(self) {
         registry().pids.remove(&self.id);
         std::mem::forget(self);
@@ -87,8 +118,8 @@ impl ProcessGuard {
 
 impl Drop for ProcessGuard {
     fn drop(&mut self) {
-        if registry().pids.remove(&self.id).is_some() {
-            terminate(self.pid, Duration::from_secs(3));
+        if let Some((_, _, group)) = registry().pids.remove(&self.id) {
+            terminate_target(self.pid, group, Duration::from_secs(3));
         }
     }
 }
@@ -166,8 +197,8 @@ pub fn clean_all() {
         let mut r = registry();
         (std::mem::take(&mut r.pids), std::mem::take(&mut r.paths))
     };
-    for (_, (pid, _)) in pids.into_iter().rev() {
-        terminate(pid, Duration::from_secs(2));
+    for (_, (pid, _, group)) in pids.into_iter().rev() {
+        terminate_target(pid, group, Duration::from_secs(2));
     }
     for (_, p) in paths.into_iter().rev() {
         remove_path(&p);

@@ -51,6 +51,9 @@ pub type CmdResult = Result<Outcome, Failure>;
 
 /// Print the error line (if any) and turn the outcome into the process exit code.
 pub fn finish(outcome: CmdResult) -> ExitCode {
+    // A signal arrived: the signal thread is tearing down and will exit 128+signal;
+    // whatever the interrupted work returned must not race it with another code.
+    crate::cleanup::await_signal_exit();
     match outcome {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::Regression) => ExitCode::from(3),

@@ -216,3 +216,57 @@ fn a_dynamic_agent_is_refused_before_anything_runs() {
     assert!(stderr(&o).contains("scripts/build-agent"));
     assert!(!out.exists());
 }
+
+#[test]
+fn sigint_during_l0_leaves_no_process_or_file_and_keeps_run_json() {
+    let agent = common::static_agent();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let work = tmp.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nestbench"))
+        .args([
+            "run",
+            "--levels",
+            "0",
+            "--suite",
+            "quick",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .args(["--agent", agent.to_str().unwrap()])
+        .env("TMPDIR", &work)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the agent is running (its copy is in the work dir), then interrupt.
+    let t0 = std::time::Instant::now();
+    while std::fs::read_dir(&work).unwrap().count() == 0 {
+        assert!(t0.elapsed().as_secs() < 30, "agent never started");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    // SAFETY: signalling the child we spawned.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "exit status {status:?}");
+    let leftovers: Vec<_> = std::fs::read_dir(&work)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(leftovers.is_empty(), "left behind: {leftovers:?}");
+    // The deployed copy runs from the work dir; nothing else names that path.
+    let agents = Command::new("pgrep")
+        .args(["-f", work.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        agents.stdout.is_empty(),
+        "agent still running: {}",
+        String::from_utf8_lossy(&agents.stdout)
+    );
+    let doc = read_doc(&out);
+    assert_ne!(doc.status, RunStatus::Running, "interruption not recorded");
+    assert!(doc.finished_at.is_some());
+}

@@ -87,7 +87,7 @@ mod tests {
 
     #[test]
     fn the_probe_runs_on_this_host() {
-        let out = crate::remote::local::LocalRemote
+        let out = crate::remote::local::LocalRemote::default()
             .exec(PROBE, Duration::from_secs(10))
             .unwrap();
         assert!(

@@ -2,6 +2,7 @@
 //! so the agent at L0 goes through exactly the code path it takes at every other level.
 
 use super::{ExecStatus, Remote, RemoteError};
+use crate::cleanup::{PathGuard, ProcessGuard};
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
@@ -9,9 +10,12 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-/// Runs commands on this machine.
+/// Runs commands on this machine. Uploaded files are guarded until removed, so Ctrl-C
+/// during an L0 run leaves no agent copy behind.
 #[derive(Debug, Default)]
-pub struct LocalRemote;
+pub struct LocalRemote {
+    uploads: Vec<PathGuard>,
+}
 
 impl LocalRemote {
     fn io(reason: impl std::fmt::Display) -> RemoteError {
@@ -42,6 +46,8 @@ impl Remote for LocalRemote {
             .process_group(0)
             .spawn()
             .map_err(|e| Self::io(format!("cannot start sh: {e}")))?;
+        // On SIGINT/SIGTERM the whole group (sh and what it started) is terminated.
+        let guard = ProcessGuard::group(child.id(), "L0 command");
         let stdout = child.stdout.take().expect("piped");
         let mut stderr = child.stderr.take().expect("piped");
         let err_thread = std::thread::spawn(move || {
@@ -77,6 +83,7 @@ impl Remote for LocalRemote {
             }
         }
         let status = child.wait().map_err(Self::io)?;
+        guard.release();
         let _ = out_thread.join();
         let stderr = err_thread.join().unwrap_or_default();
         if timed_out {
@@ -99,6 +106,8 @@ impl Remote for LocalRemote {
         mode: u32,
         _timeout: Duration,
     ) -> Result<(), RemoteError> {
+        self.uploads.retain(|g| g.path().exists());
+        self.uploads.push(PathGuard::new(path));
         std::fs::write(path, data).map_err(|e| Self::io(format!("cannot write {path}: {e}")))?;
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
             .map_err(|e| Self::io(format!("cannot chmod {path}: {e}")))
@@ -111,7 +120,7 @@ mod tests {
 
     #[test]
     fn streams_lines_and_reports_status() {
-        let mut r = LocalRemote;
+        let mut r = LocalRemote::default();
         let mut lines = vec![];
         let st = r
             .exec_lines(
@@ -127,7 +136,7 @@ mod tests {
 
     #[test]
     fn times_out() {
-        let mut r = LocalRemote;
+        let mut r = LocalRemote::default();
         let e = r.exec("sleep 5", Duration::from_millis(300)).unwrap_err();
         assert!(matches!(e, RemoteError::Timeout { .. }), "{e}");
     }
@@ -136,7 +145,7 @@ mod tests {
     fn uploads_with_mode() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("x.sh");
-        let mut r = LocalRemote;
+        let mut r = LocalRemote::default();
         r.upload(
             b"#!/bin/sh\necho hi\n",
             p.to_str().unwrap(),
