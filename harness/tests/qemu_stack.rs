@@ -146,6 +146,13 @@ fn three_level_stack_runs_every_category_and_leaves_nothing_behind() {
             l.env.disk
         );
         assert!(l.env.qemu_argv.iter().any(|a| a == "-kernel"));
+        // The periodic tick (and TCG instead of KVM) is for levels 3+ KVM levels
+        // above TCG only (docs/qemu.md, "L4 boot tuning"): never L1-L3.
+        assert!(
+            !l.env.tuning.iter().any(|t| t.contains("nohz")),
+            "{:?}",
+            l.env.tuning
+        );
         assert!(l
             .env
             .qemu_version

@@ -158,6 +158,9 @@ const LOG_MARK: &str = "--- qemu log";
 /// (pass the same argv twice when the acceleration is forced). Both must
 /// `-daemonize`. QEMU's own output goes to `log` there (not into the SSH channel,
 /// which a daemon could hold open) and comes back in the error when it fails.
+/// `ask_version`: also ask `qemu-system-x86_64 --version` (after the launch; every
+/// guest runs the image's QEMU, so once per stack is enough — starting QEMU again in
+/// a deep parent slows the child booting there).
 pub fn launch_in(
     parent: &mut dyn Remote,
     files: &[(String, Vec<u8>)],
@@ -165,6 +168,7 @@ pub fn launch_in(
     tcg_argv: &[String],
     log: &str,
     timeout: Duration,
+    ask_version: bool,
 ) -> Result<Probe, String> {
     let words = |argv: &[String]| {
         argv.iter()
@@ -185,10 +189,15 @@ pub fn launch_in(
          v=$(grep -owm1 -E 'svm|vmx' /proc/cpuinfo | head -n1); echo \"$v\"; echo; \
          if [ -c /dev/kvm ]; then echo kvm=yes; else echo kvm=no; fi; \
          if [ -n \"$v\" ] && [ -c /dev/kvm ]; then {k}; else {t}; fi </dev/null >{log} 2>&1; \
-         st=$?; qemu-system-x86_64 --version 2>&1 | head -n1; echo '{LOG_MARK}'; \
+         st=$?; {version}echo '{LOG_MARK}'; \
          [ $st = 0 ] || {{ cat {log}; exit $st; }}",
         k = words(kvm_argv),
         t = words(tcg_argv),
+        version = if ask_version {
+            "qemu-system-x86_64 --version 2>&1 | head -n1; "
+        } else {
+            ""
+        },
     ));
     let out = parent.exec(&cmd, timeout).map_err(|e| e.to_string())?;
     let (probe, qemu_log) = out

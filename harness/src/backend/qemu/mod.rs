@@ -42,6 +42,8 @@ pub struct QemuBackend {
     keep: bool,
     /// Acceleration of each level provisioned so far (index 0 = L1).
     accels: Vec<Accel>,
+    /// Version of the image's QEMU, asked once in L1: every guest runs the same one.
+    guest_qemu_version: Option<String>,
 }
 
 impl QemuBackend {
@@ -79,6 +81,7 @@ impl QemuBackend {
             stack: None,
             keep,
             accels: vec![],
+            guest_qemu_version: None,
         })
     }
 
@@ -172,8 +175,13 @@ impl QemuBackend {
             let parent = &mut self.stack.as_mut().expect("up").ctl[n as usize - 2];
             let log = format!("{GUEST_RUN}/L{n}.qemu.log");
             let limit = Duration::from_secs(120 * u64::from(n));
-            let p = launch::launch_in(parent, &files, ka, ta, &log, limit)
+            let ask_version = self.guest_qemu_version.is_none();
+            let p = launch::launch_in(parent, &files, ka, ta, &log, limit, ask_version)
                 .map_err(|e| self.fail(n, e))?;
+            if ask_version {
+                self.guest_qemu_version = Some(p.qemu_version.clone());
+            }
+            let qemu_version = self.guest_qemu_version.clone().unwrap_or_default();
             let (mut a, mut w) =
                 launch::choose(self.plan.accel, &format!("L{}", n - 1), p.virt, p.kvm);
             if a == Accel::Kvm && too_deep && self.plan.accel == crate::cli::AccelArg::Auto {
@@ -186,7 +194,7 @@ impl QemuBackend {
             self.accels.push(a);
             let (argv, tuning) = if a == Accel::Kvm { kvm } else { tcg };
             say(&format!("boot ({}: {w})", a.as_str()));
-            (a, p.qemu_version, argv, tuning)
+            (a, qemu_version, argv, tuning)
         };
         let spec_machine = self.plan.level(n).machine;
         let timeout = plan::boot_timeout(n, accel == Accel::Tcg);
@@ -217,7 +225,8 @@ impl QemuBackend {
             self.stack.as_mut().expect("up").ctl.push(ctl);
         }
         self.stack.as_mut().expect("up").up = n;
-        self.console(n);
+        // The console is copied into logs/ at teardown (or on failure); a copy now
+        // would cost a round trip into the parent on the way to the next level.
         let stack = self.stack.as_ref().expect("up");
         let env = LevelEnv {
             accel: Some(accel.as_str().into()),
@@ -319,6 +328,10 @@ impl Backend for QemuBackend {
     }
 
     fn keep(&mut self, run_dir: &Path) -> anyhow::Result<Vec<String>> {
+        let up = self.stack.as_ref().map_or(0, |s| s.up);
+        for n in 2..=up {
+            self.console(n);
+        }
         let Some(mut stack) = self.stack.take() else {
             return Ok(vec![]);
         };
