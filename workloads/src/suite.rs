@@ -31,21 +31,23 @@ impl Suite {
         }
     }
 
-    /// Timed samples kept per result.
+    /// Timed samples kept per result. quick keeps 10, enough for a coefficient of
+    /// variation per metric (scripts/bench-reference reports it).
     pub fn samples(self) -> usize {
         match self {
             Suite::Smoke => 5,
-            Suite::Quick => 7,
+            Suite::Quick => 10,
             Suite::Standard => 10,
         }
     }
 
     /// Time budget of one sample: a sample runs its kernel this long and reports a
-    /// rate, never a fixed amount of work (deep levels are 1000x slower).
+    /// rate, never a fixed amount of work (deep levels are 1000x slower). quick's
+    /// 21 sample sets of 10 × 0.4 s plus warm-ups take about 90 s at L0 (< 2 min).
     pub fn sample_budget(self) -> Duration {
         match self {
             Suite::Smoke => Duration::from_millis(100),
-            Suite::Quick => Duration::from_millis(500),
+            Suite::Quick => Duration::from_millis(400),
             Suite::Standard => Duration::from_millis(2000),
         }
     }
