@@ -95,7 +95,9 @@ pub fn execute(cfg: &RunConfig, backend: Option<Box<dyn Backend>>) -> CmdResult 
     let mut p = LevelProgress::start("L0");
     let workdir = std::env::temp_dir().display().to_string();
     let fs = crate::backend::qemu::disk::fs_type(&std::env::temp_dir());
-    rec.env.disk = Some(format!("{workdir} on the host's {fs} (no virtual disk layer)"));
+    rec.env.disk = Some(format!(
+        "{workdir} on the host's {fs} (no virtual disk layer)"
+    ));
     let l0 = deploy::measure(&mut LocalRemote::default(), &workdir, &job, &mut p);
     let l0_ok = record_measurement(&mut rec, l0, p);
     rd.set_level(rec)?;

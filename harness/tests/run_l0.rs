@@ -92,7 +92,15 @@ fn levels_0_smoke_writes_a_complete_run_directory() {
     let l0 = &doc.levels[0];
     assert_eq!(l0.status, LevelStatus::Ok, "{:?}", l0.error);
     assert_eq!(l0.env.accel.as_deref(), Some("native"));
-    assert!(l0.env.disk.as_deref().unwrap_or("").contains("on the host's"), "{:?}", l0.env.disk);
+    assert!(
+        l0.env
+            .disk
+            .as_deref()
+            .unwrap_or("")
+            .contains("on the host's"),
+        "{:?}",
+        l0.env.disk
+    );
     assert!(l0.env.vcpus.unwrap_or(0) >= 1 && l0.env.memory_mib.unwrap_or(0) > 0);
     assert!(l0.timings.suite_s.unwrap() > 0.0 && l0.timings.deploy_s.unwrap() > 0.0);
     assert!(
