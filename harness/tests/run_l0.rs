@@ -49,6 +49,23 @@ fn expected_metrics() -> BTreeMap<(&'static str, &'static str), &'static str> {
     .collect()
 }
 
+/// The static agent, a temp dir (kept alive by the caller), the run directory to
+/// create in it, and an empty work dir to use as the run's TMPDIR — the agent and its
+/// workload files go to TMPDIR at L0, so a test can check that nothing is left there.
+fn isolated_run() -> (
+    std::path::PathBuf,
+    tempfile::TempDir,
+    std::path::PathBuf,
+    std::path::PathBuf,
+) {
+    let agent = common::static_agent();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let work = tmp.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    (agent, tmp, out, work)
+}
+
 fn read_doc(dir: &Path) -> RunDoc {
     let text = std::fs::read_to_string(dir.join("run.json")).expect("run.json written");
     RunDoc::from_json(&text, "run.json").expect("run.json parses as schema 1")
@@ -56,12 +73,7 @@ fn read_doc(dir: &Path) -> RunDoc {
 
 #[test]
 fn levels_0_smoke_writes_a_complete_run_directory() {
-    let agent = common::static_agent();
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("run");
-    // The agent and its workload files go to TMPDIR at L0: give the run its own.
-    let work = tmp.path().join("work");
-    std::fs::create_dir(&work).unwrap();
+    let (agent, _tmp, out, work) = isolated_run();
     let o = Command::new(env!("CARGO_BIN_EXE_nestbench"))
         .args([
             "run",
@@ -228,11 +240,7 @@ fn a_dynamic_agent_is_refused_before_anything_runs() {
 
 #[test]
 fn sigint_during_l0_leaves_no_process_or_file_and_keeps_run_json() {
-    let agent = common::static_agent();
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("run");
-    let work = tmp.path().join("work");
-    std::fs::create_dir(&work).unwrap();
+    let (agent, _tmp, out, work) = isolated_run();
     let mut child = Command::new(env!("CARGO_BIN_EXE_nestbench"))
         .args([
             "run",
