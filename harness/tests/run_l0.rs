@@ -66,6 +66,17 @@ fn isolated_run() -> (
     (agent, tmp, out, work)
 }
 
+/// `nestbench run --levels 0` of `suite` into `out`, with `work` as its TMPDIR.
+fn l0_run(suite: &str, agent: &Path, out: &Path, work: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_nestbench"));
+    c.args(["run", "--levels", "0", "--suite", suite, "--out"])
+        .arg(out)
+        .arg("--agent")
+        .arg(agent)
+        .env("TMPDIR", work);
+    c
+}
+
 fn read_doc(dir: &Path) -> RunDoc {
     let text = std::fs::read_to_string(dir.join("run.json")).expect("run.json written");
     RunDoc::from_json(&text, "run.json").expect("run.json parses as schema 1")
@@ -74,20 +85,7 @@ fn read_doc(dir: &Path) -> RunDoc {
 #[test]
 fn levels_0_smoke_writes_a_complete_run_directory() {
     let (agent, _tmp, out, work) = isolated_run();
-    let o = Command::new(env!("CARGO_BIN_EXE_nestbench"))
-        .args([
-            "run",
-            "--levels",
-            "0",
-            "--suite",
-            "smoke",
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .args(["--agent", agent.to_str().unwrap()])
-        .env("TMPDIR", &work)
-        .output()
-        .unwrap();
+    let o = l0_run("smoke", &agent, &out, &work).output().unwrap();
     assert!(
         o.status.success(),
         "exit {:?}: {}",
@@ -241,18 +239,7 @@ fn a_dynamic_agent_is_refused_before_anything_runs() {
 #[test]
 fn sigint_during_l0_leaves_no_process_or_file_and_keeps_run_json() {
     let (agent, _tmp, out, work) = isolated_run();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nestbench"))
-        .args([
-            "run",
-            "--levels",
-            "0",
-            "--suite",
-            "quick",
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .args(["--agent", agent.to_str().unwrap()])
-        .env("TMPDIR", &work)
+    let mut child = l0_run("quick", &agent, &out, &work)
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
