@@ -89,6 +89,13 @@ pub struct LaunchSpec {
     /// Run the guest kernel on a periodic tick ([`PERIODIC_TICK`]); see
     /// [`needs_periodic_tick`].
     pub periodic_tick: bool,
+    /// Keep CPU 1 free of this kernel's own tick (`nohz_full=1`), for a child whose
+    /// vCPU is pinned there; see [`needs_child_cpu`].
+    pub child_cpu: bool,
+    /// Pin this level's vCPU thread to this CPU of its parent (the parent's
+    /// [`CHILD_CPU`]); names QEMU's threads (`-name …,debug-threads=on`) so the
+    /// launch can find it.
+    pub pin_cpu: Option<u32>,
 }
 
 /// A periodic 250 Hz LAPIC tick instead of the one-shot TSC-deadline timer and
@@ -117,6 +124,19 @@ pub fn kvm_too_deep(below: &[Accel], this: Accel) -> bool {
     let kvm_run = 1 + below.iter().rev().take_while(|a| **a == Accel::Kvm).count();
     kvm_run < below.len() + 1 && kvm_run >= TICK_DEPTH_OVER_TCG
 }
+
+/// Whether a level accelerated by `this` above `below` must keep a CPU for its child:
+/// true when the child, under KVM, would need [`PERIODIC_TICK`]. Measured here
+/// (DESIGN §6): such a child boots only when nothing else interrupts it, so the parent
+/// runs 2 vCPUs with `nohz_full=1` and pins the child's vCPU thread to CPU 1.
+pub fn needs_child_cpu(below: &[Accel], this: Accel) -> bool {
+    let mut with_this = below.to_vec();
+    with_this.push(this);
+    kvm_too_deep(&with_this, Accel::Kvm)
+}
+
+/// The CPU a [`needs_child_cpu`] parent keeps for its child.
+pub const CHILD_CPU: u32 = 1;
 
 /// Kernel command-line options for microvm levels (DESIGN §6) that only shorten boot.
 const MICROVM_BOOT: &[&str] = &[
@@ -160,6 +180,11 @@ pub fn kernel_cmdline(spec: &LaunchSpec) -> (String, Vec<String>) {
             args.push(t.to_string());
             tuning.push(t.to_string());
         }
+    }
+    if spec.child_cpu {
+        let t = format!("nohz_full={CHILD_CPU}");
+        args.push(t.clone());
+        tuning.push(t);
     }
     args.push(format!("nestbench.level={}", spec.level));
     args.push(format!("nestbench.port={}", spec.port));
@@ -239,6 +264,10 @@ pub fn build(spec: &LaunchSpec) -> (Vec<String>, Vec<String>) {
     );
     push(&["-fw_cfg", &hk, "-fw_cfg", &ak]);
     push(&["-serial", &format!("file:{}", spec.serial)]);
+    if let Some(cpu) = spec.pin_cpu {
+        push(&["-name", &format!("L{},debug-threads=on", spec.level)]);
+        tuning.push(format!("vcpu pinned to L{} CPU {cpu}", spec.level - 1));
+    }
     if let Some(pid) = &spec.pidfile {
         push(&["-daemonize", "-pidfile", pid]);
     }
@@ -276,6 +305,8 @@ mod tests {
             pidfile: Some("/run/nestbench/L2.pid".into()),
             extra: vec!["-no-hpet".into()],
             periodic_tick: false,
+            child_cpu: false,
+            pin_cpu: None,
         }
     }
 
@@ -349,5 +380,25 @@ mod tests {
         assert!(append.contains("lapic=notscdeadline highres=off nohz=off"));
         assert!(tuning.contains(&"nohz=off".to_string()));
         assert!(!kernel_cmdline(&spec(Machine::Microvm)).0.contains("nohz"));
+    }
+
+    #[test]
+    fn only_the_parent_of_a_too_deep_kvm_child_keeps_a_cpu() {
+        use Accel::{Kvm, Tcg};
+        // This machine: L3 (kvm over tcg, kvm) keeps CPU 1 for L4.
+        assert!(!needs_child_cpu(&[Tcg], Kvm));
+        assert!(needs_child_cpu(&[Tcg, Kvm], Kvm));
+        assert!(!needs_child_cpu(&[Tcg, Kvm], Tcg));
+        assert!(!needs_child_cpu(&[Kvm, Kvm, Kvm], Kvm));
+        let mut s = spec(Machine::Microvm);
+        s.child_cpu = true;
+        let (argv, tuning) = build(&s);
+        assert!(after(&argv, "-append")[0].contains("nohz_full=1"));
+        assert!(tuning.contains(&"nohz_full=1".to_string()));
+        let mut s = spec(Machine::Microvm);
+        s.pin_cpu = Some(1);
+        let (argv, tuning) = build(&s);
+        assert_eq!(after(&argv, "-name"), ["L2,debug-threads=on"]);
+        assert!(tuning.contains(&"vcpu pinned to L1 CPU 1".to_string()));
     }
 }

@@ -149,6 +149,17 @@ pub fn printf_word(data: &[u8]) -> String {
     w
 }
 
+/// Shell: pin the QEMU of `pidfile`: every thread to CPU 0, vCPU threads (comm
+/// `CPU n/KVM` or `CPU n/TCG`) to `cpu`. Runs only when QEMU started (`$st` = 0).
+fn pin_command(pidfile: &str, cpu: u32) -> String {
+    format!(
+        "if [ $st = 0 ]; then p=$(cat {pf}); taskset -a -p 1 $p >/dev/null; \
+         for t in /proc/$p/task/*; do case $(cat $t/comm) in CPU*) taskset -p {mask:x} ${{t##*/}} >/dev/null;; esac; done; fi; ",
+        pf = shell_quote(pidfile),
+        mask = 1u64 << cpu,
+    )
+}
+
 /// Separates the probe's answer from QEMU's log in [`launch_in`]'s output.
 const LOG_MARK: &str = "--- qemu log";
 
@@ -161,6 +172,9 @@ const LOG_MARK: &str = "--- qemu log";
 /// `ask_version`: also ask `qemu-system-x86_64 --version` (after the launch; every
 /// guest runs the image's QEMU, so once per stack is enough — starting QEMU again in
 /// a deep parent slows the child booting there).
+/// `pin`: (pid file, CPU): once QEMU runs, its vCPU threads (named by
+/// `debug-threads=on`) go to that CPU and every other thread to CPU 0.
+#[allow(clippy::too_many_arguments)]
 pub fn launch_in(
     parent: &mut dyn Remote,
     files: &[(String, Vec<u8>)],
@@ -169,6 +183,7 @@ pub fn launch_in(
     log: &str,
     timeout: Duration,
     ask_version: bool,
+    pin: Option<(&str, u32)>,
 ) -> Result<Probe, String> {
     let words = |argv: &[String]| {
         argv.iter()
@@ -189,10 +204,11 @@ pub fn launch_in(
          v=$(grep -owm1 -E 'svm|vmx' /proc/cpuinfo | head -n1); echo \"$v\"; echo; \
          if [ -c /dev/kvm ]; then echo kvm=yes; else echo kvm=no; fi; \
          if [ -n \"$v\" ] && [ -c /dev/kvm ]; then {k}; else {t}; fi </dev/null >{log} 2>&1; \
-         st=$?; {version}echo '{LOG_MARK}'; \
+         st=$?; {pin}{version}echo '{LOG_MARK}'; \
          [ $st = 0 ] || {{ cat {log}; exit $st; }}",
         k = words(kvm_argv),
         t = words(tcg_argv),
+        pin = pin.map_or(String::new(), |(pidfile, cpu)| pin_command(pidfile, cpu)),
         version = if ask_version {
             "qemu-system-x86_64 --version 2>&1 | head -n1; "
         } else {

@@ -148,17 +148,18 @@ impl QemuBackend {
             // parent costs seconds. Both command lines are made; the parent's CPU
             // (svm/vmx) and /dev/kvm pick one, as `launch::choose` does.
             self.accels.truncate(n as usize - 1);
-            let kvm = argv::build(&self.spec(n, Accel::Kvm, stack));
+            let kvm_spec = self.spec(n, Accel::Kvm, stack);
+            let kvm = argv::build(&kvm_spec);
             let tcg = argv::build(&self.spec(n, Accel::Tcg, stack));
-            // KVM this many levels above emulated SVM (TCG below) livelocks on timer
-            // interrupts here (DESIGN §6): such a level runs under TCG instead.
-            let too_deep = argv::kvm_too_deep(&self.accels, Accel::Kvm);
+            // KVM this many levels above emulated SVM (TCG below) livelocks on its
+            // timer unless it runs a periodic tick on a CPU its parent keeps quiet
+            // (DESIGN §6): `spec` arranges both (`periodic_tick`, `pin_cpu`).
             let (ka, ta) = match self.plan.accel {
                 crate::cli::AccelArg::Kvm => (&kvm.0, &kvm.0),
                 crate::cli::AccelArg::Tcg => (&tcg.0, &tcg.0),
-                crate::cli::AccelArg::Auto if too_deep => (&tcg.0, &tcg.0),
                 crate::cli::AccelArg::Auto => (&kvm.0, &tcg.0),
             };
+            let pin_cpu = kvm_spec.pin_cpu;
             let k = &stack.keys.host_keys[n as usize - 1];
             let files = vec![
                 (
@@ -176,21 +177,16 @@ impl QemuBackend {
             let log = format!("{GUEST_RUN}/L{n}.qemu.log");
             let limit = Duration::from_secs(120 * u64::from(n));
             let ask_version = self.guest_qemu_version.is_none();
-            let p = launch::launch_in(parent, &files, ka, ta, &log, limit, ask_version)
+            let pidfile = format!("{GUEST_RUN}/L{n}.pid");
+            let pin = pin_cpu.map(|c| (pidfile.as_str(), c));
+            let p = launch::launch_in(parent, &files, ka, ta, &log, limit, ask_version, pin)
                 .map_err(|e| self.fail(n, e))?;
             if ask_version {
                 self.guest_qemu_version = Some(p.qemu_version.clone());
             }
             let qemu_version = self.guest_qemu_version.clone().unwrap_or_default();
-            let (mut a, mut w) =
+            let (a, w) =
                 launch::choose(self.plan.accel, &format!("L{}", n - 1), p.virt, p.kvm);
-            if a == Accel::Kvm && too_deep && self.plan.accel == crate::cli::AccelArg::Auto {
-                a = Accel::Tcg;
-                w = format!(
-                    "{w}, but KVM {} levels above TCG livelocks on its timer",
-                    argv::TICK_DEPTH_OVER_TCG
-                );
-            }
             self.accels.push(a);
             let (argv, tuning) = if a == Accel::Kvm { kvm } else { tcg };
             say(&format!("boot ({}: {w})", a.as_str()));
@@ -200,8 +196,7 @@ impl QemuBackend {
         let timeout = plan::boot_timeout(n, accel == Accel::Tcg);
         let port = self.port(n);
         let mut alive = || self.level_died(n);
-        let (poll, check) = ready::intervals(n);
-        let waited = ready::wait_for_sshd(port, timeout, poll, check, &mut alive);
+        let waited = ready::wait_for_sshd(port, timeout, ready::knock(n), &mut alive);
         let provision_s = t0.elapsed().as_secs_f64();
         match waited {
             Ok(()) => {}

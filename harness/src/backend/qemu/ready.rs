@@ -44,34 +44,66 @@ pub enum NotReady {
     Interrupted,
 }
 
-/// How often to knock on level `n`'s port, and how often to ask its parent whether
-/// its QEMU still runs. Every knock travels the forward chain down to the level and
-/// every check is a command in the parent, both paid for by the CPU the booting level
-/// runs on: deep levels are asked less often.
-pub fn intervals(n: u32) -> (Duration, Duration) {
+/// How readiness is polled for one level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Knock {
+    /// Pause between knocks on the port.
+    pub poll: Duration,
+    /// How often the parent is asked whether the level's QEMU still runs.
+    pub check_every: Duration,
+    /// How long one knock waits for the banner once connected. A level that does not
+    /// listen yet closes the forwarded connection at once, so a long wait costs
+    /// nothing; a short one misses a slow sshd: at L4 here the banner takes ~5 s
+    /// (dropbear forks per connection), and every abandoned knock is a dropbear child
+    /// the level started for nothing.
+    pub banner_wait: Duration,
+}
+
+/// How readiness is polled for level `n`. Every knock travels the forward chain down
+/// to the level and every check is a command in the parent, both paid for by the CPU
+/// the booting level runs on: deep levels are asked less often, and waited on longer.
+pub fn knock(n: u32) -> Knock {
+    let s = Duration::from_secs;
     match n {
-        0..=2 => (Duration::from_millis(500), Duration::from_secs(10)),
-        3 => (Duration::from_secs(2), Duration::from_secs(30)),
-        _ => (Duration::from_secs(5), Duration::from_secs(90)),
+        0..=2 => Knock {
+            poll: Duration::from_millis(500),
+            check_every: s(10),
+            banner_wait: s(10),
+        },
+        3 => Knock {
+            poll: s(2),
+            check_every: s(30),
+            banner_wait: s(30),
+        },
+        _ => Knock {
+            poll: s(5),
+            check_every: s(90),
+            banner_wait: s(120),
+        },
     }
 }
 
-/// Poll `port` every `poll` until sshd answers. `alive` is asked every `check_every`;
-/// it returns the reason when the level's QEMU has died.
+/// Knock on `port` as `k` says until sshd answers. `alive` is asked every
+/// `k.check_every`; it returns the reason when the level's QEMU has died.
 pub fn wait_for_sshd(
     port: u16,
     timeout: Duration,
-    poll: Duration,
-    check_every: Duration,
+    k: Knock,
     alive: &mut dyn FnMut() -> Option<String>,
 ) -> Result<(), NotReady> {
+    let Knock {
+        poll,
+        check_every,
+        banner_wait,
+    } = k;
     let deadline = Instant::now() + timeout;
     let mut next_check = Instant::now();
     loop {
         if crate::cleanup::interrupted() {
             return Err(NotReady::Interrupted);
         }
-        if banner(port, Duration::from_secs(3)) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if banner(port, banner_wait.min(left).max(Duration::from_secs(1))) {
             return Ok(());
         }
         if Instant::now() >= next_check {
@@ -130,15 +162,38 @@ mod tests {
     }
 
     #[test]
+    fn a_slow_banner_is_waited_for_and_a_closed_knock_is_not() {
+        // A deep level's sshd needs seconds to answer; a forward whose guest does not
+        // listen yet closes at once and must not hold the knock for banner_wait.
+        let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let port = l.local_addr().unwrap().port();
+        let t = std::thread::spawn(move || {
+            drop(l.accept().unwrap());
+            let (mut s, _) = l.accept().unwrap();
+            std::thread::sleep(Duration::from_millis(3500));
+            s.write_all(b"SSH-2.0-dropbear\r\n").unwrap();
+        });
+        let t0 = Instant::now();
+        assert!(!banner(port, Duration::from_secs(60)));
+        assert!(t0.elapsed() < Duration::from_secs(30), "a closed knock returns");
+        let k = knock(4);
+        assert!(k.banner_wait > Duration::from_secs(3));
+        let r = wait_for_sshd(port, Duration::from_secs(60), k, &mut || None);
+        assert_eq!(r, Ok(()));
+        t.join().unwrap();
+    }
+
+    #[test]
     fn gives_up_when_the_level_dies() {
         let port = free_ports(1).unwrap()[0];
-        let r = wait_for_sshd(
-            port,
-            Duration::from_secs(30),
-            Duration::ZERO,
-            Duration::ZERO,
-            &mut || Some("qemu exited".into()),
-        );
+        let k = Knock {
+            poll: Duration::ZERO,
+            check_every: Duration::ZERO,
+            banner_wait: Duration::from_secs(1),
+        };
+        let r = wait_for_sshd(port, Duration::from_secs(30), k, &mut || {
+            Some("qemu exited".into())
+        });
         assert_eq!(r, Err(NotReady::Died("qemu exited".into())));
         assert_eq!(tail("a\n\nb\nc\n", 2), "b\nc");
     }

@@ -14,6 +14,23 @@ impl QemuBackend {
         let below = &self.accels[..(n as usize - 1).min(self.accels.len())];
         let periodic_tick = super::argv::needs_periodic_tick(below, accel);
         let l = self.plan.level(n);
+        // A parent whose child would be a too-deep KVM level keeps a CPU for it.
+        let child_cpu = !l.leaf
+            && self.plan.accel != crate::cli::AccelArg::Tcg
+            && super::argv::needs_child_cpu(below, accel);
+        // ... and this level, the child of such a parent, runs on that CPU.
+        let pin_cpu = (n > 1
+            && super::argv::needs_child_cpu(
+                &self.accels[..(n as usize - 2).min(self.accels.len())],
+                self.accels.get(n as usize - 2).copied().unwrap_or(Accel::Tcg),
+            )
+            && self.plan.accel != crate::cli::AccelArg::Tcg)
+            .then_some(super::argv::CHILD_CPU);
+        let vcpus = if child_cpu {
+            l.vcpus.max(super::argv::CHILD_CPU + 1)
+        } else {
+            l.vcpus
+        };
         let extra = self
             .opts
             .extra_args
@@ -34,7 +51,7 @@ impl QemuBackend {
                 level: n,
                 accel,
                 machine: l.machine,
-                vcpus: l.vcpus,
+                vcpus,
                 memory_mib: l.memory_mib,
                 kernel: stack.kernel.display().to_string(),
                 initrd: initrd.display().to_string(),
@@ -55,6 +72,8 @@ impl QemuBackend {
                 pidfile: None,
                 extra,
                 periodic_tick,
+                child_cpu,
+                pin_cpu,
             }
         } else {
             let initrd = if l.leaf {
@@ -68,7 +87,7 @@ impl QemuBackend {
                 level: n,
                 accel,
                 machine: l.machine,
-                vcpus: l.vcpus,
+                vcpus,
                 memory_mib: l.memory_mib,
                 kernel: format!("/mnt/{}", chaindisk::VMLINUZ),
                 initrd: format!("/mnt/{initrd}"),
@@ -85,6 +104,8 @@ impl QemuBackend {
                 pidfile: Some(format!("{GUEST_RUN}/L{n}.pid")),
                 extra,
                 periodic_tick,
+                child_cpu,
+                pin_cpu,
             }
         }
     }
