@@ -1,14 +1,26 @@
 //! Deploy, run, collect: the backend-independent part of measuring a level. The agent
-//! is uploaded once, verified (size and SHA-256), asked for `info`, run with the
-//! suite while its protocol stream is parsed line by line, and removed afterwards —
-//! with its files — whatever happened.
+//! is uploaded, verified (size and SHA-256), asked for `info`, run with the suite while
+//! its protocol stream is parsed line by line, and removed afterwards — with its
+//! files — whatever happened.
+//!
+//! Deep levels are slow to talk to: every SSH round trip through the jump chain costs
+//! seconds and bandwidth is about 100 KB/s at L3. So the agent travels gzip-compressed
+//! (about half its size) and everything after the upload is one command, which
+//! unpacks it, reports what it unpacked, and only when that is what was sent runs
+//! `info` and the suite, then removes it. The compressed bytes are uploaded to the
+//! agent's own path and unpacked in place, so one path names the agent throughout:
+//! whatever guards the uploaded path (L0's Ctrl-C cleanup) and the fallback removal
+//! after a broken command cover it in every state.
 
 use crate::progress::LevelProgress;
-use crate::remote::{shell_quote, Remote, RemoteError};
+use crate::remote::{shell_quote, ExecStatus, Remote, RemoteError};
 use sha2::{Digest, Sha256};
 use std::time::{Duration, Instant};
 use workloads::protocol::{LineEvent, StreamOutcome, StreamParser};
 use workloads::{HostInfo, Sizes, Suite};
+
+#[cfg(test)]
+mod tests;
 
 /// The agent binary and how to run it.
 pub struct AgentJob<'a> {
@@ -28,9 +40,9 @@ pub struct Measured {
     pub info: Option<HostInfo>,
     /// The parsed stream (results kept even when it broke).
     pub outcome: StreamOutcome,
-    /// Upload + verification seconds.
+    /// Upload + verification seconds (until the agent's `info` arrived).
     pub deploy_s: f64,
-    /// The agent run's seconds.
+    /// The agent run's seconds (from `info` to the end of the stream).
     pub suite_s: f64,
 }
 
@@ -45,6 +57,11 @@ pub enum DeployError {
     Agent(String),
 }
 
+/// Limit of the upload, and what the deploy command may take beyond the suite.
+const CONTROL: Duration = Duration::from_secs(300);
+/// Limit of the best-effort removal after a broken command.
+const CLEANUP: Duration = Duration::from_secs(60);
+
 fn suite_timeout(suite: Suite) -> Duration {
     // Rates over a time budget keep a suite about as long at L4 as at L0, but setup
     // (first touch, pre-written files) and SSH itself are far slower deep down.
@@ -55,142 +72,235 @@ fn suite_timeout(suite: Suite) -> Duration {
     })
 }
 
-/// Upload the agent to `workdir` at the level, run it, collect, remove it.
+/// Upload the agent to `workdir` at the level, run it, collect, remove it. Two round
+/// trips when all goes well: the upload, and one command for the rest.
 pub fn measure(
     remote: &mut dyn Remote,
     workdir: &str,
     job: &AgentJob<'_>,
     progress: &mut LevelProgress,
 ) -> Result<Measured, DeployError> {
-    let t0 = Instant::now();
+    let packed = gzip(job.binary);
     let tag: u32 = rand::random();
     let path = format!(
         "{}/nestbench-agent-{tag:08x}",
         workdir.trim_end_matches('/')
     );
+    let t0 = Instant::now();
     progress.stage("upload agent");
-    let ctl = Duration::from_secs(300);
-    remote.upload(job.binary, &path, 0o755, ctl)?;
-    // From here on the binary exists remotely: remove it on every path.
-    let result = run_uploaded(remote, &path, workdir, job, progress, t0);
-    let _ = remote.exec(&format!("rm -f {}", shell_quote(&path)), ctl);
-    result
+    if let Err(e) = remote.upload(&packed, &path, 0o644, CONTROL) {
+        // Part of it may be there already.
+        remove(remote, &path);
+        return Err(e.into());
+    }
+    progress.stage("verify agent");
+    let cmd = deploy_command(&path, workdir, job);
+    let mut reply = Reply::default();
+    let status = remote.exec_lines(&cmd, suite_timeout(job.suite) + CONTROL, &mut |line| {
+        if let Some(stage) = reply.feed(line) {
+            progress.stage(&stage);
+        }
+    });
+    let t_end = Instant::now();
+    // The command removes the agent as its last step; it did not get there when it was
+    // cut off or its shell was killed.
+    if !matches!(status, Ok(ExecStatus { code: Some(_), .. })) {
+        remove(remote, &path);
+    }
+    let (info, outcome, info_at) =
+        reply.conclude(status, job.binary, &remote.endpoint(), workdir)?;
+    Ok(Measured {
+        info: Some(info),
+        outcome,
+        deploy_s: info_at.duration_since(t0).as_secs_f64(),
+        suite_s: t_end.duration_since(info_at).as_secs_f64(),
+    })
 }
 
-fn run_uploaded(
-    remote: &mut dyn Remote,
-    path: &str,
-    workdir: &str,
-    job: &AgentJob<'_>,
-    progress: &mut LevelProgress,
-    t0: Instant,
-) -> Result<Measured, DeployError> {
-    let ctl = Duration::from_secs(300);
-    progress.stage("verify agent");
-    let want = hex::encode(Sha256::digest(job.binary));
-    let qp = shell_quote(path);
-    // One round trip (they cost seconds at deep levels): report size and digest, and
-    // run `info` only when both match what was sent.
-    let cmd = format!(
-        "s=$(wc -c < {qp}); h=$(sha256sum {qp}); h=${{h%% *}}; echo \"$s $h\"; \
-         [ \"$s\" = {len} ] && [ \"$h\" = {want} ] && exec {qp} info",
-        len = job.binary.len()
-    );
-    let out = remote.exec(&cmd, ctl)?;
-    let (first, rest) = out
-        .stdout
-        .split_once('\n')
-        .unwrap_or((out.stdout.as_str(), ""));
-    let mut words = first.split_whitespace();
-    let size: Option<usize> = words.next().and_then(|w| w.parse().ok());
-    let sum = words.next().unwrap_or("");
-    if size != Some(job.binary.len()) || sum != want {
-        return Err(DeployError::Agent(format!(
-            "agent upload to {} is corrupt (size {:?} vs {}, sha256 {} vs {}); check free space in {workdir}",
-            remote.endpoint(),
-            size,
-            job.binary.len(),
-            short(sum),
-            short(&want)
-        )));
-    }
-    if out.status.code != Some(0) {
-        return Err(DeployError::Agent(format!(
-            "agent does not run on {}: exit {:?}: {}",
-            remote.endpoint(),
-            out.status.code,
-            out.status.stderr.trim()
-        )));
-    }
-    let info: HostInfo = serde_json::from_str(rest.trim()).map_err(|e| {
-        DeployError::Agent(format!(
-            "agent info on {} is not valid JSON ({e})",
-            remote.endpoint()
-        ))
-    })?;
-    let deploy_s = t0.elapsed().as_secs_f64();
+/// The agent gzip-compressed (level 9): it crosses the slowest links once per level.
+fn gzip(data: &[u8]) -> Vec<u8> {
+    use flate2::{write::GzEncoder, Compression};
+    use std::io::Write;
+    let mut enc = GzEncoder::new(Vec::with_capacity(data.len() / 2), Compression::best());
+    enc.write_all(data).expect("writing to memory");
+    enc.finish().expect("writing to memory")
+}
 
-    let mut cmd = format!(
-        "{qp} run --suite {} --dir {}",
+/// Best-effort removal of the agent, for when the deploy command could not do it.
+fn remove(remote: &mut dyn Remote, path: &str) {
+    let _ = remote.exec(&format!("rm -f {}", shell_quote(path)), CLEANUP);
+}
+
+/// Everything after the upload, as one command. `path` holds the gzip stream: it is
+/// opened, unlinked and unpacked to a new file of the same name (so the agent never
+/// has a second name). The first stdout line is "size sha256" of what was unpacked;
+/// only when both match `job.binary` do `info` (the second line) and the suite (the
+/// protocol stream) run. The agent is removed at the end, and the command exits with
+/// the agent's status (1 when it did not run).
+fn deploy_command(path: &str, workdir: &str, job: &AgentJob<'_>) -> String {
+    let p = shell_quote(path);
+    let mut run = format!(
+        "{p} run --suite {} --dir {}",
         job.suite,
         shell_quote(workdir)
     );
     if let Some(only) = job.only {
-        cmd.push_str(&format!(" --only {}", shell_quote(&only.join(","))));
+        run.push_str(&format!(" --only {}", shell_quote(&only.join(","))));
     }
     let sizes = job.sizes.to_string();
     if !sizes.is_empty() {
-        cmd.push_str(&format!(" --sizes {sizes}"));
+        run.push_str(&format!(" --sizes {sizes}"));
     }
-    let t1 = Instant::now();
-    let mut parser = StreamParser::new();
-    let mut finished: Vec<String> = vec![];
-    progress.stage("start agent");
-    let status = remote.exec_lines(&cmd, suite_timeout(job.suite), &mut |line| {
-        let finished_one = match parser.feed(line) {
+    format!(
+        "{{ rm -f {p} && gzip -dc > {p}; }} < {p} && chmod 755 {p}; \
+         s=$(wc -c < {p}); h=$(sha256sum {p}); h=${{h%% *}}; echo \"$s $h\"; r=1; \
+         if [ \"$s\" = {len} ] && [ \"$h\" = {sha} ]; then {p} info && {run}; r=$?; fi; \
+         rm -f {p}; exit $r",
+        len = job.binary.len(),
+        sha = hex::encode(Sha256::digest(job.binary)),
+    )
+}
+
+/// The deploy command's stdout, taken apart as it arrives: the size/digest line, the
+/// `info` line, then the protocol stream.
+#[derive(Default)]
+struct Reply {
+    digest: Option<String>,
+    info: Option<(String, Instant)>,
+    stream_lines: usize,
+    parser: StreamParser,
+    finished: Vec<String>,
+}
+
+impl Reply {
+    /// Take one stdout line; returns the progress stage it starts, if any.
+    fn feed(&mut self, line: &str) -> Option<String> {
+        if self.digest.is_none() {
+            self.digest = Some(line.to_string());
+            return None;
+        }
+        if self.info.is_none() {
+            self.info = Some((line.to_string(), Instant::now()));
+            return Some("start agent".into());
+        }
+        self.stream_lines += 1;
+        let finished_one = match self.parser.feed(line) {
             LineEvent::Result(w) | LineEvent::Error(w) => Some(w),
             LineEvent::Begin => None,
-            _ => return,
+            _ => return None,
         };
         if let Some(w) = finished_one {
-            if !finished.contains(&w) {
-                finished.push(w);
+            if !self.finished.contains(&w) {
+                self.finished.push(w);
             }
         }
-        let planned = parser
+        let planned = self
+            .parser
             .outcome()
             .begin
             .as_ref()
-            .map(|b| b.workloads.clone())
+            .map(|b| b.workloads.as_slice())
             .unwrap_or_default();
-        let next = planned.iter().find(|w| !finished.contains(w));
-        progress.stage(&match next {
-            Some(w) => format!("workload {}/{}: {w}", finished.len() + 1, planned.len()),
+        let next = planned.iter().find(|w| !self.finished.contains(w));
+        Some(match next {
+            Some(w) => format!(
+                "workload {}/{}: {w}",
+                self.finished.len() + 1,
+                planned.len()
+            ),
             None => "collect".to_string(),
-        });
-    });
-    let suite_s = t1.elapsed().as_secs_f64();
-    let mut outcome = parser.finish();
-    match status {
-        Ok(st) if st.code != Some(0) && outcome.failure.is_some() => {
-            let why = outcome.failure.take().unwrap_or_default();
-            outcome.failure = Some(format!(
-                "{why} (agent exit {:?}: {})",
-                st.code,
-                last_line(&st.stderr)
-            ));
-        }
-        Ok(_) => {}
-        Err(e) => {
-            outcome.failure = Some(format!("{e}; results received before that are kept"));
-        }
+        })
     }
-    Ok(Measured {
-        info: Some(info),
-        outcome,
-        deploy_s,
-        suite_s,
-    })
+
+    /// Judge the whole reply, given how the command ended: the agent's `info`, the
+    /// parsed stream, and when `info` arrived. A transport failure before `info` is a
+    /// [`DeployError::Remote`]; after it, results received so far are kept. A full disk
+    /// while unpacking is reported like one during the upload.
+    fn conclude(
+        self,
+        status: Result<ExecStatus, RemoteError>,
+        binary: &[u8],
+        endpoint: &str,
+        workdir: &str,
+    ) -> Result<(HostInfo, StreamOutcome, Instant), DeployError> {
+        let want = hex::encode(Sha256::digest(binary));
+        if let (None, Err(_)) = (&self.digest, &status) {
+            return Err(status.unwrap_err().into());
+        }
+        let mut words = self.digest.as_deref().unwrap_or("").split_whitespace();
+        let size: Option<usize> = words.next().and_then(|w| w.parse().ok());
+        let sum = words.next().unwrap_or("");
+        if size != Some(binary.len()) || sum != want {
+            // Why unpacking failed, when the shell said.
+            let stderr = status.as_ref().map_or("", |st| st.stderr.trim());
+            let why = stderr.lines().next().unwrap_or_default();
+            if stderr.to_ascii_lowercase().contains("no space left") {
+                // What a full disk during the upload itself says, too.
+                return Err(RemoteError::NoSpace {
+                    level: level_name(endpoint).to_string(),
+                    dir: workdir.trim_end_matches('/').to_string(),
+                }
+                .into());
+            }
+            return Err(DeployError::Agent(format!(
+                "agent upload to {endpoint} is corrupt (size {size:?} vs {}, sha256 {} vs {}); check free space in {workdir}{}{why}",
+                binary.len(),
+                short(sum),
+                short(&want),
+                if why.is_empty() { "" } else { ": " },
+            )));
+        }
+        let does_not_run = |st: &ExecStatus| {
+            DeployError::Agent(format!(
+                "agent does not run on {endpoint}: exit {:?}: {}",
+                st.code,
+                st.stderr.trim()
+            ))
+        };
+        let not_json = |why: &dyn std::fmt::Display| {
+            DeployError::Agent(format!(
+                "agent info on {endpoint} is not valid JSON ({why})"
+            ))
+        };
+        let Some((line, info_at)) = self.info else {
+            return Err(match status {
+                Err(e) => e.into(),
+                Ok(st) if st.code != Some(0) => does_not_run(&st),
+                Ok(_) => not_json(&"it printed nothing"),
+            });
+        };
+        let info: HostInfo = match serde_json::from_str(line.trim()) {
+            Ok(info) => info,
+            Err(e) => {
+                return Err(match &status {
+                    // `info` failed after printing something: the suite never started.
+                    Ok(st) if st.code != Some(0) && self.stream_lines == 0 => does_not_run(st),
+                    _ => not_json(&e),
+                });
+            }
+        };
+        let mut outcome = self.parser.finish();
+        match status {
+            Ok(st) if st.code != Some(0) && outcome.failure.is_some() => {
+                let why = outcome.failure.take().unwrap_or_default();
+                outcome.failure = Some(format!(
+                    "{why} (agent exit {:?}: {})",
+                    st.code,
+                    last_line(&st.stderr)
+                ));
+            }
+            Ok(_) => {}
+            Err(e) => {
+                outcome.failure = Some(format!("{e}; results received before that are kept"));
+            }
+        }
+        Ok((info, outcome, info_at))
+    }
+}
+
+/// `L2` of an endpoint described as `L2 (root@127.0.0.1:2202)` ([`Remote::endpoint`]).
+fn level_name(endpoint: &str) -> &str {
+    endpoint.split(" (").next().unwrap_or(endpoint)
 }
 
 fn short(s: &str) -> &str {
