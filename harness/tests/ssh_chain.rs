@@ -318,10 +318,12 @@ fn an_agent_that_prints_garbage_or_dies_fails_only_its_level() {
     let c = chain();
     let dir = scenario_dir();
     let run_cmd = r#"case "$SSH_ORIGINAL_COMMAND" in *" run --suite "*)"#;
-    // L2: two protocol lines pass, then a line that is not JSON.
+    // L2: the deploy's two lines (size+digest, info) and two protocol lines pass,
+    // then a line that is not JSON.
     let garble = write_script(dir.path(), "garble", &format!(
         "{run_cmd} sh -c \"$SSH_ORIGINAL_COMMAND\" | {{ IFS= read -r a; echo \"$a\"; IFS= read -r b; \
-         echo \"$b\"; echo 'garbage from L2'; cat; }} ;;\n*) exec sh -c \"$SSH_ORIGINAL_COMMAND\" ;; esac\n"
+         echo \"$b\"; IFS= read -r c; echo \"$c\"; IFS= read -r d; echo \"$d\"; \
+         echo 'garbage from L2'; cat; }} ;;\n*) exec sh -c \"$SSH_ORIGINAL_COMMAND\" ;; esac\n"
     ));
     // L3: the agent run gets 1 s of CPU, then the kernel kills it mid-suite.
     let starve = write_script(

@@ -172,7 +172,8 @@ const LOG_MARK: &str = "--- qemu log";
 /// `ask_version`: also ask `qemu-system-x86_64 --version` (after the launch; every
 /// guest runs the image's QEMU, so once per stack is enough — starting QEMU again in
 /// a deep parent slows the child booting there).
-/// `pin`: (pid file, CPU): once QEMU runs, its vCPU threads (named by
+/// `pin`: (pid file, CPU): before QEMU starts that CPU is brought online (the parent
+/// booted with `maxcpus=1`); once QEMU runs, its vCPU threads (named by
 /// `debug-threads=on`) go to that CPU and every other thread to CPU 0.
 #[allow(clippy::too_many_arguments)]
 pub fn launch_in(
@@ -203,11 +204,16 @@ pub fn launch_in(
         " ) || {{ echo 'cannot write the per-level files in /run/nestbench'; exit 97; }}; \
          v=$(grep -owm1 -E 'svm|vmx' /proc/cpuinfo | head -n1); echo \"$v\"; echo; \
          if [ -c /dev/kvm ]; then echo kvm=yes; else echo kvm=no; fi; \
-         if [ -n \"$v\" ] && [ -c /dev/kvm ]; then {k}; else {t}; fi </dev/null >{log} 2>&1; \
+         {online}if [ -n \"$v\" ] && [ -c /dev/kvm ]; then {k}; else {t}; fi </dev/null >{log} 2>&1; \
          st=$?; {pin}{version}echo '{LOG_MARK}'; \
          [ $st = 0 ] || {{ cat {log}; exit $st; }}",
         k = words(kvm_argv),
         t = words(tcg_argv),
+        online = if pin.is_some() {
+            super::argv::ONLINE_CHILD_CPU
+        } else {
+            ""
+        },
         pin = pin.map_or(String::new(), |(pidfile, cpu)| pin_command(pidfile, cpu)),
         version = if ask_version {
             "qemu-system-x86_64 --version 2>&1 | head -n1; "

@@ -185,8 +185,7 @@ impl QemuBackend {
                 self.guest_qemu_version = Some(p.qemu_version.clone());
             }
             let qemu_version = self.guest_qemu_version.clone().unwrap_or_default();
-            let (a, w) =
-                launch::choose(self.plan.accel, &format!("L{}", n - 1), p.virt, p.kvm);
+            let (a, w) = launch::choose(self.plan.accel, &format!("L{}", n - 1), p.virt, p.kvm);
             self.accels.push(a);
             let (argv, tuning) = if a == Accel::Kvm { kvm } else { tcg };
             say(&format!("boot ({}: {w})", a.as_str()));

@@ -175,7 +175,10 @@ mod tests {
         });
         let t0 = Instant::now();
         assert!(!banner(port, Duration::from_secs(60)));
-        assert!(t0.elapsed() < Duration::from_secs(30), "a closed knock returns");
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "a closed knock returns"
+        );
         let k = knock(4);
         assert!(k.banner_wait > Duration::from_secs(3));
         let r = wait_for_sshd(port, Duration::from_secs(60), k, &mut || None);

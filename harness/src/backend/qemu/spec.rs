@@ -22,7 +22,10 @@ impl QemuBackend {
         let pin_cpu = (n > 1
             && super::argv::needs_child_cpu(
                 &self.accels[..(n as usize - 2).min(self.accels.len())],
-                self.accels.get(n as usize - 2).copied().unwrap_or(Accel::Tcg),
+                self.accels
+                    .get(n as usize - 2)
+                    .copied()
+                    .unwrap_or(Accel::Tcg),
             )
             && self.plan.accel != crate::cli::AccelArg::Tcg)
             .then_some(super::argv::CHILD_CPU);
