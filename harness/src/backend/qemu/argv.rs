@@ -89,13 +89,17 @@ pub struct LaunchSpec {
     /// Run the guest kernel on a periodic tick ([`PERIODIC_TICK`]); see
     /// [`needs_periodic_tick`].
     pub periodic_tick: bool,
-    /// Keep CPU 1 free of this kernel's own tick (`nohz_full=1`), for a child whose
-    /// vCPU is pinned there; see [`needs_child_cpu`].
+    /// This level is part of a CPU column ([`in_column`]): its CPU 1 runs only its
+    /// child's last vCPU, free of this kernel's own tick (`nohz_full=1`).
     pub child_cpu: bool,
-    /// Pin this level's vCPU thread to this CPU of its parent (the parent's
-    /// [`CHILD_CPU`]); names QEMU's threads (`-name …,debug-threads=on`) so the
-    /// launch can find it.
-    pub pin_cpu: Option<u32>,
+    /// Boot with `maxcpus=1` (a nested column level: CPU 1 comes online only when the
+    /// child starts, [`ONLINE_CHILD_CPU`]), so the level is measured on one CPU like
+    /// every other nested level.
+    pub boot_one_cpu: bool,
+    /// Its parent is a column level: pin this level's vCPU threads there (the last
+    /// one to the parent's CPU 1, the others to CPU 0). Names QEMU's threads
+    /// (`-name …,debug-threads=on`) so the launch can find them.
+    pub pinned: bool,
 }
 
 /// A periodic 250 Hz LAPIC tick instead of the one-shot TSC-deadline timer and
@@ -133,23 +137,34 @@ pub fn kvm_too_deep(below: &[Accel], this: Accel) -> bool {
     kvm_run < below.len() + 1 && kvm_run >= TICK_DEPTH_OVER_TCG
 }
 
-/// Whether a level accelerated by `this` above `below` must keep a CPU for its child:
-/// true when the child, under KVM, would need [`PERIODIC_TICK`]. Measured here
-/// (DESIGN §6): such a child boots only when nothing else interrupts it, so the parent
-/// runs 2 vCPUs with `nohz_full=1` and pins the child's vCPU thread to CPU 1.
-pub fn needs_child_cpu(below: &[Accel], this: Accel) -> bool {
-    let mut with_this = below.to_vec();
-    with_this.push(this);
-    kvm_too_deep(&with_this, Accel::Kvm)
+/// Whether a level accelerated by `this` above `below` (L1 first), with
+/// `levels_above` levels still to start above it, belongs to the stack's CPU column:
+/// true when the deepest level, if every level above this one ran KVM, would need
+/// [`PERIODIC_TICK`]. Measured here (DESIGN §6, docs/qemu.md "L4 boot tuning"): such
+/// a level boots only when nothing else interrupts it, so from L1 up each level keeps
+/// its CPU 1 for its child's last vCPU (`nohz_full=1`, the child's vCPU thread pinned
+/// there), and the deepest level runs on a column of CPUs down to the host. With
+/// hardware nesting (no TCG level) never.
+pub fn in_column(below: &[Accel], this: Accel, levels_above: u32) -> bool {
+    if levels_above == 0 {
+        return false;
+    }
+    let mut stack = below.to_vec();
+    stack.push(this);
+    stack.extend(std::iter::repeat(Accel::Kvm).take(levels_above as usize - 1));
+    kvm_too_deep(&stack, Accel::Kvm)
 }
 
-/// The CPU a [`needs_child_cpu`] parent keeps for its child.
+/// The CPU a column level keeps for its child.
 pub const CHILD_CPU: u32 = 1;
 
-/// Shell, run in a [`needs_child_cpu`] parent before it starts the child: bring
-/// [`CHILD_CPU`] online (the parent boots with `maxcpus=1`).
+/// Shell, run in a column level before it starts its child: bring [`CHILD_CPU`]
+/// online (a nested column level boots with `maxcpus=1`) and keep timers where they
+/// are armed (with `nohz_full`, hrtimers armed on CPU 1 — the child's emulated LAPIC
+/// timer among them — would fire on CPU 0 and reach the child as an IPI).
 pub const ONLINE_CHILD_CPU: &str = "f=/sys/devices/system/cpu/cpu1/online; \
-     [ ! -e $f ] || [ \"$(cat $f)\" = 1 ] || echo 1 > $f; ";
+     [ ! -e $f ] || [ \"$(cat $f)\" = 1 ] || echo 1 > $f; \
+     echo 0 > /proc/sys/kernel/timer_migration 2>/dev/null; ";
 
 /// Kernel command-line options for microvm levels (DESIGN §6) that only shorten boot.
 const MICROVM_BOOT: &[&str] = &[
@@ -195,16 +210,15 @@ pub fn kernel_cmdline(spec: &LaunchSpec) -> (String, Vec<String>) {
         }
     }
     if spec.child_cpu {
-        // CPU 1 stays offline while this level boots and is measured (a second
-        // nested vCPU doubled L3's boot here, and every nested level is measured on
-        // one CPU); the launch of the child brings it online ([`ONLINE_CHILD_CPU`]).
-        for t in [
-            format!("nohz_full={CHILD_CPU}"),
-            format!("maxcpus={CHILD_CPU}"),
-        ] {
-            args.push(t.clone());
-            tuning.push(t);
-        }
+        let t = format!("nohz_full={CHILD_CPU}");
+        args.push(t.clone());
+        tuning.push(t);
+    }
+    if spec.boot_one_cpu {
+        // CPU 1 stays offline while this level boots and is measured (a second nested
+        // vCPU slowed L3's boot here, and every nested level is measured on one CPU).
+        args.push("maxcpus=1".into());
+        tuning.push("maxcpus=1 (CPU 1 onlined for the child after the measurement)".into());
     }
     args.push(format!("nestbench.level={}", spec.level));
     args.push(format!("nestbench.port={}", spec.port));
@@ -284,9 +298,13 @@ pub fn build(spec: &LaunchSpec) -> (Vec<String>, Vec<String>) {
     );
     push(&["-fw_cfg", &hk, "-fw_cfg", &ak]);
     push(&["-serial", &format!("file:{}", spec.serial)]);
-    if let Some(cpu) = spec.pin_cpu {
+    if spec.pinned {
         push(&["-name", &format!("L{},debug-threads=on", spec.level)]);
-        tuning.push(format!("vcpu pinned to L{} CPU {cpu}", spec.level - 1));
+        tuning.push(format!(
+            "vcpu {} pinned to L{} CPU {CHILD_CPU}",
+            spec.vcpus - 1,
+            spec.level - 1
+        ));
     }
     if let Some(pid) = &spec.pidfile {
         push(&["-daemonize", "-pidfile", pid]);
@@ -326,7 +344,8 @@ mod tests {
             extra: vec!["-no-hpet".into()],
             periodic_tick: false,
             child_cpu: false,
-            pin_cpu: None,
+            boot_one_cpu: false,
+            pinned: false,
         }
     }
 
@@ -403,23 +422,33 @@ mod tests {
     }
 
     #[test]
-    fn only_the_parent_of_a_too_deep_kvm_child_keeps_a_cpu() {
+    fn the_column_runs_from_l1_to_the_parent_of_a_too_deep_kvm_level() {
         use Accel::{Kvm, Tcg};
-        // This machine: L3 (kvm over tcg, kvm) keeps CPU 1 for L4.
-        assert!(!needs_child_cpu(&[Tcg], Kvm));
-        assert!(needs_child_cpu(&[Tcg, Kvm], Kvm));
-        assert!(!needs_child_cpu(&[Tcg, Kvm], Tcg));
-        assert!(!needs_child_cpu(&[Kvm, Kvm, Kvm], Kvm));
+        // This machine, 4 levels: L1 (tcg), L2, L3 keep CPU 1 for their child.
+        assert!(in_column(&[], Tcg, 3));
+        assert!(in_column(&[Tcg], Kvm, 2));
+        assert!(in_column(&[Tcg, Kvm], Kvm, 1));
+        assert!(!in_column(&[Tcg, Kvm, Kvm], Kvm, 0), "the leaf keeps nothing");
+        // 3 levels: L3 boots without the periodic tick, no column.
+        assert!(!in_column(&[], Tcg, 2));
+        assert!(!in_column(&[Tcg], Kvm, 1));
+        // A TCG level above L1 restarts the count.
+        assert!(!in_column(&[Tcg, Kvm], Tcg, 1));
+        // Hardware nesting: never.
+        assert!(!in_column(&[], Kvm, 4));
+        assert!(!in_column(&[Kvm, Kvm], Kvm, 2));
         let mut s = spec(Machine::Microvm);
         s.child_cpu = true;
+        s.boot_one_cpu = true;
         let (argv, tuning) = build(&s);
-        assert!(after(&argv, "-append")[0].contains("nohz_full=1"));
+        let append = after(&argv, "-append")[0];
+        assert!(append.contains("nohz_full=1") && append.contains("maxcpus=1"));
         assert!(tuning.contains(&"nohz_full=1".to_string()));
-        assert!(tuning.contains(&"maxcpus=1".to_string()));
+        assert!(tuning.iter().any(|t| t.starts_with("maxcpus=1")));
         let mut s = spec(Machine::Microvm);
-        s.pin_cpu = Some(1);
+        s.pinned = true;
         let (argv, tuning) = build(&s);
         assert_eq!(after(&argv, "-name"), ["L2,debug-threads=on"]);
-        assert!(tuning.contains(&"vcpu pinned to L1 CPU 1".to_string()));
+        assert!(tuning.contains(&"vcpu 1 pinned to L1 CPU 1".to_string()));
     }
 }

@@ -149,14 +149,16 @@ pub fn printf_word(data: &[u8]) -> String {
     w
 }
 
-/// Shell: pin the QEMU of `pidfile`: every thread to CPU 0, vCPU threads (comm
-/// `CPU n/KVM` or `CPU n/TCG`) to `cpu`. Runs only when QEMU started (`$st` = 0).
-fn pin_command(pidfile: &str, cpu: u32) -> String {
+/// Shell: pin the QEMU of `pidfile`, whose guest has `vcpus` vCPUs: its last vCPU
+/// thread (comm `CPU n/KVM` or `CPU n/TCG`) to CPU 1, every other thread to CPU 0.
+/// Runs only when QEMU started (`$st` = 0).
+fn pin_command(pidfile: &str, vcpus: u32) -> String {
     format!(
         "if [ $st = 0 ]; then p=$(cat {pf}); taskset -a -p 1 $p >/dev/null; \
-         for t in /proc/$p/task/*; do case $(cat $t/comm) in CPU*) taskset -p {mask:x} ${{t##*/}} >/dev/null;; esac; done; fi; ",
+         for t in /proc/$p/task/*; do case $(cat $t/comm) in \
+         'CPU {last}/'*) taskset -p 2 ${{t##*/}} >/dev/null;; esac; done; fi; ",
         pf = shell_quote(pidfile),
-        mask = 1u64 << cpu,
+        last = vcpus.saturating_sub(1),
     )
 }
 
@@ -172,9 +174,10 @@ const LOG_MARK: &str = "--- qemu log";
 /// `ask_version`: also ask `qemu-system-x86_64 --version` (after the launch; every
 /// guest runs the image's QEMU, so once per stack is enough — starting QEMU again in
 /// a deep parent slows the child booting there).
-/// `pin`: (pid file, CPU): before QEMU starts that CPU is brought online (the parent
-/// booted with `maxcpus=1`); once QEMU runs, its vCPU threads (named by
-/// `debug-threads=on`) go to that CPU and every other thread to CPU 0.
+/// `pin`: (pid file, the child's vCPUs) when the parent is a column level
+/// (`argv::in_column`): before QEMU starts, the parent's CPU 1 comes online
+/// (`argv::ONLINE_CHILD_CPU`); once QEMU runs, the child's last vCPU thread (threads
+/// are named by `debug-threads=on`) goes to CPU 1 and every other thread to CPU 0.
 #[allow(clippy::too_many_arguments)]
 pub fn launch_in(
     parent: &mut dyn Remote,
@@ -214,7 +217,7 @@ pub fn launch_in(
         } else {
             ""
         },
-        pin = pin.map_or(String::new(), |(pidfile, cpu)| pin_command(pidfile, cpu)),
+        pin = pin.map_or(String::new(), |(pidfile, vcpus)| pin_command(pidfile, vcpus)),
         version = if ask_version {
             "qemu-system-x86_64 --version 2>&1 | head -n1; "
         } else {

@@ -153,13 +153,13 @@ impl QemuBackend {
             let tcg = argv::build(&self.spec(n, Accel::Tcg, stack));
             // KVM this many levels above emulated SVM (TCG below) livelocks on its
             // timer unless it runs a periodic tick on a CPU its parent keeps quiet
-            // (DESIGN §6): `spec` arranges both (`periodic_tick`, `pin_cpu`).
+            // (DESIGN §6): `spec` arranges both (`periodic_tick`, `pinned`).
             let (ka, ta) = match self.plan.accel {
                 crate::cli::AccelArg::Kvm => (&kvm.0, &kvm.0),
                 crate::cli::AccelArg::Tcg => (&tcg.0, &tcg.0),
                 crate::cli::AccelArg::Auto => (&kvm.0, &tcg.0),
             };
-            let pin_cpu = kvm_spec.pin_cpu;
+            let pin = kvm_spec.pinned.then_some(kvm_spec.vcpus);
             let k = &stack.keys.host_keys[n as usize - 1];
             let files = vec![
                 (
@@ -178,7 +178,7 @@ impl QemuBackend {
             let limit = Duration::from_secs(120 * u64::from(n));
             let ask_version = self.guest_qemu_version.is_none();
             let pidfile = format!("{GUEST_RUN}/L{n}.pid");
-            let pin = pin_cpu.map(|c| (pidfile.as_str(), c));
+            let pin = pin.map(|v| (pidfile.as_str(), v));
             let p = launch::launch_in(parent, &files, ka, ta, &log, limit, ask_version, pin)
                 .map_err(|e| self.fail(n, e))?;
             if ask_version {

@@ -14,26 +14,27 @@ impl QemuBackend {
         let below = &self.accels[..(n as usize - 1).min(self.accels.len())];
         let periodic_tick = super::argv::needs_periodic_tick(below, accel);
         let l = self.plan.level(n);
-        // A parent whose child would be a too-deep KVM level keeps a CPU for it.
-        let child_cpu = !l.leaf
-            && self.plan.accel != crate::cli::AccelArg::Tcg
-            && super::argv::needs_child_cpu(below, accel);
-        // ... and this level, the child of such a parent, runs on that CPU.
-        let pin_cpu = (n > 1
-            && super::argv::needs_child_cpu(
-                &self.accels[..(n as usize - 2).min(self.accels.len())],
-                self.accels
-                    .get(n as usize - 2)
-                    .copied()
-                    .unwrap_or(Accel::Tcg),
-            )
-            && self.plan.accel != crate::cli::AccelArg::Tcg)
-            .then_some(super::argv::CHILD_CPU);
+        // The CPU column (argv::in_column): this level keeps CPU 1 for its child, and
+        // runs on its parent's when the parent does.
+        let column = self.plan.accel != crate::cli::AccelArg::Tcg;
+        let depth = self.plan.levels.len() as u32;
+        let child_cpu = column && super::argv::in_column(below, accel, depth - n);
+        let pinned = column
+            && n > 1
+            && self.accels.len() >= n as usize - 1
+            && super::argv::in_column(
+                &self.accels[..n as usize - 2],
+                self.accels[n as usize - 2],
+                depth - n + 1,
+            );
         let vcpus = if child_cpu {
             l.vcpus.max(super::argv::CHILD_CPU + 1)
         } else {
             l.vcpus
         };
+        // A nested level planned with one vCPU keeps the second offline until its
+        // child starts; L1 is measured with the CPUs it was planned with.
+        let boot_one_cpu = child_cpu && l.vcpus == 1;
         let extra = self
             .opts
             .extra_args
@@ -76,7 +77,8 @@ impl QemuBackend {
                 extra,
                 periodic_tick,
                 child_cpu,
-                pin_cpu,
+                boot_one_cpu,
+                pinned,
             }
         } else {
             let initrd = if l.leaf {
@@ -108,7 +110,8 @@ impl QemuBackend {
                 extra,
                 periodic_tick,
                 child_cpu,
-                pin_cpu,
+                boot_one_cpu,
+                pinned,
             }
         }
     }
