@@ -149,6 +149,19 @@ pub fn printf_word(data: &[u8]) -> String {
     w
 }
 
+/// How [`launch_in`] places a child whose parent is a column level
+/// (`argv::in_column`).
+#[derive(Debug, Clone, Copy)]
+pub struct Pin<'a> {
+    /// The child's QEMU pid file.
+    pub pidfile: &'a str,
+    /// The child's vCPUs: the last one goes to the parent's CPU 1.
+    pub vcpus: u32,
+    /// The child runs a periodic tick: limit its LAPIC timer period
+    /// (`argv::limit_child_tick`).
+    pub limit_tick: bool,
+}
+
 /// Shell: pin the QEMU of `pidfile`, whose guest has `vcpus` vCPUs: its last vCPU
 /// thread (comm `CPU n/KVM` or `CPU n/TCG`) to CPU 1, every other thread to CPU 0.
 /// Runs only when QEMU started (`$st` = 0).
@@ -174,7 +187,7 @@ const LOG_MARK: &str = "--- qemu log";
 /// `ask_version`: also ask `qemu-system-x86_64 --version` (after the launch; every
 /// guest runs the image's QEMU, so once per stack is enough — starting QEMU again in
 /// a deep parent slows the child booting there).
-/// `pin`: (pid file, the child's vCPUs) when the parent is a column level
+/// `pin` ([`Pin`]) when the parent is a column level
 /// (`argv::in_column`): before QEMU starts, the parent's CPU 1 comes online
 /// (`argv::ONLINE_CHILD_CPU`); once QEMU runs, the child's last vCPU thread (threads
 /// are named by `debug-threads=on`) goes to CPU 1 and every other thread to CPU 0.
@@ -187,7 +200,7 @@ pub fn launch_in(
     log: &str,
     timeout: Duration,
     ask_version: bool,
-    pin: Option<(&str, u32)>,
+    pin: Option<Pin<'_>>,
 ) -> Result<Probe, String> {
     let words = |argv: &[String]| {
         argv.iter()
@@ -212,12 +225,15 @@ pub fn launch_in(
          [ $st = 0 ] || {{ cat {log}; exit $st; }}",
         k = words(kvm_argv),
         t = words(tcg_argv),
-        online = if pin.is_some() {
-            super::argv::ONLINE_CHILD_CPU
-        } else {
-            ""
-        },
-        pin = pin.map_or(String::new(), |(pidfile, vcpus)| pin_command(pidfile, vcpus)),
+        online = pin.map_or(String::new(), |p| {
+            let tick = if p.limit_tick {
+                super::argv::limit_child_tick()
+            } else {
+                String::new()
+            };
+            format!("{}{tick}", super::argv::ONLINE_CHILD_CPU)
+        }),
+        pin = pin.map_or(String::new(), |p| pin_command(p.pidfile, p.vcpus)),
         version = if ask_version {
             "qemu-system-x86_64 --version 2>&1 | head -n1; "
         } else {

@@ -159,7 +159,7 @@ impl QemuBackend {
                 crate::cli::AccelArg::Tcg => (&tcg.0, &tcg.0),
                 crate::cli::AccelArg::Auto => (&kvm.0, &tcg.0),
             };
-            let pin = kvm_spec.pinned.then_some(kvm_spec.vcpus);
+            let (pinned, vcpus, tick) = (kvm_spec.pinned, kvm_spec.vcpus, kvm_spec.periodic_tick);
             let k = &stack.keys.host_keys[n as usize - 1];
             let files = vec![
                 (
@@ -178,7 +178,11 @@ impl QemuBackend {
             let limit = Duration::from_secs(120 * u64::from(n));
             let ask_version = self.guest_qemu_version.is_none();
             let pidfile = format!("{GUEST_RUN}/L{n}.pid");
-            let pin = pin.map(|v| (pidfile.as_str(), v));
+            let pin = pinned.then_some(launch::Pin {
+                pidfile: &pidfile,
+                vcpus,
+                limit_tick: tick,
+            });
             let p = launch::launch_in(parent, &files, ka, ta, &log, limit, ask_version, pin)
                 .map_err(|e| self.fail(n, e))?;
             if ask_version {
