@@ -1,7 +1,8 @@
 //! The QEMU backend against real QEMU: a three-level nested stack (L1 under TCG or
 //! KVM as the host allows, L2 and L3 under KVM inside it) runs workloads of every
 //! category, and afterwards no QEMU process, stack directory or forwarded port is
-//! left; a run interrupted with SIGINT while L2 boots, or SIGTERM while L2's suite
+//! left; a four-level stack reaches L4 with the deep-level tuning exactly where the
+//! host needs it (docs/qemu.md, "L4 boot tuning"); a run interrupted with SIGINT while L2 boots, or SIGTERM while L2's suite
 //! runs, tears everything down too and keeps the finished levels in run.json.
 //! Needs qemu-system-x86, dropbear-bin, busybox-static, e2fsprogs, zstd, openssh-client
 //! and apt access for the first image build (scripts/setup installs them); the image is
@@ -146,8 +147,8 @@ fn three_level_stack_runs_every_category_and_leaves_nothing_behind() {
             l.env.disk
         );
         assert!(l.env.qemu_argv.iter().any(|a| a == "-kernel"));
-        // The periodic tick (and TCG instead of KVM) is for levels 3+ KVM levels
-        // above TCG only (docs/qemu.md, "L4 boot tuning"): never L1-L3.
+        // The deep-level tuning (periodic tick, CPU column) is for stacks with a level
+        // 3+ KVM levels above TCG only (docs/qemu.md, "L4 boot tuning"): not 3 levels.
         assert!(
             !l.env.tuning.iter().any(|t| t.contains("nohz")),
             "{:?}",
@@ -179,6 +180,74 @@ fn three_level_stack_runs_every_category_and_leaves_nothing_behind() {
     assert!(doc.provenance.get("image_digest").is_some());
     let json = std::fs::read_to_string(run_dir.join("run.json")).unwrap();
     assert!(!json.contains("PRIVATE KEY") && !json.contains("id_ed25519\""));
+    assert_gone(scratch.path(), &planned_ports(&stderr));
+}
+
+#[test]
+fn four_level_stack_reaches_l4_with_the_deep_level_tuning_only_where_needed() {
+    if skip() {
+        return;
+    }
+    let _one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let scratch = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let run_dir = out.path().join("run");
+    let o = nestbench(scratch.path())
+        .args(["run", "--levels", "4", "--suite", "smoke"])
+        .args(["--only", "exit.cpuid", "--out"])
+        .arg(&run_dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    let doc = read_doc(&run_dir);
+    let accel: Vec<_> = doc
+        .levels
+        .iter()
+        .map(|l| l.env.accel.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        accel,
+        ["native", host_accel(), "kvm", "kvm", "kvm"],
+        "{stderr}"
+    );
+    for l in &doc.levels {
+        assert_eq!(l.status, LevelStatus::Ok, "{}: {:?}", l.name, l.error);
+        assert_eq!(l.results.len(), 1, "{}: {:?}", l.name, l.errors);
+    }
+    let tuning = |n: usize| doc.levels[n].env.tuning.join(" ");
+    if host_accel() == "tcg" {
+        // L4 is the third KVM level above TCG: periodic 50 Hz tick, on a CPU column.
+        for t in [
+            "nohz=off",
+            "lapic=notscdeadline",
+            "min_timer_period_us",
+            "pinned to L3 CPU 1",
+        ] {
+            assert!(tuning(4).contains(t), "L4 lacks {t}: {}", tuning(4));
+        }
+        for n in 2..=3 {
+            assert!(tuning(n).contains("nohz_full=1"), "L{n}: {}", tuning(n));
+            assert!(tuning(n).contains("maxcpus=1"), "L{n}: {}", tuning(n));
+        }
+        for n in 1..=3 {
+            assert!(!tuning(n).contains("nohz=off"), "L{n}: {}", tuning(n));
+        }
+        assert!(
+            !tuning(1).contains("nohz_full"),
+            "L1 (TCG) is not in the column"
+        );
+        let argv = &doc.levels[3].env.qemu_argv;
+        assert!(
+            argv.windows(2).any(|w| w[0] == "-smp" && w[1] == "2"),
+            "{argv:?}"
+        );
+    } else {
+        // Hardware nesting: none of the deep-level tuning.
+        for n in 1..=4 {
+            assert!(!tuning(n).contains("nohz"), "L{n}: {}", tuning(n));
+        }
+    }
     assert_gone(scratch.path(), &planned_ports(&stderr));
 }
 

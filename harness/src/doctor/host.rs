@@ -146,7 +146,32 @@ pub fn checks(probe: &HostProbe, levels: u32, budget: &Budget) -> Vec<Check> {
             "free memory, lower --levels, or size L1 with --memory MIB / --cpus N",
         ),
     });
+    if let Some(c) = deep_levels_check(probe, levels) {
+        out.push(c);
+    }
     out
+}
+
+/// With L1 under TCG, a stack deep enough to need the deep-level tuning (docs/qemu.md,
+/// "L4 boot tuning") says so before it starts: it changes what those levels measure.
+fn deep_levels_check(p: &HostProbe, levels: u32) -> Option<Check> {
+    use crate::backend::qemu::argv::{in_column, Accel, TICK_DEPTH_OVER_TCG};
+    if p.kvm_for_stock_guest() || !in_column(&[Accel::Tcg], Accel::Kvm, levels.saturating_sub(2)) {
+        return None;
+    }
+    let first = 1 + TICK_DEPTH_OVER_TCG as u32;
+    Some(Check::warn(
+        "deep levels",
+        format!(
+            "L{first}{} will be {TICK_DEPTH_OVER_TCG}+ KVM levels above TCG: it boots with a 50 Hz periodic \
+             tick, on a CPU column (L2–L{} keep CPU 1 for their child, nohz_full, with a second vCPU \
+             that stays offline until their child starts); exit.timer there is not comparable with hardware \
+             nesting, and run.json lists it per level in env.tuning",
+            if levels > first { "+" } else { "" },
+            levels - 1
+        ),
+        "nothing to do for a run; for deep levels without this tuning use a host with VT-x/AMD-V exposed",
+    ))
 }
 
 fn kvm_check(p: &HostProbe) -> Check {

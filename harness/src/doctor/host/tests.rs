@@ -32,6 +32,36 @@ fn pvm_host_explains_tcg_at_l1_and_passes() {
 }
 
 #[test]
+fn four_levels_over_tcg_announce_the_deep_level_tuning_and_three_do_not() {
+    let c = checks(&probe(), 4, &ok_budget());
+    assert!(!any_failed(&c), "{c:?}");
+    let deep = c.iter().find(|c| c.name == "deep levels").unwrap();
+    assert_eq!(deep.status, Status::Warn);
+    assert!(
+        deep.detail
+            .starts_with("L4 will be 3+ KVM levels above TCG"),
+        "{}",
+        deep.detail
+    );
+    assert!(deep.detail.contains("L2–L3 keep CPU 1"), "{}", deep.detail);
+    let three = checks(&probe(), 3, &ok_budget());
+    assert!(three.iter().all(|c| c.name != "deep levels"));
+    let mut hw = probe();
+    hw.virt_flag = Some("svm".into());
+    hw.kvm_nested = Some(("kvm_amd".into(), "1".into()));
+    assert!(checks(&hw, 4, &ok_budget())
+        .iter()
+        .all(|c| c.name != "deep levels"));
+    let five = checks(&probe(), 5, &ok_budget());
+    let d5 = five.iter().find(|c| c.name == "deep levels").unwrap();
+    assert!(
+        d5.detail.starts_with("L4+ will be") && d5.detail.contains("L2–L4"),
+        "{}",
+        d5.detail
+    );
+}
+
+#[test]
 fn missing_qemu_fails_with_the_package_to_install() {
     let mut p = probe();
     p.qemu = None;
