@@ -169,7 +169,7 @@ pub fn in_column(below: &[Accel], this: Accel, levels_above: u32) -> bool {
     }
     let mut stack = below.to_vec();
     stack.push(this);
-    stack.extend(std::iter::repeat(Accel::Kvm).take(levels_above as usize - 1));
+    stack.extend(std::iter::repeat_n(Accel::Kvm, levels_above as usize - 1));
     kvm_too_deep(&stack, Accel::Kvm)
 }
 

@@ -100,7 +100,10 @@ impl QemuBackend {
                 .and_then(|s| s.ctl.get_mut(n as usize - 2))
             {
                 let cmd = format!("cat {GUEST_RUN}/L{n}.console.log");
-                if let Ok(out) = parent.exec(&cmd, Duration::from_secs(30)) {
+                // Interrupted: the user is waiting for the teardown, and a wedged
+                // parent would hold it for the whole limit per level.
+                let limit = if crate::cleanup::interrupted() { 5 } else { 30 };
+                if let Ok(out) = parent.exec(&cmd, Duration::from_secs(limit)) {
                     let _ = std::fs::write(&log, &out.stdout);
                 }
             }
