@@ -135,6 +135,13 @@ fn exec_stream_upload_and_timeout_direct_and_chained() {
         // The session is still usable after a timeout.
         assert_eq!(r.exec("echo ok", T).unwrap().stdout, "ok\n");
     }
+    // Dropping the remote joins its pumps; a joined thread can still be listed in
+    // /proc for a moment after pthread_join returns (it wakes the joiner before the
+    // kernel reaps it), so allow that moment.
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    while pump_threads() > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert_eq!(pump_threads(), 0, "pump threads left behind");
 }
 
