@@ -1,0 +1,139 @@
+//! Command lines, kernel options and the deep-level rules, on specs built here.
+
+use super::*;
+
+fn spec(machine: Machine) -> LaunchSpec {
+    LaunchSpec {
+        qemu: "qemu-system-x86_64".into(),
+        level: 2,
+        accel: Accel::Kvm,
+        machine,
+        vcpus: 2,
+        memory_mib: 2048,
+        kernel: "/mnt/vmlinuz".into(),
+        initrd: "/mnt/initrd.img".into(),
+        port: 40002,
+        chain: "/dev/vda".into(),
+        scratch: "/dev/vdb".into(),
+        scratch_region: (4096 << 20, Some(8192 << 20)),
+        cache: CacheMode::Direct,
+        forward_addr: "10.0.2.15".into(),
+        forward_ports: vec![40002, 40003],
+        host_key: "/run/nestbench/L2.host_key".into(),
+        authorized_keys: "/run/nestbench/authorized_keys".into(),
+        serial: "/run/nestbench/L2.console.log".into(),
+        pidfile: Some("/run/nestbench/L2.pid".into()),
+        extra: vec!["-no-hpet".into()],
+        periodic_tick: false,
+        child_cpu: false,
+        boot_one_cpu: false,
+        pinned: false,
+    }
+}
+
+fn after<'a>(argv: &'a [String], flag: &str) -> Vec<&'a str> {
+    argv.windows(2)
+        .filter(|w| w[0] == flag)
+        .map(|w| w[1].as_str())
+        .collect()
+}
+
+#[test]
+fn microvm_level_inside_a_guest() {
+    let (argv, tuning) = build(&spec(Machine::Microvm));
+    assert_eq!(after(&argv, "-accel"), ["kvm"]);
+    assert_eq!(after(&argv, "-cpu"), ["host"]);
+    assert!(after(&argv, "-M")[0].starts_with("microvm"));
+    let drives = after(&argv, "-drive");
+    assert!(drives[0].contains("file=/dev/vda") && drives[0].contains("readonly=on"));
+    assert!(drives[1].contains("cache=none,aio=native"));
+    assert!(drives[1].contains(&format!("offset={}", 4096u64 << 20)));
+    assert!(drives[1].contains(&format!("size={}", 8192u64 << 20)));
+    let net = after(&argv, "-netdev")[0];
+    assert!(net.contains("restrict=on"));
+    assert!(net.contains("hostfwd=tcp:10.0.2.15:40003-:40003"));
+    assert!(after(&argv, "-device").iter().all(|d| !d.contains("pci")));
+    assert!(argv.ends_with(&["-no-hpet".to_string()]));
+    assert!(argv.contains(&"-daemonize".to_string()));
+    let append = after(&argv, "-append")[0];
+    assert!(append.contains("nestbench.port=40002") && append.contains("pci=off"));
+    assert!(
+        !append.contains("mitigations=off"),
+        "never applied silently"
+    );
+    assert!(tuning.contains(&"tsc=reliable".to_string()));
+    assert!(tuning.iter().any(|t| t.contains("-no-hpet")));
+}
+
+#[test]
+fn pc_level_on_the_host() {
+    let mut s = spec(Machine::Pc);
+    s.accel = Accel::Tcg;
+    s.pidfile = None;
+    s.extra.clear();
+    s.scratch_region = (0, None);
+    s.forward_addr = "127.0.0.1".into();
+    let (argv, tuning) = build(&s);
+    assert_eq!(after(&argv, "-cpu"), ["max"]);
+    assert_eq!(after(&argv, "-bios"), ["qboot.rom"]);
+    assert!(!after(&argv, "-drive")[1].contains("offset"));
+    assert!(after(&argv, "-netdev")[0].contains("hostfwd=tcp:127.0.0.1:40002-:40002"));
+    assert!(!argv.contains(&"-daemonize".to_string()));
+    assert!(tuning.is_empty(), "{tuning:?}");
+}
+
+#[test]
+fn periodic_tick_only_deep_above_tcg() {
+    use Accel::{Kvm, Tcg};
+    // This machine: L1 tcg, L2.. kvm: only L4 and deeper.
+    assert!(!needs_periodic_tick(&[Tcg], Kvm));
+    assert!(!needs_periodic_tick(&[Tcg, Kvm], Kvm));
+    assert!(needs_periodic_tick(&[Tcg, Kvm, Kvm], Kvm));
+    assert!(needs_periodic_tick(&[Tcg, Kvm, Kvm, Kvm], Kvm));
+    assert!(!needs_periodic_tick(&[Tcg, Kvm, Kvm], Tcg));
+    // Hardware nesting: KVM everywhere, never.
+    assert!(!needs_periodic_tick(&[Kvm, Kvm, Kvm], Kvm));
+    assert!(!needs_periodic_tick(&[Kvm, Kvm, Kvm, Kvm, Kvm], Kvm));
+    let mut s = spec(Machine::Microvm);
+    s.periodic_tick = true;
+    let (argv, tuning) = build(&s);
+    let append = after(&argv, "-append")[0];
+    assert!(append.contains("lapic=notscdeadline highres=off nohz=off"));
+    assert!(tuning.contains(&"nohz=off".to_string()));
+    assert!(tuning.iter().any(|t| t.contains("min_timer_period_us")));
+    assert!(!kernel_cmdline(&spec(Machine::Microvm)).0.contains("nohz"));
+}
+
+#[test]
+fn the_column_runs_from_l1_to_the_parent_of_a_too_deep_kvm_level() {
+    use Accel::{Kvm, Tcg};
+    // This machine, 4 levels: L2 and L3 keep CPU 1 for their child; L1 (tcg) not.
+    assert!(!in_column(&[], Tcg, 3));
+    assert!(in_column(&[Tcg], Kvm, 2));
+    assert!(in_column(&[Tcg, Kvm], Kvm, 1));
+    assert!(
+        !in_column(&[Tcg, Kvm, Kvm], Kvm, 0),
+        "the leaf keeps nothing"
+    );
+    // 3 levels: L3 boots without the periodic tick, no column.
+    assert!(!in_column(&[], Tcg, 2));
+    assert!(!in_column(&[Tcg], Kvm, 1));
+    // A TCG level above L1 restarts the count.
+    assert!(!in_column(&[Tcg, Kvm], Tcg, 1));
+    // Hardware nesting: never.
+    assert!(!in_column(&[], Kvm, 4));
+    assert!(!in_column(&[Kvm, Kvm], Kvm, 2));
+    let mut s = spec(Machine::Microvm);
+    s.child_cpu = true;
+    s.boot_one_cpu = true;
+    let (argv, tuning) = build(&s);
+    let append = after(&argv, "-append")[0];
+    assert!(append.contains("nohz_full=1") && append.contains("maxcpus=1"));
+    assert!(tuning.contains(&"nohz_full=1".to_string()));
+    assert!(tuning.iter().any(|t| t.starts_with("maxcpus=1")));
+    let mut s = spec(Machine::Microvm);
+    s.pinned = true;
+    let (argv, tuning) = build(&s);
+    assert_eq!(after(&argv, "-name"), ["L2,debug-threads=on"]);
+    assert!(tuning.contains(&"vcpu 1 pinned to L1 CPU 1".to_string()));
+}
