@@ -284,10 +284,28 @@ impl Backend for QemuBackend {
 
     fn describe_plan(&self) -> Vec<String> {
         let (a1, why) = launch::host_accel(self.plan.accel);
+        // Expected acceleration per level (a guess for deeper levels: each parent
+        // decides at launch), to say which levels the CPU column widens.
+        let depth = self.plan.levels.len() as u32;
+        let expected: Vec<Accel> = (1..=depth)
+            .map(|n| match (n, self.plan.accel) {
+                (1, _) => a1,
+                (_, crate::cli::AccelArg::Tcg) => Accel::Tcg,
+                _ => Accel::Kvm,
+            })
+            .collect();
         self.plan
             .levels
             .iter()
             .map(|l| {
+                let n = l.level as usize;
+                let column = self.plan.accel != crate::cli::AccelArg::Tcg
+                    && argv::in_column(&expected[..n - 1], expected[n - 1], depth - l.level);
+                let vcpus = if column && l.vcpus == 1 {
+                    "2 vCPUs (the second online once its child starts)".to_string()
+                } else {
+                    format!("{} vCPUs", l.vcpus)
+                };
                 let accel = match (l.level, self.plan.accel) {
                     (1, _) => format!("{} ({why})", a1.as_str()),
                     (_, crate::cli::AccelArg::Auto) => "kvm if its parent shows svm/vmx, else tcg".into(),
@@ -298,8 +316,8 @@ impl Backend for QemuBackend {
                     Machine::Microvm => "microvm",
                 };
                 format!(
-                    "L{}: {} vCPUs, {} MiB, {machine}{}, accel {accel}, scratch ext4 {} MiB, ssh 127.0.0.1:{}",
-                    l.level, l.vcpus, l.memory_mib, if l.leaf { ", leaf image" } else { "" }, l.fs_mib, self.port(l.level)
+                    "L{}: {vcpus}, {} MiB, {machine}{}, accel {accel}, scratch ext4 {} MiB, ssh 127.0.0.1:{}",
+                    l.level, l.memory_mib, if l.leaf { ", leaf image" } else { "" }, l.fs_mib, self.port(l.level)
                 )
             })
             .collect()
