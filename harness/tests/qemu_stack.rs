@@ -183,7 +183,12 @@ fn three_level_stack_runs_every_category_and_leaves_nothing_behind() {
     assert_gone(scratch.path(), &planned_ports(&stderr));
 }
 
+/// Ignored in the default suite: on TCG-at-L1 hosts about one 4-level run in three
+/// loses L2 while L4 runs (L2's QEMU exits inside L1 as on a guest reset; issue 6 and
+/// docs/qemu.md, "L4 boot tuning"), so it cannot gate CI yet. Run it with
+/// `cargo test --release --test qemu_stack -- --ignored`.
 #[test]
+#[ignore = "L2 is lost in about one 4-level run in three on TCG-at-L1 hosts (docs/qemu.md)"]
 fn four_level_stack_reaches_l4_with_the_deep_level_tuning_only_where_needed() {
     if skip() {
         return;

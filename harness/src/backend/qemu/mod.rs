@@ -260,7 +260,15 @@ impl QemuBackend {
         match parent.exec(&cmd, Duration::from_secs(60)) {
             Ok(o) if o.stdout.contains("alive") => None,
             Ok(_) => Some(format!("L{n}'s QEMU exited inside L{}", n - 1)),
-            Err(_) => None,
+            // A slow answer is not a dead level; a broken session is: the parent or a
+            // level below it went away (seen here: L2's QEMU exiting inside L1 as on
+            // a guest reset, while L4 ran), and waiting out the boot timeout helps no one.
+            Err(crate::remote::RemoteError::Timeout { .. }) => None,
+            Err(e) => Some(format!(
+                "the SSH session to L{} broke while L{n} booted ({e}): L{} or a level below it went away; see the consoles in logs/",
+                n - 1,
+                n - 1
+            )),
         }
     }
 }
