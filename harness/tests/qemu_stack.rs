@@ -50,6 +50,47 @@ fn read_doc(dir: &Path) -> RunDoc {
     serde_json::from_str(&text).expect("run.json parses")
 }
 
+/// A finished `nestbench run --levels N --suite smoke --only ONLY` (exit 0 asserted).
+struct StackRun {
+    /// NESTBENCH_SCRATCH_DIR of the run (where its stack lived).
+    scratch: tempfile::TempDir,
+    /// Holds the run directory.
+    _out: tempfile::TempDir,
+    run_dir: PathBuf,
+    stderr: String,
+    doc: RunDoc,
+}
+
+fn run_stack(levels: u32, only: &str) -> StackRun {
+    let scratch = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let run_dir = out.path().join("run");
+    let o = nestbench(scratch.path())
+        .args(["run", "--levels", &levels.to_string(), "--suite", "smoke"])
+        .args(["--only", only, "--out"])
+        .arg(&run_dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    let doc = read_doc(&run_dir);
+    StackRun {
+        scratch,
+        _out: out,
+        run_dir,
+        stderr,
+        doc,
+    }
+}
+
+/// `env.accel` of every level, L0 first.
+fn accels(doc: &RunDoc) -> Vec<String> {
+    doc.levels
+        .iter()
+        .map(|l| l.env.accel.clone().unwrap_or_default())
+        .collect()
+}
+
 /// Ports of the plan lines (`ssh 127.0.0.1:PORT`) in nestbench's stderr.
 fn planned_ports(stderr: &str) -> Vec<u16> {
     stderr
@@ -111,28 +152,18 @@ fn three_level_stack_runs_every_category_and_leaves_nothing_behind() {
         return;
     }
     let _one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    let scratch = tempfile::tempdir().unwrap();
-    let out = tempfile::tempdir().unwrap();
-    let run_dir = out.path().join("run");
-    let o = nestbench(scratch.path())
-        .args(["run", "--levels", "3", "--suite", "smoke"])
-        .args([
-            "--only",
-            "cpu.int,mem.stream,disk.seq,exit.syscall",
-            "--out",
-        ])
-        .arg(&run_dir)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(0), "{stderr}");
-    let doc = read_doc(&run_dir);
-    let accel: Vec<_> = doc
-        .levels
-        .iter()
-        .map(|l| l.env.accel.clone().unwrap_or_default())
-        .collect();
-    assert_eq!(accel, ["native", host_accel(), "kvm", "kvm"], "{stderr}");
+    let StackRun {
+        scratch,
+        _out,
+        run_dir,
+        stderr,
+        doc,
+    } = run_stack(3, "cpu.int,mem.stream,disk.seq,exit.syscall");
+    assert_eq!(
+        accels(&doc),
+        ["native", host_accel(), "kvm", "kvm"],
+        "{stderr}"
+    );
     for l in &doc.levels {
         assert_eq!(l.status, LevelStatus::Ok, "{}: {:?}", l.name, l.error);
         if l.level == 0 {
@@ -194,25 +225,15 @@ fn four_level_stack_reaches_l4_with_the_deep_level_tuning_only_where_needed() {
         return;
     }
     let _one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    let scratch = tempfile::tempdir().unwrap();
-    let out = tempfile::tempdir().unwrap();
-    let run_dir = out.path().join("run");
-    let o = nestbench(scratch.path())
-        .args(["run", "--levels", "4", "--suite", "smoke"])
-        .args(["--only", "exit.cpuid", "--out"])
-        .arg(&run_dir)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(0), "{stderr}");
-    let doc = read_doc(&run_dir);
-    let accel: Vec<_> = doc
-        .levels
-        .iter()
-        .map(|l| l.env.accel.clone().unwrap_or_default())
-        .collect();
+    let StackRun {
+        scratch,
+        _out,
+        stderr,
+        doc,
+        ..
+    } = run_stack(4, "exit.cpuid");
     assert_eq!(
-        accel,
+        accels(&doc),
         ["native", host_accel(), "kvm", "kvm", "kvm"],
         "{stderr}"
     );
