@@ -161,9 +161,8 @@ pub fn kvm_too_deep(below: &[Accel], this: Accel) -> bool {
 /// child's vCPU thread pinned there), and the deepest level runs on a column of CPUs
 /// down to the TCG level. With hardware nesting (no TCG level) never.
 pub fn in_column(below: &[Accel], this: Accel, levels_above: u32) -> bool {
-    // A TCG level's vCPUs are threads of its parent's QEMU, scheduled by the parent:
-    // the column starts at the first KVM level. (With L1 = TCG in the column too, two
-    // full smoke runs here wedged L1 — its network went silent while L4 booted.)
+    // A TCG level's vCPUs are threads of its parent's QEMU, scheduled by the parent
+    // (L1's by the host): the column starts at the first KVM level.
     if levels_above == 0 || this != Accel::Kvm {
         return false;
     }
@@ -171,6 +170,25 @@ pub fn in_column(below: &[Accel], this: Accel, levels_above: u32) -> bool {
     stack.push(this);
     stack.extend(std::iter::repeat_n(Accel::Kvm, levels_above as usize - 1));
     kvm_too_deep(&stack, Accel::Kvm)
+}
+
+/// Which of `depth` levels (L1 first) are expected in the CPU column before anything
+/// runs, given L1's acceleration `l1` and whether TCG is forced everywhere: a guess
+/// that deeper levels run KVM (each parent decides at launch). For the plan lines and
+/// the doctor; the launch itself uses [`in_column`] on what each level really got.
+pub fn expected_column(l1: Accel, tcg_forced: bool, depth: u32) -> Vec<bool> {
+    if tcg_forced {
+        return vec![false; depth as usize];
+    }
+    let accels: Vec<Accel> = (1..=depth)
+        .map(|n| if n == 1 { l1 } else { Accel::Kvm })
+        .collect();
+    (1..=depth)
+        .map(|n| {
+            let i = n as usize - 1;
+            in_column(&accels[..i], accels[i], depth - n)
+        })
+        .collect()
 }
 
 /// The CPU a column level keeps for its child.

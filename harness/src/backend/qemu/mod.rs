@@ -292,23 +292,14 @@ impl Backend for QemuBackend {
 
     fn describe_plan(&self) -> Vec<String> {
         let (a1, why) = launch::host_accel(self.plan.accel);
-        // Expected acceleration per level (a guess for deeper levels: each parent
-        // decides at launch), to say which levels the CPU column widens.
         let depth = self.plan.levels.len() as u32;
-        let expected: Vec<Accel> = (1..=depth)
-            .map(|n| match (n, self.plan.accel) {
-                (1, _) => a1,
-                (_, crate::cli::AccelArg::Tcg) => Accel::Tcg,
-                _ => Accel::Kvm,
-            })
-            .collect();
+        let tcg_forced = self.plan.accel == crate::cli::AccelArg::Tcg;
+        let column = argv::expected_column(a1, tcg_forced, depth);
         self.plan
             .levels
             .iter()
             .map(|l| {
-                let n = l.level as usize;
-                let column = self.plan.accel != crate::cli::AccelArg::Tcg
-                    && argv::in_column(&expected[..n - 1], expected[n - 1], depth - l.level);
+                let column = column[l.level as usize - 1];
                 let vcpus = if column && l.vcpus == 1 {
                     "2 vCPUs (the second online once its child starts)".to_string()
                 } else {
