@@ -67,16 +67,7 @@ pub fn execute(cfg: &RunConfig, backend: Option<Box<dyn Backend>>) -> CmdResult 
     note(&format!("run directory: {}", rd.root().display()));
     let rd_hook = rd.clone();
     let _hook = cleanup::HookGuard::new(move || {
-        let _ = rd_hook.update(|d| {
-            for l in d
-                .levels
-                .iter_mut()
-                .filter(|l| l.status == LevelStatus::Pending)
-            {
-                l.status = LevelStatus::Skipped;
-                l.error = Some("run interrupted".into());
-            }
-        });
+        let _ = rd_hook.update(skip_pending);
         let _ = rd_hook.finish(RunStatus::Partial);
     });
     let run_start = Instant::now();
@@ -152,7 +143,15 @@ pub fn execute(cfg: &RunConfig, backend: Option<Box<dyn Backend>>) -> CmdResult 
             _ => None,
         };
         let m = deploy::measure(prov.remote.as_mut(), &prov.workdir, &job, &mut p);
-        record_measurement(&mut rec, m, p);
+        if !record_measurement(&mut rec, m, p) {
+            // Lost with the stack, or its own failure? Deeper levels can't run in a
+            // level that is gone; the results measured so far are kept either way.
+            if let Some(loss) = backend.diagnose(n) {
+                note(&format!("{name}: {}", first_line(&loss)));
+                rec.error = Some(format!("{}; {loss}", rec.error.unwrap_or_default()));
+                unreachable.push(n);
+            }
+        }
         if let Some(why) = verdict {
             rec.status = LevelStatus::Failed;
             rec.error = Some(why);
@@ -161,6 +160,9 @@ pub fn execute(cfg: &RunConfig, backend: Option<Box<dyn Backend>>) -> CmdResult 
         rd.set_level(rec)?;
     }
 
+    // Interrupted: the levels never reached say so (the signal thread may not have
+    // written run.json last).
+    rd.update(skip_pending)?;
     let mut kept = vec![];
     if cfg.keep {
         if let Some(b) = stack.backend.as_mut() {
@@ -268,6 +270,18 @@ fn guest_verdict(
         note(&format!("{name}: {}", c.detail));
     }
     doctor::first_failure_line(&checks)
+}
+
+/// Levels still pending when the run stops were never reached: it was interrupted.
+fn skip_pending(d: &mut RunDoc) {
+    for l in d
+        .levels
+        .iter_mut()
+        .filter(|l| l.status == LevelStatus::Pending)
+    {
+        l.status = LevelStatus::Skipped;
+        l.error = Some("run interrupted".into());
+    }
 }
 
 fn mark_rest(rd: &RunDir, from: u32, to: u32, why: &str) -> anyhow::Result<()> {

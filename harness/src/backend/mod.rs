@@ -80,6 +80,15 @@ pub trait Backend {
         true
     }
 
+    /// After `level`, up and reachable before, failed (its agent lost, its session
+    /// broken): whether the stack lost it or a level below it, in words that name the
+    /// level that went away and what it left behind. None when the backend sees
+    /// nothing wrong (the failure was the level's own) or cannot tell.
+    fn diagnose(&mut self, level: u32) -> Option<String> {
+        let _ = level;
+        None
+    }
+
     /// Leave the stack up for `--keep`: write what `nestbench down` needs into
     /// `run_dir` and return how to reach each level. Backends without a stack of their
     /// own return an empty list.

@@ -161,19 +161,26 @@ fn deep_levels_check(p: &HostProbe, levels: u32) -> Option<Check> {
     } else {
         Accel::Tcg
     };
-    if !expected_column(l1, false, levels).contains(&true) {
-        return None;
-    }
+    let column: Vec<u32> = expected_column(l1, false, levels)
+        .iter()
+        .zip(1..)
+        .filter_map(|(&c, n)| c.then_some(n))
+        .collect();
+    let (&low, &high) = (column.first()?, column.last()?);
     let first = 1 + TICK_DEPTH_OVER_TCG as u32;
+    let keepers = if low == high {
+        format!("L{low} keeps CPU 1 for its child")
+    } else {
+        format!("L{low}–L{high} keep CPU 1 for their child")
+    };
     Some(Check::warn(
         "deep levels",
         format!(
             "L{first}{} will be {TICK_DEPTH_OVER_TCG}+ KVM levels above TCG: it boots with a 50 Hz periodic \
-             tick, on a CPU column (L2–L{} keep CPU 1 for their child, nohz_full, with a second vCPU \
-             that stays offline until their child starts); exit.timer there is not comparable with hardware \
-             nesting, and run.json lists it per level in env.tuning",
+             tick, on a CPU column ({keepers}, nohz_full, with a second vCPU that stays offline until \
+             the child starts); exit.timer there is not comparable with hardware nesting, and run.json \
+             lists it per level in env.tuning",
             if levels > first { "+" } else { "" },
-            levels - 1
         ),
         "nothing to do for a run; for deep levels without this tuning use a host with VT-x/AMD-V exposed",
     ))

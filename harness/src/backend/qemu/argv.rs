@@ -84,6 +84,10 @@ pub struct LaunchSpec {
     pub serial: String,
     /// `-daemonize -pidfile PATH` (levels started inside a guest).
     pub pidfile: Option<String>,
+    /// `-D PATH`: where a daemonized QEMU's stderr goes once it runs (without it,
+    /// `-daemonize` sends it to /dev/null, and a level whose QEMU exits leaves no
+    /// word of why). The launch redirects QEMU's early output to the same file.
+    pub log: Option<String>,
     /// Extra arguments from `--qemu-arg LEVEL:ARG`.
     pub extra: Vec<String>,
     /// Run the guest kernel on a periodic tick ([`PERIODIC_TICK`]); see
@@ -155,15 +159,24 @@ pub fn kvm_too_deep(below: &[Accel], this: Accel) -> bool {
 /// Whether a level accelerated by `this` above `below` (L1 first), with
 /// `levels_above` levels still to start above it, belongs to the stack's CPU column:
 /// true when the deepest level, if every level above this one ran KVM, would need
-/// [`PERIODIC_TICK`], and this level runs KVM. Measured here (DESIGN §6, docs/qemu.md
-/// "L4 boot tuning"): such a level boots only when nothing else interrupts it, so each
-/// KVM level below it keeps its CPU 1 for its child's last vCPU (`nohz_full=1`, the
-/// child's vCPU thread pinned there), and the deepest level runs on a column of CPUs
-/// down to the TCG level. With hardware nesting (no TCG level) never.
+/// [`PERIODIC_TICK`], and this level runs KVM on top of another KVM level. Measured
+/// here (DESIGN §6, docs/qemu.md "L4 boot tuning"): such a deep level boots only when
+/// nothing else interrupts it, so each column level keeps its CPU 1 for its child's
+/// last vCPU (`nohz_full=1`, the child's vCPU thread pinned there). The first KVM
+/// level above TCG is left out: a second vCPU there cost the whole stack. With
+/// hardware nesting (no TCG level) never.
 pub fn in_column(below: &[Accel], this: Accel, levels_above: u32) -> bool {
     // A TCG level's vCPUs are threads of its parent's QEMU, scheduled by the parent
-    // (L1's by the host): the column starts at the first KVM level.
+    // (L1's by the host): the column starts above the first KVM level.
     if levels_above == 0 || this != Accel::Kvm {
+        return false;
+    }
+    // The first KVM level above TCG (L2 here) runs on emulated SVM, and with a second
+    // vCPU there the stack did not survive: in 3 of 5 four-level runs its QEMU exited
+    // (a silent guest reset), in another L1's kernel overflowed its stack in that
+    // QEMU's vCPU thread (recursive page faults on its per-CPU area). With one vCPU,
+    // every run completed (docs/qemu.md, "L4 boot tuning").
+    if below.last() == Some(&Accel::Tcg) {
         return false;
     }
     let mut stack = below.to_vec();
@@ -229,8 +242,11 @@ pub fn kernel_cmdline(spec: &LaunchSpec) -> (String, Vec<String>) {
     let mut args: Vec<String> = vec!["console=ttyS0".into(), "panic=-1".into()];
     let mut tuning = vec![];
     if spec.machine == Machine::Microvm {
-        // Every console byte is an exit, very costly deep in the stack.
-        args.extend(["quiet", "loglevel=0"].map(String::from));
+        // Every console byte is an exit, very costly deep in the stack. loglevel=1,
+        // not 0: only emergencies print, and a panic or oops (which raise the
+        // console level, except at 0) still reaches the console log instead of the
+        // level vanishing in silence (panic=-1 with -no-reboot ends its QEMU).
+        args.extend(["quiet", "loglevel=1"].map(String::from));
         args.extend(MICROVM_BOOT.iter().map(|s| s.to_string()));
         for t in MICROVM_TUNING {
             args.push(t.to_string());
@@ -349,6 +365,9 @@ pub fn build(spec: &LaunchSpec) -> (Vec<String>, Vec<String>) {
     }
     if let Some(pid) = &spec.pidfile {
         push(&["-daemonize", "-pidfile", pid]);
+    }
+    if let Some(log) = &spec.log {
+        push(&["-D", log]);
     }
     a.extend(spec.extra.iter().cloned());
     if !spec.extra.is_empty() {

@@ -7,6 +7,7 @@ pub mod argv;
 pub mod disk;
 pub mod keys;
 pub mod launch;
+pub mod postmortem;
 pub mod ready;
 mod spec;
 pub mod stack;
@@ -17,7 +18,6 @@ use crate::config::QemuOptions;
 use crate::image::Image;
 use crate::plan::{self, Machine, Plan};
 use crate::remote::ssh::SshRemote;
-use crate::remote::Remote;
 use argv::Accel;
 use ready::NotReady;
 use stack::Stack;
@@ -27,6 +27,11 @@ use workloads::rundoc::LevelEnv;
 
 /// Where guests keep per-level files (tmpfs): child keys, consoles, pid files.
 const GUEST_RUN: &str = "/run/nestbench";
+
+/// Level `n`'s QEMU output in its parent (n ≥ 2): the launch's redirect and `-D`.
+fn guest_qemu_log(n: u32) -> String {
+    format!("{GUEST_RUN}/L{n}.qemu.log")
+}
 
 /// Provisions QEMU levels, one inside the other.
 pub struct QemuBackend {
@@ -89,36 +94,6 @@ impl QemuBackend {
         self.ports[n as usize - 1]
     }
 
-    /// Copy level `n`'s console from its parent into logs/ (L1 writes there directly)
-    /// and return it.
-    fn console(&mut self, n: u32) -> String {
-        let log = self.run_dir.join(format!("logs/L{n}.console.log"));
-        if n > 1 {
-            if let Some(parent) = self
-                .stack
-                .as_mut()
-                .and_then(|s| s.ctl.get_mut(n as usize - 2))
-            {
-                let cmd = format!("cat {GUEST_RUN}/L{n}.console.log");
-                // Interrupted: the user is waiting for the teardown, and a wedged
-                // parent would hold it for the whole limit per level.
-                let limit = if crate::cleanup::interrupted() { 5 } else { 30 };
-                if let Ok(out) = parent.exec(&cmd, Duration::from_secs(limit)) {
-                    let _ = std::fs::write(&log, &out.stdout);
-                }
-            }
-        }
-        String::from_utf8_lossy(&std::fs::read(&log).unwrap_or_default()).into_owned()
-    }
-
-    fn fail(&mut self, n: u32, what: String) -> BackendError {
-        let tail = ready::tail(&self.console(n), 10);
-        BackendError {
-            level: format!("L{n}"),
-            message: format!("{what}; last console lines (logs/L{n}.console.log):\n{tail}"),
-        }
-    }
-
     fn bring_up(&mut self, n: u32, say: &mut dyn FnMut(&str)) -> Result<Provisioned, BackendError> {
         let err = |m: String| BackendError {
             level: format!("L{n}"),
@@ -177,7 +152,7 @@ impl QemuBackend {
             say("launch");
             t0 = Instant::now();
             let parent = &mut self.stack.as_mut().expect("up").ctl[n as usize - 2];
-            let log = format!("{GUEST_RUN}/L{n}.qemu.log");
+            let log = guest_qemu_log(n);
             let limit = Duration::from_secs(120 * u64::from(n));
             let ask_version = self.guest_qemu_version.is_none();
             let pidfile = format!("{GUEST_RUN}/L{n}.pid");
@@ -201,7 +176,8 @@ impl QemuBackend {
         let spec_machine = self.plan.level(n).machine;
         let timeout = plan::boot_timeout(n, accel == Accel::Tcg);
         let port = self.port(n);
-        let mut alive = || self.level_died(n);
+        let mut silent = 0;
+        let mut alive = || self.level_died(n, &mut silent);
         let waited = ready::wait_for_sshd(port, timeout, ready::knock(n), &mut alive);
         let provision_s = t0.elapsed().as_secs_f64();
         match waited {
@@ -243,33 +219,6 @@ impl QemuBackend {
             provision_s,
             workdir: "/scratch".into(),
         })
-    }
-
-    /// Why level `n`'s QEMU is gone, or None while it runs.
-    fn level_died(&mut self, n: u32) -> Option<String> {
-        let stack = self.stack.as_mut()?;
-        if n == 1 {
-            let (child, _) = stack.l1.as_mut()?;
-            return match child.try_wait() {
-                Ok(Some(st)) => Some(format!("L1's QEMU exited ({st}); see logs/L1.qemu.log")),
-                _ => None,
-            };
-        }
-        let parent = stack.ctl.get_mut(n as usize - 2)?;
-        let cmd = format!("kill -0 $(cat {GUEST_RUN}/L{n}.pid) 2>/dev/null && echo alive");
-        match parent.exec(&cmd, Duration::from_secs(60)) {
-            Ok(o) if o.stdout.contains("alive") => None,
-            Ok(_) => Some(format!("L{n}'s QEMU exited inside L{}", n - 1)),
-            // A slow answer is not a dead level; a broken session is: the parent or a
-            // level below it went away (seen here: L2's QEMU exiting inside L1 as on
-            // a guest reset, while L4 ran), and waiting out the boot timeout helps no one.
-            Err(crate::remote::RemoteError::Timeout { .. }) => None,
-            Err(e) => Some(format!(
-                "the SSH session to L{} broke while L{n} booted ({e}): L{} or a level below it went away; see the consoles in logs/",
-                n - 1,
-                n - 1
-            )),
-        }
     }
 }
 
@@ -343,6 +292,11 @@ impl Backend for QemuBackend {
         say: &mut dyn FnMut(&str),
     ) -> Result<Provisioned, BackendError> {
         self.bring_up(level, say)
+    }
+
+    fn diagnose(&mut self, level: u32) -> Option<String> {
+        let loss = self.first_gone(level)?;
+        Some(format!("the stack lost L{}: {}", loss.level, loss.full()))
     }
 
     fn keep(&mut self, run_dir: &Path) -> anyhow::Result<Vec<String>> {

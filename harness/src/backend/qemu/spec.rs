@@ -74,6 +74,7 @@ impl QemuBackend {
                     .display()
                     .to_string(),
                 pidfile: None,
+                log: None,
                 extra,
                 periodic_tick,
                 child_cpu,
@@ -107,6 +108,7 @@ impl QemuBackend {
                 authorized_keys: format!("{GUEST_RUN}/authorized_keys"),
                 serial: format!("{GUEST_RUN}/L{n}.console.log"),
                 pidfile: Some(format!("{GUEST_RUN}/L{n}.pid")),
+                log: Some(super::guest_qemu_log(n)),
                 extra,
                 periodic_tick,
                 child_cpu,

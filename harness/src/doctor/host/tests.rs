@@ -43,7 +43,7 @@ fn four_levels_over_tcg_announce_the_deep_level_tuning_and_three_do_not() {
         "{}",
         deep.detail
     );
-    assert!(deep.detail.contains("L2–L3 keep CPU 1"), "{}", deep.detail);
+    assert!(deep.detail.contains("(L3 keeps CPU 1"), "{}", deep.detail);
     let three = checks(&probe(), 3, &ok_budget());
     assert!(three.iter().all(|c| c.name != "deep levels"));
     let mut hw = probe();
@@ -55,7 +55,7 @@ fn four_levels_over_tcg_announce_the_deep_level_tuning_and_three_do_not() {
     let five = checks(&probe(), 5, &ok_budget());
     let d5 = five.iter().find(|c| c.name == "deep levels").unwrap();
     assert!(
-        d5.detail.starts_with("L4+ will be") && d5.detail.contains("L2–L4"),
+        d5.detail.starts_with("L4+ will be") && d5.detail.contains("(L3–L4 keep CPU 1"),
         "{}",
         d5.detail
     );

@@ -1,0 +1,65 @@
+//! A stack that loses a level while a deeper one runs (seen on TCG-at-L1 hosts: L2's
+//! QEMU exiting inside L1 while L4 booted or ran). The failure must name the level
+//! that was really lost, with what its QEMU said (`-D` keeps a daemonized QEMU's
+//! stderr), keep every level measured before, and leave nothing behind. The loss is
+//! real: L2's QEMU is sent SIGTERM inside L1 over SSH, with the stack's own key.
+//! Needs what the qemu_stack tests need (scripts/setup).
+
+mod common;
+
+use common::stack::*;
+use workloads::rundoc::{LevelStatus, RunStatus};
+
+#[test]
+fn a_parent_lost_under_a_running_level_is_named_and_measured_levels_are_kept() {
+    if skip() {
+        return;
+    }
+    let _one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let scratch = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let run_dir = out.path().join("run");
+    let mut killed = String::new();
+    let (status, acted, seen) = run_acting(
+        scratch.path(),
+        &run_dir,
+        3,
+        "cpu.int,disk.seq",
+        &|l| l.contains("L3") && l.contains("workload 1/"),
+        &mut |_, so_far| {
+            let l1_port = planned_ports(so_far)[0];
+            let o = ssh_into(
+                scratch.path(),
+                1,
+                l1_port,
+                "kill $(cat /run/nestbench/L2.pid) && echo killed",
+            );
+            killed = String::from_utf8_lossy(&o.stdout).into_owned()
+                + &String::from_utf8_lossy(&o.stderr);
+        },
+    );
+    assert!(acted, "L3's suite never started:\n{seen}");
+    assert!(
+        killed.contains("killed"),
+        "could not kill L2's QEMU: {killed}"
+    );
+    assert_eq!(status.code(), Some(4), "a partial run: {seen}");
+    let doc = read_doc(&run_dir);
+    assert_eq!(doc.status, RunStatus::Partial);
+    for l in &doc.levels[..3] {
+        assert_eq!(l.status, LevelStatus::Ok, "{}: {:?}", l.name, l.error);
+        assert!(!l.results.is_empty(), "{} lost its results", l.name);
+    }
+    let l3 = &doc.levels[3];
+    assert_eq!(l3.status, LevelStatus::Failed);
+    let why = l3.error.clone().unwrap_or_default();
+    assert!(why.contains("the stack lost L2"), "{why}");
+    assert!(why.contains("terminating on signal 15"), "{why}");
+    let log = std::fs::read_to_string(run_dir.join("logs/L2.qemu.log")).unwrap_or_default();
+    assert!(
+        log.contains("terminating on signal 15"),
+        "logs/L2.qemu.log: {log}"
+    );
+    assert!(seen.contains("L3: the stack lost L2"), "{seen}");
+    assert_gone(scratch.path(), &planned_ports(&seen));
+}
