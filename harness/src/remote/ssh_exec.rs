@@ -29,6 +29,11 @@ pub(crate) struct Wire<'a> {
     pub(crate) target: &'a SshTarget,
 }
 
+/// A command as errors name it: its first 60 characters (some are whole scripts).
+fn short(what: &str) -> String {
+    what.chars().take(60).collect()
+}
+
 /// Output of a channel collected so far.
 #[derive(Default)]
 struct Collected {
@@ -47,7 +52,7 @@ impl Wire<'_> {
     fn timeout(&self, what: &str, deadline: Instant, started: Instant) -> RemoteError {
         RemoteError::Timeout {
             endpoint: self.target.endpoint(),
-            what: what.chars().take(60).collect(),
+            what: short(what),
             secs: deadline.saturating_duration_since(started).as_secs_f64(),
         }
     }
@@ -84,7 +89,7 @@ impl Wire<'_> {
                         return Err(self.timeout(what, deadline, started));
                     }
                 }
-                Err(e) => return Err(self.io(format!("{what}: {}", e.message()))),
+                Err(e) => return Err(self.io(format!("{}: {}", short(what), e.message()))),
             }
         }
     }

@@ -194,6 +194,12 @@ impl QemuBackend {
         })
     }
 
+    /// The last lines of L1's console, which QEMU writes on the host.
+    fn l1_console(&self) -> String {
+        let log = self.run_dir.join("logs/L1.console.log");
+        ready::tail(&std::fs::read_to_string(log).unwrap_or_default(), 10)
+    }
+
     /// Which of levels 1..=`through` went away first, with what it left behind; None
     /// while all of them run. Every level's QEMU is asked about through its parent's
     /// control session, shallowest first; a parent that does not answer is named.
@@ -203,11 +209,11 @@ impl QemuBackend {
             if let Ok(Some(st)) = child.try_wait() {
                 let log = self.run_dir.join("logs/L1.qemu.log");
                 let qemu = ready::tail(&std::fs::read_to_string(log).unwrap_or_default(), 5);
-                let console = std::fs::read_to_string(self.run_dir.join("logs/L1.console.log"));
+                let what = format!("L1's QEMU exited ({st}); logs/L1.qemu.log ends:\n{qemu}");
                 return Some(Loss {
                     level: 1,
-                    what: format!("L1's QEMU exited ({st}); logs/L1.qemu.log ends:\n{qemu}"),
-                    console: ready::tail(&console.unwrap_or_default(), 10),
+                    what,
+                    console: self.l1_console(),
                 });
             }
         }
@@ -232,10 +238,17 @@ impl QemuBackend {
                         ),
                         e => format!("the SSH session to L{} broke ({e}) though its QEMU runs", n - 1),
                     };
+                    // L1's console is on the host: it says whether L1's kernel died
+                    // (seen here: a stack overflow in L2's QEMU, then a panic).
+                    let console = if n == 2 {
+                        self.l1_console()
+                    } else {
+                        String::new()
+                    };
                     return Some(Loss {
                         level: n - 1,
                         what,
-                        console: String::new(),
+                        console,
                     });
                 }
             }
