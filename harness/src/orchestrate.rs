@@ -143,9 +143,10 @@ pub fn execute(cfg: &RunConfig, backend: Option<Box<dyn Backend>>) -> CmdResult 
             _ => None,
         };
         let m = deploy::measure(prov.remote.as_mut(), &prov.workdir, &job, &mut p);
-        if !record_measurement(&mut rec, m, p) {
-            // Lost with the stack, or its own failure? Deeper levels can't run in a
-            // level that is gone; the results measured so far are kept either way.
+        // Lost with the stack, or its own failure? Deeper levels can't run in a level
+        // that is gone; the results measured so far are kept either way. (Not asked
+        // after Ctrl-C: the teardown is taking the stack away.)
+        if !record_measurement(&mut rec, m, p) && !cleanup::interrupted() {
             if let Some(loss) = backend.diagnose(n) {
                 note(&format!("{name}: {}", first_line(&loss)));
                 rec.error = Some(format!("{}; {loss}", rec.error.unwrap_or_default()));

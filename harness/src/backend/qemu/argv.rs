@@ -172,10 +172,10 @@ pub fn in_column(below: &[Accel], this: Accel, levels_above: u32) -> bool {
         return false;
     }
     // The first KVM level above TCG (L2 here) runs on emulated SVM, and with a second
-    // vCPU there the stack did not survive: in 3 of 5 four-level runs its QEMU exited
-    // (a silent guest reset), in another L1's kernel overflowed its stack in that
-    // QEMU's vCPU thread (recursive page faults on its per-CPU area). With one vCPU,
-    // every run completed (docs/qemu.md, "L4 boot tuning").
+    // vCPU there 5 of 8 four-level runs lost the stack: 3 times its QEMU exited (a
+    // silent guest reset), once L1's kernel overflowed its stack in that QEMU's vCPU
+    // thread (recursive page faults on its per-CPU area), once L1 stopped answering.
+    // With one vCPU, 15 of 15 completed (docs/qemu.md, "Reliability").
     if below.last() == Some(&Accel::Tcg) {
         return false;
     }
