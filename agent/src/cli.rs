@@ -1,9 +1,9 @@
 //! Hand-written argument parsing (the agent stays small and dependency-free): raw
 //! arguments become a validated [`Command`] once; nothing reads flags afterwards.
 
+use model::{catalog, Sizes, Suite};
 use std::path::PathBuf;
 use std::time::Duration;
-use workloads::{registry, Sizes, Suite};
 
 /// One line, for error messages.
 pub const USAGE_LINE: &str = "nestbench-agent info | run --suite smoke|quick|standard [--only W1,W2] [--dir PATH] [--sizes stream=MIB,latency=MIB,pagefault=MIB,disk=MIB] [--budget-ms N] | --version";
@@ -98,7 +98,7 @@ fn parse_run<'a>(mut it: impl Iterator<Item = &'a str>) -> Result<RunOpts, Strin
                     .filter(|s| !s.is_empty())
                     .map(String::from)
                     .collect();
-                registry::select(Some(&ids))?;
+                catalog::select(Some(&ids)).map_err(|e| e.to_string())?;
                 if ids.is_empty() {
                     return Err("--only needs at least one workload id".into());
                 }

@@ -3,7 +3,7 @@
 //! it offers svm/vmx, and whether /dev/kvm actually works (it exists but is unusable on
 //! some hosts, e.g. PVM).
 
-use workloads::HostInfo;
+use model::HostInfo;
 
 /// KVM_GET_API_VERSION, `_IO(0xAE, 0x00)`.
 const KVM_GET_API_VERSION: libc::c_ulong = 0xAE00;

@@ -26,7 +26,7 @@ fn main() -> ExitCode {
             println!(
                 "nestbench-agent {} (protocol {})",
                 env!("CARGO_PKG_VERSION"),
-                workloads::protocol::PROTOCOL_VERSION
+                model::protocol::PROTOCOL_VERSION
             );
             ExitCode::SUCCESS
         }

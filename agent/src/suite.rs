@@ -6,13 +6,14 @@
 use crate::cli::RunOpts;
 use crate::hostinfo;
 use crate::workdir::WorkDir;
+use model::protocol::{Record, PROTOCOL_VERSION};
+use model::WorkloadError;
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 use workloads::context::{Context, Limits};
-use workloads::protocol::{Record, PROTOCOL_VERSION};
-use workloads::{registry, WorkloadError};
+use workloads::registry;
 
 /// Runs the suite; exit 1 only when stdout cannot be written.
 pub fn run(opts: &RunOpts) -> ExitCode {
@@ -26,8 +27,8 @@ pub fn run(opts: &RunOpts) -> ExitCode {
     };
     let disk_ids: Vec<&str> = selected
         .iter()
-        .filter(|w| w.uses_disk)
-        .map(|w| w.id)
+        .filter(|w| w.def.uses_disk)
+        .map(|w| w.id())
         .collect();
     // Only make a directory when something will write there.
     let workdir = (!disk_ids.is_empty()).then(|| WorkDir::create(&opts.dir, &disk_ids));
@@ -54,7 +55,7 @@ pub fn run(opts: &RunOpts) -> ExitCode {
         protocol: PROTOCOL_VERSION,
         agent_version: env!("CARGO_PKG_VERSION").into(),
         suite: opts.suite.name().into(),
-        workloads: selected.iter().map(|w| w.id.to_string()).collect(),
+        workloads: selected.iter().map(|w| w.id().to_string()).collect(),
         info: hostinfo::gather(),
     };
     if out.emit(&begin).is_err() {
@@ -75,16 +76,16 @@ pub fn run(opts: &RunOpts) -> ExitCode {
             "nestbench-agent: [{}/{}] {} ... ",
             i + 1,
             selected.len(),
-            w.id
+            w.id()
         );
         let outcome = match &workdir {
-            Some(Err(why)) if w.uses_disk => Err(why.clone()),
+            Some(Err(why)) if w.def.uses_disk => Err(why.clone()),
             _ => w.run(&ctx).map_err(|e| e.to_string()),
         };
         let records: Vec<Record> = match outcome {
             Ok(results) => results.into_iter().map(Record::Result).collect(),
             Err(message) => vec![Record::Error(WorkloadError {
-                workload: w.id.into(),
+                workload: w.id().into(),
                 message,
             })],
         };

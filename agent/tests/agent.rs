@@ -3,11 +3,11 @@
 //! scratch directory must become error records, and it must leave no files behind —
 //! not even when it is killed.
 
+use model::protocol::parse_stream;
+use model::HostInfo;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-use workloads::protocol::parse_stream;
-use workloads::HostInfo;
 
 const BIN: &str = env!("CARGO_BIN_EXE_nestbench-agent");
 
@@ -35,7 +35,7 @@ fn smoke_run_streams_a_complete_protocol() {
     let begin = s.begin.unwrap();
     assert_eq!(begin.suite, "smoke");
     assert_eq!(begin.workloads, ["cpu.int", "exit.syscall"]);
-    let keys: Vec<_> = s.results.iter().map(|r| r.key()).collect();
+    let keys: Vec<_> = s.results.iter().map(|r| r.id.key()).collect();
     assert_eq!(keys, ["cpu.int/ops", "exit.syscall/latency"]);
     assert!(s
         .results
@@ -101,7 +101,7 @@ fn unusable_dir_gives_error_records_and_still_an_end() {
         "{}",
         s.errors[0].message
     );
-    assert_eq!(s.results[0].key(), "exit.syscall/latency");
+    assert_eq!(s.results[0].id.key(), "exit.syscall/latency");
     assert!(s.end_elapsed_s.is_some());
 }
 
@@ -131,7 +131,7 @@ fn disk_workloads_leave_nothing_behind() {
     assert_eq!(s.failure, None);
     assert!(s.errors.is_empty(), "{:?}", s.errors);
     assert_eq!(s.results.len(), 6);
-    let bad_size = |r: &&workloads::WorkloadResult| matches!(r.params.get("file_mib"), Some(v) if v.as_f64() != Some(2.0));
+    let bad_size = |r: &&model::WorkloadResult| matches!(r.params.get("file_mib"), Some(v) if v.as_f64() != Some(2.0));
     assert!(!s.results.iter().any(|r| bad_size(&r)));
     assert!(
         entries(dir.path()).is_empty(),

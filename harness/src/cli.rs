@@ -56,15 +56,19 @@ pub enum BackendArg {
     Inventory,
 }
 
-/// Acceleration choice for QEMU levels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum AccelArg {
-    /// KVM where /dev/kvm works and the level's CPU shows svm/vmx, else TCG.
-    Auto,
-    /// KVM at every level.
-    Kvm,
-    /// TCG at every level.
-    Tcg,
+/// Acceleration choice for QEMU levels: the model's one type for it.
+pub use model::AccelChoice as AccelArg;
+
+/// `--accel` values, listed in `--help`: auto (KVM where the parent shows svm/vmx and
+/// /dev/kvm works, else TCG), kvm (every level), tcg (every level).
+fn accel_values() -> impl clap::builder::TypedValueParser<Value = AccelArg> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    let all = [AccelArg::Auto, AccelArg::Kvm, AccelArg::Tcg];
+    PossibleValuesParser::new(all.map(|a| PossibleValue::new(a.as_str()))).map(move |s| {
+        all.into_iter()
+            .find(|a| a.as_str() == s)
+            .expect("clap only passes listed values")
+    })
 }
 
 /// `nestbench run …`
@@ -89,7 +93,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Acceleration per QEMU level.
-    #[arg(long, value_enum, default_value_t = AccelArg::Auto)]
+    #[arg(long, value_parser = accel_values(), default_value = "auto")]
     pub accel: AccelArg,
     /// Memory of L1 in MiB (deeper levels are derived by the plan).
     #[arg(long)]

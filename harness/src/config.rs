@@ -2,8 +2,9 @@
 
 use crate::cli::{AccelArg, BackendArg, RunArgs};
 use crate::exit::Failure;
+use model::rundoc::{BackendKind, InventoryConfig, QemuConfig, RunConfigRecord};
+use model::{catalog, Sizes, Suite};
 use std::path::{Path, PathBuf};
-use workloads::{Sizes, Suite};
 
 /// Options of the QEMU backend.
 #[derive(Debug, Clone)]
@@ -132,46 +133,43 @@ impl RunConfig {
         })
     }
 
-    /// The configuration as recorded in run.json `config`.
-    pub fn to_record(&self) -> serde_json::Map<String, serde_json::Value> {
-        let mut m = serde_json::Map::new();
-        let backend = match &self.backend {
-            BackendConfig::HostOnly => "host",
-            BackendConfig::Qemu(_) => "qemu",
-            BackendConfig::Inventory(_) => "inventory",
+    /// The configuration as recorded in run.json `config`: `depth` levels below L0 (the
+    /// inventory decides for an inventory run) and the `sizes` every level runs with.
+    pub fn to_record(&self, depth: u32, sizes: Sizes) -> RunConfigRecord {
+        let (backend, qemu, inventory) = match &self.backend {
+            BackendConfig::HostOnly => (BackendKind::Host, None, None),
+            BackendConfig::Qemu(q) => (
+                BackendKind::Qemu,
+                Some(QemuConfig {
+                    accel: q.accel,
+                    memory_mib: q.memory_mib,
+                    cpus: q.cpus,
+                    qemu_args: q
+                        .extra_args
+                        .iter()
+                        .map(|(l, a)| format!("{l}:{a}"))
+                        .collect(),
+                }),
+                None,
+            ),
+            BackendConfig::Inventory(p) => (
+                BackendKind::Inventory,
+                None,
+                Some(InventoryConfig {
+                    file: p.display().to_string(),
+                }),
+            ),
         };
-        m.insert("backend".into(), backend.into());
-        m.insert("levels".into(), self.levels.into());
-        m.insert("suite".into(), self.suite.name().into());
-        m.insert(
-            "only".into(),
-            serde_json::to_value(&self.only).unwrap_or_default(),
-        );
-        m.insert("keep".into(), self.keep.into());
-        if let BackendConfig::Qemu(q) = &self.backend {
-            m.insert(
-                "accel".into(),
-                format!("{:?}", q.accel).to_lowercase().into(),
-            );
-            m.insert(
-                "memory_mib".into(),
-                serde_json::to_value(q.memory_mib).unwrap_or_default(),
-            );
-            m.insert(
-                "cpus".into(),
-                serde_json::to_value(q.cpus).unwrap_or_default(),
-            );
-            let extra: Vec<String> = q
-                .extra_args
-                .iter()
-                .map(|(l, a)| format!("{l}:{a}"))
-                .collect();
-            m.insert("qemu_args".into(), extra.into());
+        RunConfigRecord {
+            backend,
+            levels: depth,
+            suite: self.suite,
+            only: self.only.clone(),
+            keep: self.keep,
+            sizes,
+            qemu,
+            inventory,
         }
-        if let BackendConfig::Inventory(p) = &self.backend {
-            m.insert("inventory".into(), p.display().to_string().into());
-        }
-        m
     }
 }
 
@@ -184,14 +182,7 @@ fn validate_only(list: Vec<String>) -> Result<Vec<String>, Failure> {
     if list.is_empty() {
         return Err(Failure::usage("--only needs at least one workload id"));
     }
-    for w in &list {
-        if !workloads::registry::ids().contains(&w.as_str()) {
-            return Err(Failure::usage(format!(
-                "--only: unknown workload {w:?}; known: {}",
-                workloads::registry::ids().join(", ")
-            )));
-        }
-    }
+    catalog::select(Some(&list)).map_err(|e| Failure::usage(format!("--only: {e}")))?;
     Ok(list)
 }
 

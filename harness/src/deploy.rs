@@ -14,10 +14,10 @@
 
 use crate::progress::LevelProgress;
 use crate::remote::{shell_quote, ExecStatus, Remote, RemoteError};
+use model::protocol::{LineEvent, StreamOutcome, StreamParser};
+use model::{HostInfo, Sizes, Suite};
 use sha2::{Digest, Sha256};
 use std::time::{Duration, Instant};
-use workloads::protocol::{LineEvent, StreamOutcome, StreamParser};
-use workloads::{HostInfo, Sizes, Suite};
 
 #[cfg(test)]
 mod tests;

@@ -4,9 +4,9 @@
 //! is already on disk.
 
 use anyhow::Context;
+use model::rundoc::{LevelRecord, RunDoc, RunStatus};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use workloads::rundoc::{LevelRecord, RunDoc, RunStatus};
 
 /// A run directory being written.
 #[derive(Clone)]
@@ -82,15 +82,11 @@ impl RunDir {
 
     /// Mark the run finished with `status` and write it.
     pub fn finish(&self, status: RunStatus) -> anyhow::Result<()> {
-        let load = std::fs::read_to_string("/proc/loadavg").ok();
+        let load = crate::provenance::load_now();
         self.update(|d| {
             d.status = status;
             d.finished_at = Some(now_rfc3339());
-            if let Some(l) = load {
-                let first: Vec<&str> = l.split_whitespace().take(3).collect();
-                d.provenance
-                    .insert("host_load_at_end".into(), first.join(" ").into());
-            }
+            d.provenance.host_load.at_end = load;
         })
     }
 

@@ -1,18 +1,22 @@
 //! The run's working-set sizes, fixed once per run so every level runs the same
-//! workload (DESIGN §5): from the smallest level's memory and scratch disk when there
+//! workload (the rule that makes levels comparable): from the smallest level's memory and scratch disk when there
 //! are guests, from the host's last-level cache (STREAM's "arrays ≥ 4× LLC") when the
 //! run is L0 only. Sizes given with `--sizes` win.
 
 use crate::backend::Capacity;
-use workloads::{Sizes, Suite};
+use model::{Sizes, Suite};
 
-/// Suite defaults in MiB: (stream total, latency buffer, pagefault, disk file).
+/// Suite defaults in MiB: (stream total, latency buffer, pagefault, disk file), from
+/// the one table of them ([`Suite::default_sizes`], which a bare agent run uses too).
 fn defaults(suite: Suite) -> (u64, u64, u64, u64) {
-    match suite {
-        Suite::Smoke => (32, 32, 16, 16),
-        Suite::Quick => (256, 128, 64, 256),
-        Suite::Standard => (512, 256, 128, 1024),
-    }
+    let d = suite.default_sizes();
+    let v = |x: Option<u64>| x.unwrap_or(1);
+    (
+        v(d.stream_mib),
+        v(d.latency_mib),
+        v(d.pagefault_mib),
+        v(d.disk_mib),
+    )
 }
 
 /// The host's last-level cache in MiB, when sysfs tells.

@@ -8,7 +8,7 @@
 mod common;
 
 use common::stack::*;
-use workloads::rundoc::{LevelStatus, RunStatus};
+use model::rundoc::{LevelStatus, RunStatus};
 
 #[test]
 fn a_parent_lost_under_a_running_level_is_named_and_measured_levels_are_kept() {

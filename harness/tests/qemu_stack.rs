@@ -12,8 +12,8 @@
 mod common;
 
 use common::stack::*;
+use model::rundoc::LevelStatus;
 use std::path::PathBuf;
-use workloads::rundoc::LevelStatus;
 
 #[test]
 fn three_level_stack_runs_every_category_and_leaves_nothing_behind() {
@@ -67,7 +67,7 @@ fn three_level_stack_runs_every_category_and_leaves_nothing_behind() {
             "{}: {text}",
             console.display()
         );
-        let workloads: Vec<_> = l.results.iter().map(|r| r.workload.as_str()).collect();
+        let workloads: Vec<_> = l.results.iter().map(|r| r.id.workload.as_str()).collect();
         for w in ["cpu.int", "mem.stream", "disk.seq", "exit.syscall"] {
             assert!(
                 workloads.contains(&w),
@@ -77,7 +77,7 @@ fn three_level_stack_runs_every_category_and_leaves_nothing_behind() {
             );
         }
     }
-    assert!(doc.provenance.get("image_digest").is_some());
+    assert!(doc.provenance.image.is_some());
     let json = std::fs::read_to_string(run_dir.join("run.json")).unwrap();
     assert!(!json.contains("PRIVATE KEY") && !json.contains("id_ed25519\""));
     assert_gone(scratch.path(), &planned_ports(&stderr));

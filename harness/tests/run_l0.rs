@@ -1,13 +1,13 @@
 //! `nestbench run --levels 0` end to end: the real controller deploys the real static
 //! agent on this machine through the same path guests use, and writes a run directory
-//! whose run.json matches schema 1 with every workload of the suite.
+//! whose run.json matches the current schema with every workload of the suite.
 
 mod common;
 
+use model::rundoc::{LevelStatus, RunDoc, RunStatus, SCHEMA_VERSION};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Output};
-use workloads::rundoc::{LevelStatus, RunDoc, RunStatus, SCHEMA_VERSION};
 
 fn nestbench(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_nestbench"))
@@ -20,33 +20,16 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-/// Units of DESIGN §5, exactly.
+/// Every metric of the catalog with its unit: what an L0 run must report, exactly.
 fn expected_metrics() -> BTreeMap<(&'static str, &'static str), &'static str> {
-    [
-        (("cpu.int", "ops"), "Mops/s"),
-        (("cpu.fp", "flops"), "GFLOP/s"),
-        (("cpu.mt", "ops"), "Mops/s"),
-        (("cpu.mt", "scaling"), "x"),
-        (("mem.stream", "copy"), "GB/s"),
-        (("mem.stream", "scale"), "GB/s"),
-        (("mem.stream", "add"), "GB/s"),
-        (("mem.stream", "triad"), "GB/s"),
-        (("mem.latency", "latency"), "ns/load"),
-        (("mem.pagefault", "rate"), "faults/s"),
-        (("disk.seq", "write"), "MB/s"),
-        (("disk.seq", "read"), "MB/s"),
-        (("disk.rand", "read_iops"), "IOPS"),
-        (("disk.rand", "write_iops"), "IOPS"),
-        (("disk.rand", "read_p99"), "us"),
-        (("disk.fsync", "latency"), "us"),
-        (("exit.cpuid", "latency"), "ns"),
-        (("exit.syscall", "latency"), "ns"),
-        (("exit.ctxswitch", "latency"), "ns"),
-        (("exit.timer", "clock_gettime"), "ns"),
-        (("exit.timer", "sleep_overshoot"), "us"),
-    ]
-    .into_iter()
-    .collect()
+    model::catalog::WORKLOADS
+        .iter()
+        .flat_map(|w| {
+            w.metrics
+                .iter()
+                .map(move |m| ((w.id, m.name), m.unit.as_str()))
+        })
+        .collect()
 }
 
 /// The static agent, a temp dir (kept alive by the caller), the run directory to
@@ -97,11 +80,12 @@ fn levels_0_smoke_writes_a_complete_run_directory() {
     assert_eq!(doc.schema_version, SCHEMA_VERSION);
     assert_eq!(doc.status, RunStatus::Complete);
     assert!(doc.finished_at.is_some());
-    assert_eq!(doc.config["suite"], "smoke");
+    assert_eq!(doc.config.suite, model::Suite::Smoke);
     assert_eq!(doc.levels.len(), 1);
     let l0 = &doc.levels[0];
     assert_eq!(l0.status, LevelStatus::Ok, "{:?}", l0.error);
-    assert_eq!(l0.env.accel.as_deref(), Some("native"));
+    assert_eq!(l0.env.accel, Some(model::Accel::Native));
+    assert_eq!(l0.outcome, Some(model::rundoc::LevelOutcome::Measured));
     assert!(
         l0.env
             .disk
@@ -121,25 +105,25 @@ fn levels_0_smoke_writes_a_complete_run_directory() {
 
     let want = expected_metrics();
     for r in &l0.results {
-        let unit = want.get(&(r.workload.as_str(), r.metric.as_str()));
+        let unit = want.get(&(r.id.workload.as_str(), r.id.metric.as_str()));
         assert_eq!(
             unit,
-            Some(&r.unit.as_str()),
+            Some(&r.id.unit.as_str()),
             "unexpected result {}/{} ({})",
-            r.workload,
-            r.metric,
-            r.unit
+            r.id.workload,
+            r.id.metric,
+            r.id.unit
         );
         assert!(
             r.samples.len() >= 5,
             "{} has {} samples",
-            r.key(),
+            r.id.key(),
             r.samples.len()
         );
         assert!(
             r.samples.iter().all(|s| s.is_finite() && *s >= 0.0),
             "{}: {:?}",
-            r.key(),
+            r.id.key(),
             r.samples
         );
     }
@@ -147,11 +131,11 @@ fn levels_0_smoke_writes_a_complete_run_directory() {
         assert!(
             l0.results
                 .iter()
-                .any(|r| r.workload == *w && r.metric == *m),
+                .any(|r| r.id.workload == *w && r.id.metric == *m),
             "missing {w}/{m}"
         );
     }
-    assert!(doc.config.contains_key("sizes"));
+    assert!(doc.config.sizes.stream_mib.is_some() && doc.config.sizes.disk_mib.is_some());
     // The report is generated at the end of every run.
     for f in ["results.csv", "report.md", "report.html"] {
         assert!(out.join(f).is_file(), "{f} missing");
@@ -162,7 +146,7 @@ fn levels_0_smoke_writes_a_complete_run_directory() {
         .filter(|e| e.path().extension().is_some_and(|x| x == "png"))
         .count();
     assert!(pngs >= 4, "only {pngs} charts");
-    assert!(doc.provenance.contains_key("agent_sha256"));
+    assert!(doc.provenance.agent_sha256.is_some() && doc.provenance.host_load.at_end.is_some());
     // Neither the agent nor any workload file is left where it was deployed.
     let leftovers: Vec<_> = std::fs::read_dir(&work)
         .unwrap()

@@ -14,8 +14,8 @@ mod common;
 
 use common::netns::{chain, Chain};
 use common::{run_inventory, scenario_dir, skip, Level, Ran};
+use model::rundoc::{LevelRecord, LevelStatus, RunStatus};
 use std::path::Path;
-use workloads::rundoc::{LevelRecord, LevelStatus, RunStatus};
 
 fn level(r: &Ran, n: usize) -> &LevelRecord {
     &r.doc.levels[n]
@@ -105,14 +105,14 @@ fn four_level_chain_collects_smoke_results_from_every_level() {
     let l0: Vec<_> = level(&r, 0)
         .results
         .iter()
-        .map(|x| (&x.workload, &x.metric))
+        .map(|x| (&x.id.workload, &x.id.metric))
         .collect();
     for n in 0..=4 {
         assert_ok(&r, n);
         let got: Vec<_> = level(&r, n)
             .results
             .iter()
-            .map(|x| (&x.workload, &x.metric))
+            .map(|x| (&x.id.workload, &x.id.metric))
             .collect();
         assert_eq!(got, l0, "L{n} measured other metrics than L0");
         let t = &level(&r, n).timings;

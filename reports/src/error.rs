@@ -1,8 +1,8 @@
 //! Typed errors of the reports crate. Each carries the path it concerns and its message
 //! says what to do next.
 
+use model::rundoc::RunDocError;
 use std::path::PathBuf;
-use workloads::rundoc::RunDocError;
 
 /// Why a report or comparison could not be produced.
 #[derive(Debug, thiserror::Error)]

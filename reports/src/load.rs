@@ -1,8 +1,8 @@
 //! Reading a run: accepts a run directory or the path of its run.json.
 
 use crate::ReportError;
+use model::rundoc::RunDoc;
 use std::path::{Path, PathBuf};
-use workloads::rundoc::RunDoc;
 
 /// The run.json inside `path` if it is a directory, else `path` itself.
 pub fn run_json_path(path: &Path) -> PathBuf {

@@ -5,8 +5,9 @@ use crate::analysis::Analysis;
 use crate::error::write_file;
 use crate::load::load_run;
 use crate::{charts, export, ReportError};
+use model::rundoc::LevelStatus;
+use model::Level;
 use std::path::{Path, PathBuf};
-use workloads::rundoc::LevelStatus;
 
 /// What [`render_run_dir`] produced.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,9 +15,9 @@ pub struct RenderSummary {
     /// Every file written, in order.
     pub files: Vec<PathBuf>,
     /// Deepest level whose status is ok.
-    pub deepest_ok: Option<u32>,
+    pub deepest_ok: Option<Level>,
     /// Levels that failed or were skipped.
-    pub not_ok_levels: Vec<u32>,
+    pub not_ok_levels: Vec<Level>,
     /// Results flagged noisy.
     pub noisy: usize,
 }

@@ -3,21 +3,21 @@
 
 mod common;
 
+use model::rundoc::{LevelStatus, RunDoc};
 use reports::compare::{self, compare, load_run, CompareOptions, Status, Warning};
-use workloads::rundoc::{LevelStatus, RunDoc};
 
 fn opts() -> CompareOptions {
     CompareOptions::default()
 }
 
-fn result_mut<'a>(doc: &'a mut RunDoc, level: u32, key: &str) -> &'a mut workloads::WorkloadResult {
+fn result_mut<'a>(doc: &'a mut RunDoc, level: u32, key: &str) -> &'a mut model::WorkloadResult {
     doc.levels
         .iter_mut()
         .find(|l| l.level == level)
         .unwrap()
         .results
         .iter_mut()
-        .find(|r| r.key() == key)
+        .find(|r| r.id.key() == key)
         .unwrap()
 }
 
@@ -47,7 +47,7 @@ fn one_metric_twenty_percent_worse_is_the_only_regression() {
     let regressed: Vec<_> = cmp.with_status(Status::Regressed).collect();
     assert_eq!(regressed.len(), 1, "{}", compare::text::render(&cmp));
     assert_eq!(
-        (regressed[0].level, regressed[0].key().as_str()),
+        (regressed[0].level.0, regressed[0].id.key().as_str()),
         (2, "exit.syscall/latency")
     );
     assert!((regressed[0].change.unwrap() - 0.2).abs() < 1e-9);
@@ -84,7 +84,7 @@ fn noisy_but_unchanged_samples_are_not_a_regression() {
     let row = cmp
         .changes
         .iter()
-        .find(|c| c.level == 1 && c.key() == "disk.seq/read")
+        .find(|c| c.level == 1 && c.id.key() == "disk.seq/read")
         .unwrap();
     assert!(row.current.as_ref().unwrap().noisy);
     assert!(
@@ -119,13 +119,15 @@ fn missing_level_and_metric_are_missing_rows_not_panics() {
     cur.levels[3].status = LevelStatus::Failed;
     cur.levels[3].error = Some("L3 did not answer over SSH".into());
     cur.levels[3].results.clear();
-    cur.levels[1].results.retain(|r| r.key() != "cpu.fp/flops");
+    cur.levels[1]
+        .results
+        .retain(|r| r.id.key() != "cpu.fp/flops");
     let cmp = compare(&base, &cur, &opts());
     let missing: Vec<_> = cmp.with_status(Status::Missing).collect();
     assert_eq!(missing.len(), 21 + 1);
     assert!(missing
         .iter()
-        .any(|c| c.level == 1 && c.key() == "cpu.fp/flops"));
+        .any(|c| c.level == 1 && c.id.key() == "cpu.fp/flops"));
     assert!(missing.iter().filter(|c| c.level == 3).all(|c| c
         .note
         .as_deref()
@@ -143,8 +145,8 @@ fn missing_level_and_metric_are_missing_rows_not_panics() {
     assert!(cmp.warnings.iter().any(|w| matches!(
         w,
         Warning::Depth {
-            baseline: 3,
-            current: 1
+            baseline: model::Level(3),
+            current: model::Level(1)
         }
     )));
 }
@@ -155,7 +157,7 @@ fn metrics_only_in_current_are_new_not_regressions() {
     let cur = base.clone();
     base.levels[2]
         .results
-        .retain(|r| r.workload != "exit.timer");
+        .retain(|r| r.id.workload != "exit.timer");
     let cmp = compare(&base, &cur, &opts());
     assert_eq!(cmp.count(Status::New), 2);
     assert!(!cmp.has_regression(false));
@@ -175,7 +177,7 @@ fn partial_baseline_against_complete_current() {
     );
     assert!(cmp
         .with_status(Status::New)
-        .any(|c| c.level == 2 && c.workload == "disk.fsync"));
+        .any(|c| c.level == 2 && c.id.workload == "disk.fsync"));
     assert_eq!(cmp.count(Status::Missing), 0);
 }
 
@@ -195,13 +197,13 @@ fn corrupt_and_too_new_baselines_are_clear_errors() {
     let mut newer: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(common::fixture("complete.json")).unwrap())
             .unwrap();
-    newer["schema_version"] = 2.into();
+    newer["schema_version"] = 3.into();
     let run = dir.join("newer");
     std::fs::create_dir_all(&run).unwrap();
     std::fs::write(run.join("run.json"), newer.to_string()).unwrap();
     let text = load_run(&run).unwrap_err().to_string();
     assert!(
-        text.contains("schema_version 2") && text.contains("upgrade nestbench"),
+        text.contains("schema_version 3") && text.contains("upgrade nestbench"),
         "{text}"
     );
 
@@ -213,13 +215,17 @@ fn corrupt_and_too_new_baselines_are_clear_errors() {
 fn different_suites_and_environments_are_named_in_warnings() {
     let base = common::doc("complete.json");
     let mut cur = base.clone();
-    cur.config.insert("suite".into(), "smoke".into());
-    cur.levels[1].env.accel = Some("kvm".into());
+    cur.config.suite = model::Suite::Smoke;
+    cur.levels[1].env.accel = Some(model::Accel::Kvm);
     cur.levels[2].env.tuning.push("mitigations=off".into());
     cur.levels[0].env.cpu_model = Some("Intel Xeon".into());
     cur.tool_version = "0.2.0".into();
     for l in &mut cur.levels {
-        for r in l.results.iter_mut().filter(|r| r.workload == "mem.stream") {
+        for r in l
+            .results
+            .iter_mut()
+            .filter(|r| r.id.workload == "mem.stream")
+        {
             r.params.insert("array_mib".into(), 32.into());
         }
     }

@@ -4,9 +4,9 @@
 mod common;
 
 use common::{assert_snapshot, run_dir};
+use model::rundoc::LevelStatus;
 use reports::analysis::Analysis;
 use reports::export;
-use workloads::rundoc::LevelStatus;
 
 #[test]
 fn csv_and_markdown_snapshots() {
@@ -127,7 +127,7 @@ fn render_writes_everything_and_leaves_run_json_alone() {
         assert!(summary.files.len() >= 13);
         if name == "partial" {
             assert_eq!(summary.not_ok_levels, vec![3]);
-            assert_eq!(summary.deepest_ok, Some(2));
+            assert_eq!(summary.deepest_ok, Some(model::Level(2)));
         }
     }
 }

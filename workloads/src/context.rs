@@ -2,12 +2,12 @@
 //! scratch directory and the machine's limits, plus the error type workloads return
 //! and the helpers that turn samples into [`WorkloadResult`]s.
 //!
-//! Sizes are the controller's call (the same at every level, see [`crate::sizes`]);
+//! Sizes are the controller's call (the same at every level, see [`model::sizes`]);
 //! only sizes it did *not* give fall back to per-suite defaults, which are clamped to
 //! what the machine has, so a bare `nestbench-agent run` works in a 256 MiB guest.
 
 use crate::timing::Timing;
-use crate::{Sizes, Suite, WorkloadResult};
+use model::{catalog, MetricId, Sizes, Suite, WorkloadResult};
 use serde_json::{json, Map, Value};
 use std::path::PathBuf;
 
@@ -36,20 +36,18 @@ pub struct Limits {
 }
 
 impl ResolvedSizes {
-    /// Defaults per suite (MiB): stream, latency, pagefault, disk. quick/standard
-    /// STREAM arrays are ≥ 4× a 32 MiB LLC.
-    pub fn defaults(suite: Suite) -> [u64; 4] {
-        match suite {
-            Suite::Smoke => [32, 32, 16, 16],
-            Suite::Quick => [128, 64, 64, 64],
-            Suite::Standard => [256, 128, 128, 256],
-        }
-    }
-
-    /// Fills what `given` lacks with the suite's defaults, each clamped to a quarter of
-    /// the available memory (or free disk); given sizes are used as they are.
+    /// Fills what `given` lacks with the suite's defaults ([`Suite::default_sizes`], the
+    /// same table the controller starts from), each clamped to a quarter of the
+    /// available memory (or free disk); given sizes are used as they are.
     pub fn resolve(given: Sizes, suite: Suite, limits: Limits) -> Self {
-        let [s, l, p, d] = Self::defaults(suite);
+        let d = suite.default_sizes();
+        let def = |v: Option<u64>| v.expect("every suite default is set");
+        let (s, l, p, d) = (
+            def(d.stream_mib),
+            def(d.latency_mib),
+            def(d.pagefault_mib),
+            def(d.disk_mib),
+        );
         let mem = |v: Option<u64>, def: u64| {
             v.unwrap_or_else(|| {
                 limits
@@ -109,6 +107,32 @@ impl Context {
         }
     }
 
+    /// A result of the catalog metric `workload/metric` with these samples; `params`
+    /// are the workload's, merged over [`Self::base_params`]. Unit and direction come
+    /// from the catalog, so a kernel cannot disagree with it.
+    ///
+    /// # Panics
+    /// When the catalog has no such metric: a kernel naming a metric it does not declare
+    /// is a programming error (the agent turns the panic into an error record, and the
+    /// kernel tests catch it).
+    pub fn result(
+        &self,
+        workload: &str,
+        metric: &str,
+        params: &Map<String, Value>,
+        samples: Vec<f64>,
+    ) -> WorkloadResult {
+        let (w, m) = catalog::metric(workload, metric)
+            .unwrap_or_else(|| panic!("{workload}/{metric} is not in the metric catalog"));
+        let mut p = self.base_params();
+        p.extend(params.clone());
+        WorkloadResult {
+            id: MetricId::of(w, m),
+            params: p,
+            samples,
+        }
+    }
+
     /// The params every result carries: budget, warm-up and sample count.
     pub fn base_params(&self) -> Map<String, Value> {
         obj(json!({
@@ -165,28 +189,6 @@ pub fn obj(v: Value) -> Map<String, Value> {
     }
 }
 
-/// Builds one result; `params` are the workload's, merged over `ctx.base_params()`.
-pub fn result(
-    ctx: &Context,
-    workload: &str,
-    metric: &str,
-    unit: &str,
-    higher_is_better: bool,
-    params: &Map<String, Value>,
-    samples: Vec<f64>,
-) -> WorkloadResult {
-    let mut p = ctx.base_params();
-    p.extend(params.clone());
-    WorkloadResult {
-        workload: workload.into(),
-        metric: metric.into(),
-        unit: unit.into(),
-        higher_is_better,
-        params: p,
-        samples,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,6 +204,12 @@ mod tests {
         assert_eq!(r.stream_mib, 512);
         assert_eq!(r.latency_mib, 50);
         assert_eq!(r.disk_mib, 2);
+        let r = ResolvedSizes::resolve(Sizes::default(), Suite::Quick, Limits::default());
+        let d = Suite::Quick.default_sizes();
+        assert_eq!(
+            [r.stream_mib, r.latency_mib, r.pagefault_mib, r.disk_mib].map(Some),
+            [d.stream_mib, d.latency_mib, d.pagefault_mib, d.disk_mib]
+        );
         let r = ResolvedSizes::resolve(Sizes::default(), Suite::Smoke, Limits::default());
         assert_eq!(
             [r.stream_mib, r.latency_mib, r.pagefault_mib, r.disk_mib],

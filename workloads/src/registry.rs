@@ -1,25 +1,29 @@
-//! The suite's workloads, in the order they run, with the metrics each one yields
-//! (DESIGN §5). The controller validates `--only` against [`ids`] before any VM
-//! starts; the agent runs them through [`WORKLOADS`], the only wiring between ids and
-//! kernels.
+//! The only wiring between workload ids and kernels. The ids, their metrics and their
+//! order come from the metric catalog (`model::catalog`); this table adds the function
+//! that runs each one, and a test checks that both list the same workloads in the same
+//! order.
 
 use crate::context::{Context, RunError};
 use crate::kernels::{cpu, ctxswitch, disk, exit, mem, pagefault};
-use crate::WorkloadResult;
+use model::catalog::{self, WorkloadDef};
+use model::WorkloadResult;
 
-/// One workload: its id, the metrics it reports and the function that runs it.
+type Kernel = fn(&Context) -> Result<Vec<WorkloadResult>, RunError>;
+
+/// One runnable workload: its catalog entry and the kernel that measures it.
 #[derive(Debug, Clone, Copy)]
 pub struct Workload {
-    /// Id, e.g. `mem.stream`.
-    pub id: &'static str,
-    /// Metric ids it reports, in order.
-    pub metrics: &'static [&'static str],
-    /// Whether it writes files under the scratch directory.
-    pub uses_disk: bool,
-    run: fn(&Context) -> Result<Vec<WorkloadResult>, RunError>,
+    /// The catalog entry: id, metrics, whether it uses the disk.
+    pub def: &'static WorkloadDef,
+    run: Kernel,
 }
 
 impl Workload {
+    /// Its id, e.g. `mem.stream`.
+    pub fn id(&self) -> &'static str {
+        self.def.id
+    }
+
     /// Runs the workload; a panic inside it becomes an error too.
     pub fn run(&self, ctx: &Context) -> Result<Vec<WorkloadResult>, RunError> {
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (self.run)(ctx))) {
@@ -30,100 +34,56 @@ impl Workload {
                     .map(|s| s.to_string())
                     .or_else(|| p.downcast_ref::<String>().cloned())
                     .unwrap_or_else(|| "unknown panic".into());
-                Err(RunError::Other(format!("{} crashed: {why}", self.id)))
+                Err(RunError::Other(format!("{} crashed: {why}", self.def.id)))
             }
         }
     }
 }
 
-const fn w(
-    id: &'static str,
-    metrics: &'static [&'static str],
-    uses_disk: bool,
-    run: fn(&Context) -> Result<Vec<WorkloadResult>, RunError>,
-) -> Workload {
-    Workload {
-        id,
-        metrics,
-        uses_disk,
-        run,
-    }
-}
-
-/// All workloads, in suite order.
-pub const WORKLOADS: &[Workload] = &[
-    w("cpu.int", &["ops"], false, cpu::cpu_int),
-    w("cpu.fp", &["flops"], false, cpu::cpu_fp),
-    w("cpu.mt", &["ops", "scaling"], false, cpu::cpu_mt),
-    w(
-        "mem.stream",
-        &["copy", "scale", "add", "triad"],
-        false,
-        mem::stream,
-    ),
-    w("mem.latency", &["latency"], false, mem::latency),
-    w("mem.pagefault", &["rate"], false, pagefault::pagefault),
-    w("disk.seq", &["write", "read"], true, disk::seq),
-    w(
-        "disk.rand",
-        &["read_iops", "write_iops", "read_p99"],
-        true,
-        disk::rand,
-    ),
-    w("disk.fsync", &["latency"], true, disk::fsync),
-    w("exit.cpuid", &["latency"], false, exit::cpuid),
-    w("exit.syscall", &["latency"], false, exit::syscall),
-    w("exit.ctxswitch", &["latency"], false, ctxswitch::ctxswitch),
-    w(
-        "exit.timer",
-        &["clock_gettime", "sleep_overshoot"],
-        false,
-        exit::timer,
-    ),
+/// The kernel of each workload id.
+const KERNELS: &[(&str, Kernel)] = &[
+    ("cpu.int", cpu::cpu_int),
+    ("cpu.fp", cpu::cpu_fp),
+    ("cpu.mt", cpu::cpu_mt),
+    ("mem.stream", mem::stream),
+    ("mem.latency", mem::latency),
+    ("mem.pagefault", pagefault::pagefault),
+    ("disk.seq", disk::seq),
+    ("disk.rand", disk::rand),
+    ("disk.fsync", disk::fsync),
+    ("exit.cpuid", exit::cpuid),
+    ("exit.syscall", exit::syscall),
+    ("exit.ctxswitch", ctxswitch::ctxswitch),
+    ("exit.timer", exit::timer),
 ];
 
-/// Workload ids of DESIGN §5, in run order (the same order as [`WORKLOADS`]).
-pub const IDS: [&str; 13] = [
-    "cpu.int",
-    "cpu.fp",
-    "cpu.mt",
-    "mem.stream",
-    "mem.latency",
-    "mem.pagefault",
-    "disk.seq",
-    "disk.rand",
-    "disk.fsync",
-    "exit.cpuid",
-    "exit.syscall",
-    "exit.ctxswitch",
-    "exit.timer",
-];
-
-/// Every workload id, in run order.
-pub fn ids() -> &'static [&'static str] {
-    &IDS
+/// Every workload of the catalog with its kernel, in suite order.
+pub fn all() -> Vec<Workload> {
+    catalog::WORKLOADS
+        .iter()
+        .map(|def| Workload {
+            def,
+            run: KERNELS
+                .iter()
+                .find(|(id, _)| *id == def.id)
+                .map(|(_, k)| *k)
+                .unwrap_or_else(|| panic!("no kernel for catalog workload {}", def.id)),
+        })
+        .collect()
 }
 
 /// The workload with this id.
-pub fn find(id: &str) -> Option<&'static Workload> {
-    WORKLOADS.iter().find(|w| w.id == id)
+pub fn find(id: &str) -> Option<Workload> {
+    all().into_iter().find(|w| w.def.id == id)
 }
 
 /// The workloads a `--only` list names, in suite order; an unknown id is an error
 /// that names the valid ones.
-pub fn select(only: Option<&[String]>) -> Result<Vec<&'static Workload>, String> {
-    let Some(only) = only else {
-        return Ok(WORKLOADS.iter().collect());
-    };
-    if let Some(bad) = only.iter().find(|id| find(id).is_none()) {
-        return Err(format!(
-            "unknown workload {bad:?}; valid ids: {}",
-            ids().join(",")
-        ));
-    }
-    Ok(WORKLOADS
-        .iter()
-        .filter(|w| only.iter().any(|o| o == w.id))
+pub fn select(only: Option<&[String]>) -> Result<Vec<Workload>, catalog::UnknownWorkload> {
+    let chosen = catalog::select(only)?;
+    Ok(all()
+        .into_iter()
+        .filter(|w| chosen.iter().any(|d| d.id == w.def.id))
         .collect())
 }
 
@@ -132,17 +92,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ids_are_unique_and_selection_keeps_suite_order() {
-        let order: Vec<_> = WORKLOADS.iter().map(|w| w.id).collect();
-        assert_eq!(order, IDS);
-        let mut v = ids().to_vec();
-        v.sort();
-        v.dedup();
-        assert_eq!(v.len(), WORKLOADS.len());
-        let only = vec!["exit.syscall".to_string(), "cpu.int".to_string()];
-        let sel: Vec<_> = select(Some(&only)).unwrap().iter().map(|w| w.id).collect();
-        assert_eq!(sel, ["cpu.int", "exit.syscall"]);
-        let err = select(Some(&["nope".to_string()])).unwrap_err();
-        assert!(err.contains("cpu.int") && err.contains("nope"));
+    fn every_catalog_workload_has_exactly_one_kernel_in_the_same_order() {
+        let kernels: Vec<_> = KERNELS.iter().map(|(id, _)| *id).collect();
+        let catalog: Vec<_> = catalog::ids().collect();
+        assert_eq!(kernels, catalog);
+        assert_eq!(all().len(), catalog.len());
     }
 }

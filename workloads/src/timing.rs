@@ -64,8 +64,8 @@ pub struct Timing {
 }
 
 impl Timing {
-    /// The suite's timing ([`crate::Suite::sample_budget`] and friends).
-    pub fn of(suite: crate::Suite) -> Self {
+    /// The suite's timing ([`model::Suite::sample_budget`] and friends).
+    pub fn of(suite: model::Suite) -> Self {
         Timing {
             warmup: suite.warmup(),
             sample: suite.sample_budget(),

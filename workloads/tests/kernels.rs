@@ -1,31 +1,13 @@
-//! Every workload, run for real with tiny sizes and a short budget: each yields the
-//! metrics the registry promises, in the units of DESIGN §5, with ≥ 5 positive finite
-//! samples; disk workloads write in a real temp directory and leave nothing behind.
+//! Every workload, run for real with tiny sizes and a short budget: each yields exactly
+//! the metrics the catalog declares, in its units and directions, with ≥ 5 positive
+//! finite samples; disk workloads write in a real temp directory and leave nothing
+//! behind.
 
+use model::{Sizes, Suite};
 use std::path::PathBuf;
 use std::time::Duration;
 use workloads::context::{Context, Limits};
-use workloads::registry::{self, WORKLOADS};
-use workloads::{Sizes, Suite};
-
-fn unit(workload: &str, metric: &str) -> (&'static str, bool) {
-    match (workload, metric) {
-        ("cpu.int", "ops") | ("cpu.mt", "ops") => ("Mops/s", true),
-        ("cpu.fp", "flops") => ("GFLOP/s", true),
-        ("cpu.mt", "scaling") => ("x", true),
-        ("mem.stream", _) => ("GB/s", true),
-        ("mem.latency", "latency") => ("ns/load", false),
-        ("mem.pagefault", "rate") => ("faults/s", true),
-        ("disk.seq", _) => ("MB/s", true),
-        ("disk.rand", "read_p99") => ("us", false),
-        ("disk.rand", _) => ("IOPS", true),
-        ("disk.fsync", "latency") => ("us", false),
-        ("exit.timer", "sleep_overshoot") => ("us", false),
-        ("exit.timer", "clock_gettime") => ("ns", false),
-        (w, "latency") if w.starts_with("exit.") => ("ns", false),
-        other => panic!("no unit known for {other:?}"),
-    }
-}
+use workloads::registry;
 
 /// A fresh directory per test (tests run in parallel).
 fn scratch(test: &str) -> PathBuf {
@@ -45,22 +27,25 @@ fn ctx(dir: PathBuf) -> Context {
 fn every_workload_yields_sane_figures_under_smoke() {
     let dir = scratch("all");
     let c = ctx(dir.clone());
-    for w in WORKLOADS {
-        let results = w.run(&c).unwrap_or_else(|e| panic!("{} failed: {e}", w.id));
-        let metrics: Vec<_> = results.iter().map(|r| r.metric.as_str()).collect();
-        assert_eq!(metrics, w.metrics, "{}", w.id);
-        for r in &results {
-            let (u, hib) = unit(&r.workload, &r.metric);
-            assert_eq!(r.unit, u, "{}", r.key());
-            assert_eq!(r.higher_is_better, hib, "{}", r.key());
-            assert!(r.samples.len() >= 5, "{}", r.key());
+    for w in registry::all() {
+        let results = w
+            .run(&c)
+            .unwrap_or_else(|e| panic!("{} failed: {e}", w.id()));
+        let metrics: Vec<_> = results.iter().map(|r| r.id.metric.as_str()).collect();
+        let declared: Vec<_> = w.def.metrics.iter().map(|m| m.name).collect();
+        assert_eq!(metrics, declared, "{}", w.id());
+        for (r, m) in results.iter().zip(w.def.metrics) {
+            assert_eq!(r.id.workload, w.id());
+            assert_eq!(r.id.unit, m.unit.as_str(), "{}", r.id);
+            assert_eq!(r.id.higher_is_better, m.higher_is_better(), "{}", r.id);
+            assert!(r.samples.len() >= 5, "{}", r.id.key());
             assert!(
                 r.samples.iter().all(|s| s.is_finite() && *s > 0.0),
                 "{}: {:?}",
-                r.key(),
+                r.id.key(),
                 r.samples
             );
-            assert_eq!(r.params["budget_s"], 0.01, "{}", r.key());
+            assert_eq!(r.params["budget_s"], 0.01, "{}", r.id.key());
         }
     }
     let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();

@@ -1,13 +1,19 @@
-//! Backends turn a level spec into a reachable level inside its parent, and back
-//! (DESIGN §3). The orchestrator drives every backend through one lifecycle:
-//! `provision(level)` (launch + wait until it answers) → deploy/run/collect (backend
-//! independent, see [`crate::deploy`]) → `teardown` (deepest first, on every path).
+//! Backends turn a level of the plan into a reachable level, and back. The run loop
+//! ([`crate::run`]) drives every backend through one lifecycle without knowing which one
+//! it drives: `provision(level)` for every level *including L0* (launch + wait until it
+//! answers; for a local L0, nothing) → deploy/run/collect (backend independent, see
+//! [`crate::deploy`]) → `hosting` (can this level start the next?) → `teardown`
+//! (deepest first, on every path). A backend decides what L0 is: the QEMU and
+//! inventory backends measure the machine running nestbench ([`host::local_level`]);
+//! one may make L0 a remote machine reached over SSH.
 
+pub mod host;
 pub mod inventory;
 pub mod qemu;
 
 use crate::remote::Remote;
-use workloads::rundoc::LevelEnv;
+use model::rundoc::{Hosting, LevelEnv, Provenance};
+use model::{HostInfo, Level};
 
 /// A level that is up and answering.
 pub struct Provisioned {
@@ -44,12 +50,12 @@ pub struct BackendError {
     pub message: String,
 }
 
-/// Provisions levels 1..=depth, one at a time, each inside the previous one.
+/// Provisions levels 0..=depth, one at a time, each inside the previous one.
 pub trait Backend {
-    /// `qemu` or `inventory`.
+    /// `host`, `qemu` or `inventory`.
     fn name(&self) -> &'static str;
 
-    /// How many levels above L0 this backend will bring up.
+    /// How many levels below L0 this backend will bring up.
     fn depth(&self) -> u32;
 
     /// The smallest level's resources, when known before provisioning.
@@ -59,32 +65,40 @@ pub trait Backend {
     /// anything starts.
     fn describe_plan(&self) -> Vec<String>;
 
-    /// Backend facts recorded in run.json `config` and `provenance` (image digest,
-    /// qemu path, inventory file, …).
-    fn provenance(&self) -> serde_json::Map<String, serde_json::Value>;
+    /// Fill in the backend's part of run.json `provenance` (image, QEMU, inventory).
+    fn record_provenance(&self, provenance: &mut Provenance);
 
-    /// Bring up `level` (1-based) inside its parent, which is up and already measured,
-    /// and connect to it. `say` reports progress in a few words.
+    /// Bring up `level` and connect to it: L0 first (the reference level), then each
+    /// level inside its parent, which is up and already measured. `say` reports
+    /// progress in a few words.
     fn provision(
         &mut self,
-        level: u32,
+        level: Level,
         say: &mut dyn FnMut(&str),
     ) -> Result<Provisioned, BackendError>;
 
-    /// Whether `level` needs `failed` (a level that could not be provisioned) to be
-    /// reached. In a nested stack every deeper level runs inside the failed one, so
-    /// the default is true; the inventory backend answers from its `via` chains, so
-    /// unrelated levels still run.
-    fn depends_on(&self, level: u32, failed: u32) -> bool {
-        let _ = (level, failed);
-        true
+    /// Whether `level` needs `on` to be up to be reached. In a nested stack every
+    /// deeper level runs inside every shallower one, so the default is `on < level`;
+    /// the inventory backend answers from its `via` chains, so unrelated levels still
+    /// run when one is down.
+    fn depends_on(&self, level: Level, on: Level) -> bool {
+        on < level
+    }
+
+    /// Whether measured `level`, whose agent reported `info`, can start the level
+    /// below it the way this run asks. `None` when nothing is judged (a backend that
+    /// starts no children, or the deepest level); a `can_host: false` answer skips the
+    /// levels that depend on it, while the level's own figures stay good.
+    fn hosting(&self, level: Level, info: &HostInfo) -> Option<Hosting> {
+        let _ = (level, info);
+        None
     }
 
     /// After `level`, up and reachable before, failed (its agent lost, its session
-    /// broken): whether the stack lost it or a level below it, in words that name the
-    /// level that went away and what it left behind. None when the backend sees
-    /// nothing wrong (the failure was the level's own) or cannot tell.
-    fn diagnose(&mut self, level: u32) -> Option<String> {
+    /// broken): whether the stack lost it or a level below it. Returns the level that
+    /// went away and what it left behind, in words. None when the backend sees nothing
+    /// wrong (the failure was the level's own) or cannot tell.
+    fn diagnose(&mut self, level: Level) -> Option<(Level, String)> {
         let _ = level;
         None
     }

@@ -84,9 +84,9 @@ fn boot_checks(levels: u32) -> Result<Vec<Check>, Failure> {
     let mut out = vec![];
     for n in 1..=levels {
         let name = format!("L{n}");
-        match backend.provision(n, &mut |s| eprintln!("{name}: {s}")) {
+        match backend.provision(model::Level(n), &mut |s| eprintln!("{name}: {s}")) {
             Ok(mut p) => {
-                let accel = p.env.accel.clone().unwrap_or_default();
+                let accel = p.env.accel.unwrap_or(model::Accel::Unknown);
                 out.push(Check::pass(
                     &format!("{name} boots"),
                     format!("up in {:.0} s under {accel}", p.provision_s),

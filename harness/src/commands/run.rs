@@ -1,26 +1,47 @@
-//! `nestbench run`: validate, pick the backend, hand over to the orchestrator.
+//! `nestbench run`: validate, pick the backend, run, then render the report and choose
+//! the exit code from the run's status.
 
+use crate::backend::host::HostBackend;
 use crate::backend::inventory::InventoryBackend;
 use crate::backend::qemu::QemuBackend;
 use crate::backend::Backend;
 use crate::cli::RunArgs;
 use crate::config::{BackendConfig, QemuOptions, RunConfig};
-use crate::exit::{CmdResult, Failure};
+use crate::exit::{CmdResult, Failure, Outcome};
 use crate::progress::note;
 use crate::{cleanup, orchestrate, rundir};
+use model::rundoc::RunStatus;
 
 /// Entry point of `nestbench run`.
 pub fn run(args: RunArgs) -> CmdResult {
     let cfg = RunConfig::from_args(args, rundir::new_run_id())?;
     cleanup::install_signal_handlers();
-    let backend: Option<Box<dyn Backend>> = match &cfg.backend {
-        BackendConfig::HostOnly => None,
-        BackendConfig::Qemu(opts) => Some(qemu_backend(&cfg, opts)?),
-        BackendConfig::Inventory(file) => Some(Box::new(
-            InventoryBackend::load(file).map_err(Failure::usage)?,
-        )),
+    let backend: Box<dyn Backend> = match &cfg.backend {
+        BackendConfig::HostOnly => Box::new(HostBackend),
+        BackendConfig::Qemu(opts) => qemu_backend(&cfg, opts)?,
+        BackendConfig::Inventory(file) => {
+            Box::new(InventoryBackend::load(file).map_err(Failure::usage)?)
+        }
     };
-    orchestrate::execute(&cfg, backend)
+    let run = orchestrate::execute(&cfg, backend)?;
+    if let Err(e) = crate::commands::report::render(&run.root) {
+        note(&format!(
+            "nestbench: warning: report not generated: {e:#}; run `nestbench report {}`",
+            run.root.display()
+        ));
+    }
+    for line in &run.kept {
+        note(line);
+    }
+    note(&format!("results: {}", run.root.display()));
+    match run.status {
+        RunStatus::Complete => Ok(Outcome::Ok),
+        RunStatus::Failed => Err(Failure::error(format!(
+            "L0 could not be measured: {}",
+            run.l0_failure.as_deref().unwrap_or("no reason recorded")
+        ))),
+        RunStatus::Partial | RunStatus::Running => Ok(Outcome::Partial),
+    }
 }
 
 /// Plan the QEMU stack (refused before anything starts when it doesn't fit), then make

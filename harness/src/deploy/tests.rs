@@ -4,9 +4,9 @@
 
 use super::*;
 use crate::remote::local::LocalRemote;
+use model::protocol::{Record, PROTOCOL_VERSION};
+use model::{WorkloadError, WorkloadResult};
 use std::io::Read;
-use workloads::protocol::{Record, PROTOCOL_VERSION};
-use workloads::{WorkloadError, WorkloadResult};
 
 /// Compressible, like a real binary.
 const AGENT: &[u8] = &[b'x'; 4096];
@@ -43,10 +43,7 @@ fn stream(end: bool) -> Vec<String> {
             info: HostInfo::default(),
         },
         Record::Result(WorkloadResult {
-            workload: "cpu.int".into(),
-            metric: "ops".into(),
-            unit: "Mops/s".into(),
-            higher_is_better: true,
+            id: model::MetricId::known("cpu.int", "ops").unwrap(),
             params: Default::default(),
             samples: vec![1.0, 2.0],
         }),

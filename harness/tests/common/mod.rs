@@ -6,10 +6,10 @@
 pub mod netns;
 pub mod stack;
 
+use model::rundoc::RunDoc;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
-use workloads::rundoc::RunDoc;
 
 /// Path of the static agent, built with scripts/build-agent on first use.
 pub fn static_agent() -> PathBuf {

@@ -2,12 +2,12 @@
 //! files under a test directory, reading what it wrote, and checking that nothing of
 //! the stack survived it.
 
+use model::rundoc::RunDoc;
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-use workloads::rundoc::RunDoc;
 
 /// Nested stacks on a small CI machine must not run side by side.
 pub static SERIAL: Mutex<()> = Mutex::new(());
@@ -85,7 +85,7 @@ pub fn run_stack(levels: u32, only: &str) -> StackRun {
 pub fn accels(doc: &RunDoc) -> Vec<String> {
     doc.levels
         .iter()
-        .map(|l| l.env.accel.clone().unwrap_or_default())
+        .map(|l| l.env.accel.map(|a| a.to_string()).unwrap_or_default())
         .collect()
 }
 

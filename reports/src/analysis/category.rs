@@ -1,5 +1,6 @@
-//! Categories (the prefix of a workload id: `cpu`, `mem`, `disk`, `exit`) and the
-//! geometric mean of each category's fractions of L0 per level.
+//! Categories (the metric catalog's `cpu`, `mem`, `disk`, `exit`; for a workload the
+//! catalog does not know, the prefix of its id) and the geometric mean of each
+//! category's fractions of L0 per level.
 //!
 //! The geometric mean is the right average of ratios (Fleming & Wallace, "How not to lie
 //! with statistics: the correct way to summarize benchmark results", CACM 29(3), 1986):
@@ -7,13 +8,20 @@
 //! dominate it the way it dominates an arithmetic mean.
 
 use super::Row;
+use model::catalog::Category;
+use model::Level;
 
-/// Canonical order of the known categories.
-pub const KNOWN: [&str; 4] = ["cpu", "mem", "disk", "exit"];
+/// Canonical order of the known categories (the catalog's).
+pub const KNOWN: [&str; 4] = [
+    Category::ALL[0].name(),
+    Category::ALL[1].name(),
+    Category::ALL[2].name(),
+    Category::ALL[3].name(),
+];
 
-/// Category of a workload id: the part before the first dot.
+/// Category name of a workload id.
 pub fn category_of(workload: &str) -> String {
-    workload.split('.').next().unwrap_or(workload).to_string()
+    model::catalog::category_name(workload)
 }
 
 /// Distinct categories in canonical order (known ones first, others as they come).
@@ -33,7 +41,7 @@ pub fn ordered(cats: impl Iterator<Item = String>) -> Vec<String> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CategoryMean {
     /// Level (≥ 1).
-    pub level: u32,
+    pub level: Level,
     /// Category name.
     pub category: String,
     /// Geometric mean of the oriented fractions (< 1 is slower).
@@ -45,14 +53,18 @@ pub struct CategoryMean {
 /// Geometric means for every (level, category) that has at least one fraction.
 pub fn means(rows: &[Row]) -> Vec<CategoryMean> {
     let mut out: Vec<CategoryMean> = Vec::new();
-    let cats = ordered(rows.iter().map(|r| category_of(&r.workload)));
-    let mut levels: Vec<u32> = rows.iter().map(|r| r.level).filter(|&l| l >= 1).collect();
+    let cats = ordered(rows.iter().map(|r| r.id.category()));
+    let mut levels: Vec<Level> = rows
+        .iter()
+        .map(|r| r.level)
+        .filter(|l| !l.is_host())
+        .collect();
     levels.dedup();
     for level in levels {
         for cat in &cats {
             let logs: Vec<f64> = rows
                 .iter()
-                .filter(|r| r.level == level && &category_of(&r.workload) == cat)
+                .filter(|r| r.level == level && &r.id.category() == cat)
                 .filter_map(|r| r.relative.map(|i| i.estimate))
                 .filter(|v| *v > 0.0)
                 .map(f64::ln)

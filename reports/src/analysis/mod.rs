@@ -10,8 +10,8 @@ pub mod category;
 mod relative;
 
 use crate::stats::{Interval, Sample, Summary};
-use workloads::rundoc::{LevelRecord, LevelStatus, RunDoc};
-use workloads::WorkloadResult;
+use model::rundoc::{LevelRecord, LevelStatus, RunDoc};
+use model::{Accel, Level, MetricId};
 
 pub use category::{category_of, CategoryMean, KNOWN_CATEGORY_COLORS};
 pub use relative::relative_to_l0;
@@ -20,52 +20,19 @@ pub use relative::relative_to_l0;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     /// Nesting level.
-    pub level: u32,
+    pub level: Level,
     /// Outcome of that level.
     pub level_status: LevelStatus,
-    /// How the level runs (`native`, `kvm`, `tcg`, …), if known.
-    pub accel: Option<String>,
-    /// Workload id.
-    pub workload: String,
-    /// Metric id.
-    pub metric: String,
-    /// Unit string.
-    pub unit: String,
-    /// Direction of "better".
-    pub higher_is_better: bool,
+    /// How the level runs, if known.
+    pub accel: Option<Accel>,
+    /// Which metric.
+    pub id: MetricId,
     /// Statistics; `None` when the level has no usable result for this metric.
     pub summary: Option<Summary>,
     /// Why `summary` is `None` at an ok level (workload error, bad samples).
     pub problem: Option<String>,
     /// Fraction of L0, oriented so that < 1 is slower; levels ≥ 1 only.
     pub relative: Option<Interval>,
-}
-
-impl Row {
-    /// `workload/metric`.
-    pub fn key(&self) -> String {
-        format!("{}/{}", self.workload, self.metric)
-    }
-}
-
-/// Identity of a metric: what is measured and in which direction.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MetricId {
-    /// Workload id.
-    pub workload: String,
-    /// Metric id.
-    pub metric: String,
-    /// Unit string.
-    pub unit: String,
-    /// Direction of "better".
-    pub higher_is_better: bool,
-}
-
-impl MetricId {
-    /// `workload/metric`.
-    pub fn key(&self) -> String {
-        format!("{}/{}", self.workload, self.metric)
-    }
 }
 
 /// Everything derived from one run.json.
@@ -85,7 +52,7 @@ impl Analysis {
     /// Derive all figures of `doc`.
     pub fn new(doc: RunDoc) -> Analysis {
         let metrics = collect_metrics(&doc.levels);
-        let l0 = doc.levels.iter().find(|l| l.level == 0);
+        let l0 = doc.level(Level::HOST);
         let mut rows = Vec::new();
         for level in &doc.levels {
             for m in &metrics {
@@ -101,11 +68,11 @@ impl Analysis {
         }
     }
 
-    /// The row of `key` at `level`.
-    pub fn row(&self, level: u32, key: &str) -> Option<&Row> {
+    /// The row of `key` (`workload/metric`) at `level`.
+    pub fn row(&self, level: Level, key: &str) -> Option<&Row> {
         self.rows
             .iter()
-            .find(|r| r.level == level && r.key() == key)
+            .find(|r| r.level == level && r.id.key() == key)
     }
 
     /// Deepest level whose status is ok.
@@ -126,39 +93,24 @@ impl Analysis {
 fn collect_metrics(levels: &[LevelRecord]) -> Vec<MetricId> {
     let mut out: Vec<MetricId> = Vec::new();
     for r in levels.iter().flat_map(|l| &l.results) {
-        if !out
-            .iter()
-            .any(|m| m.workload == r.workload && m.metric == r.metric)
-        {
-            out.push(MetricId {
-                workload: r.workload.clone(),
-                metric: r.metric.clone(),
-                unit: r.unit.clone(),
-                higher_is_better: r.higher_is_better,
-            });
+        if !out.iter().any(|m| m.same(&r.id)) {
+            out.push(r.id.clone());
         }
     }
     out
 }
 
-fn find<'a>(level: &'a LevelRecord, m: &MetricId) -> Option<&'a WorkloadResult> {
-    level
-        .results
-        .iter()
-        .find(|r| r.workload == m.workload && r.metric == m.metric)
-}
-
 fn make_row(level: &LevelRecord, m: &MetricId, l0: Option<&LevelRecord>) -> Row {
-    let result = find(level, m);
+    let result = level.result(m);
     let sample = result.map(|r| Sample::new(&r.samples));
     let (summary, problem) = match (&sample, level.status) {
-        (Some(Ok(s)), _) => (Some(Summary::of(s, &m.workload)), None),
+        (Some(Ok(s)), _) => (Some(Summary::of(s, m)), None),
         (Some(Err(e)), _) => (None, Some(e.to_string())),
         (None, LevelStatus::Ok) => (None, Some(workload_error(level, &m.workload))),
         (None, _) => (None, None),
     };
-    let relative = match (level.level, &sample, l0.and_then(|l| find(l, m))) {
-        (1.., Some(Ok(s)), Some(base)) => Sample::new(&base.samples)
+    let relative = match (level.level.is_host(), &sample, l0.and_then(|l| l.result(m))) {
+        (false, Some(Ok(s)), Some(base)) => Sample::new(&base.samples)
             .ok()
             .and_then(|b| relative_to_l0(&b, s, m.higher_is_better)),
         _ => None,
@@ -166,11 +118,8 @@ fn make_row(level: &LevelRecord, m: &MetricId, l0: Option<&LevelRecord>) -> Row 
     Row {
         level: level.level,
         level_status: level.status,
-        accel: level.env.accel.clone(),
-        workload: m.workload.clone(),
-        metric: m.metric.clone(),
-        unit: m.unit.clone(),
-        higher_is_better: m.higher_is_better,
+        accel: level.env.accel,
+        id: m.clone(),
         summary,
         problem,
         relative,
@@ -179,9 +128,7 @@ fn make_row(level: &LevelRecord, m: &MetricId, l0: Option<&LevelRecord>) -> Row 
 
 fn workload_error(level: &LevelRecord, workload: &str) -> String {
     level
-        .errors
-        .iter()
-        .find(|e| e.workload == workload)
+        .workload_error(workload)
         .map(|e| e.message.clone())
         .unwrap_or_else(|| "not measured at this level".to_string())
 }

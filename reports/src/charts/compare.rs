@@ -39,11 +39,11 @@ impl CompareChart {
         let mut metrics: Vec<String> = Vec::new();
         let mut levels: Vec<u32> = Vec::new();
         for c in cmp.changes.iter().filter(|c| c.ratio.is_some()) {
-            if !metrics.contains(&c.key()) {
-                metrics.push(c.key());
+            if !metrics.contains(&c.id.key()) {
+                metrics.push(c.id.key());
             }
-            if !levels.contains(&c.level) {
-                levels.push(c.level);
+            if !levels.contains(&c.level.0) {
+                levels.push(c.level.0);
             }
         }
         levels.sort_unstable();
@@ -53,10 +53,10 @@ impl CompareChart {
             .iter()
             .filter_map(|c| {
                 let r = c.ratio?;
-                let i = metrics.iter().position(|m| *m == c.key())? as u32;
+                let i = metrics.iter().position(|m| *m == c.id.key())? as u32;
                 Some(Dot {
                     row: n - 1 - i, // first metric at the top
-                    level: c.level,
+                    level: c.level.0,
                     pct: r.estimate * 100.0,
                     low: r.low * 100.0,
                     high: r.high * 100.0,

@@ -30,15 +30,15 @@ const LEGEND_COLS: usize = 4;
 impl CostCurve {
     /// The cost curve of `a`.
     pub fn new(a: &Analysis) -> CostCurve {
-        let max_level = a.doc.levels.iter().map(|l| l.level).max().unwrap_or(0);
+        let max_level = a.doc.deepest().0;
         let mut lines = Vec::new();
         for (i, m) in a.metrics.iter().enumerate() {
             let mut points = vec![(0, 100.0)];
             points.extend(
                 a.rows
                     .iter()
-                    .filter(|r| r.key() == m.key() && r.level >= 1)
-                    .filter_map(|r| r.relative.map(|rel| (r.level, rel.estimate * 100.0))),
+                    .filter(|r| r.id.same(m) && !r.level.is_host())
+                    .filter_map(|r| r.relative.map(|rel| (r.level.0, rel.estimate * 100.0))),
             );
             let entry = Entry {
                 label: m.key(),
@@ -53,7 +53,7 @@ impl CostCurve {
                 a.categories
                     .iter()
                     .filter(|c| &c.category == cat)
-                    .map(|c| (c.level, c.geo_mean * 100.0)),
+                    .map(|c| (c.level.0, c.geo_mean * 100.0)),
             );
             let color = KNOWN_CATEGORY_COLORS
                 .get(i)

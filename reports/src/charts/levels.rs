@@ -5,8 +5,9 @@
 //! bottom of the panel instead of being drawn as zero.
 
 use super::{de, log_axis, log_range, palette, tick, Chart, DrawError, FONT};
-use crate::analysis::{category_of, Analysis, MetricId};
+use crate::analysis::Analysis;
 use crate::export::document::status_word;
+use model::MetricId;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -42,27 +43,27 @@ const PANEL: (u32, u32) = (420, 300);
 impl LevelsChart {
     /// The chart of `category` in `a`.
     pub fn new(a: &Analysis, category: &str) -> LevelsChart {
-        let max_level = a.doc.levels.iter().map(|l| l.level).max().unwrap_or(0);
+        let max_level = a.doc.deepest().0;
         let panels = a
             .metrics
             .iter()
-            .filter(|m| category_of(&m.workload) == category)
+            .filter(|m| m.category() == category)
             .map(|m| {
                 let mut points = Vec::new();
                 let mut gaps = Vec::new();
-                for row in a.rows.iter().filter(|r| r.key() == m.key()) {
+                for row in a.rows.iter().filter(|r| r.id.same(m)) {
                     match &row.summary {
                         Some(s) if s.median.estimate > 0.0 => points.push(Point {
-                            level: row.level,
+                            level: row.level.0,
                             median: s.median.estimate,
                             low: s.median.low.max(s.median.estimate * 1e-6),
                             high: s.median.high,
                         }),
-                        Some(_) => gaps.push((row.level, "≤ 0".into())),
-                        None if row.level_status == workloads::rundoc::LevelStatus::Ok => {
-                            gaps.push((row.level, "error".into()))
+                        Some(_) => gaps.push((row.level.0, "≤ 0".into())),
+                        None if row.level_status == model::rundoc::LevelStatus::Ok => {
+                            gaps.push((row.level.0, "error".into()))
                         }
-                        None => gaps.push((row.level, status_word(row.level_status).into())),
+                        None => gaps.push((row.level.0, status_word(row.level_status).into())),
                     }
                 }
                 Panel {

@@ -3,8 +3,8 @@
 use super::{warnings, Change, CompareOptions, Comparison, Status};
 use crate::analysis::relative_to_l0;
 use crate::stats::{mann_whitney, Sample, Summary};
-use workloads::rundoc::{LevelRecord, LevelStatus, RunDoc};
-use workloads::WorkloadResult;
+use model::rundoc::{LevelRecord, LevelStatus, RunDoc};
+use model::{Level, WorkloadResult};
 
 /// Fewer samples than this on either side cannot reach p < 0.05 reliably.
 pub const MIN_SAMPLES: usize = 5;
@@ -17,7 +17,7 @@ pub fn compare(baseline: &RunDoc, current: &RunDoc, options: &CompareOptions) ->
         .iter()
         .filter(|l| l.status == LevelStatus::Ok)
     {
-        let c_level = current.levels.iter().find(|l| l.level == b_level.level);
+        let c_level = current.level(b_level.level);
         for b in &b_level.results {
             changes.push(pair(b_level.level, b, c_level, options));
         }
@@ -32,11 +32,9 @@ pub fn compare(baseline: &RunDoc, current: &RunDoc, options: &CompareOptions) ->
             .iter()
             .find(|l| l.level == c_level.level && l.status == LevelStatus::Ok);
         for c in &c_level.results {
-            if b_level.and_then(|l| find(l, c)).is_none() {
+            if b_level.and_then(|l| l.result(&c.id)).is_none() {
                 let mut row = blank(c_level.level, c, Status::New);
-                row.current = Sample::new(&c.samples)
-                    .ok()
-                    .map(|s| Summary::of(&s, &c.workload));
+                row.current = Sample::new(&c.samples).ok().map(|s| Summary::of(&s, &c.id));
                 row.note = Some("not in the baseline".into());
                 changes.push(row);
             }
@@ -51,20 +49,10 @@ pub fn compare(baseline: &RunDoc, current: &RunDoc, options: &CompareOptions) ->
     }
 }
 
-fn find<'a>(level: &'a LevelRecord, like: &WorkloadResult) -> Option<&'a WorkloadResult> {
-    level
-        .results
-        .iter()
-        .find(|r| r.workload == like.workload && r.metric == like.metric)
-}
-
-fn blank(level: u32, r: &WorkloadResult, status: Status) -> Change {
+fn blank(level: Level, r: &WorkloadResult, status: Status) -> Change {
     Change {
         level,
-        workload: r.workload.clone(),
-        metric: r.metric.clone(),
-        unit: r.unit.clone(),
-        higher_is_better: r.higher_is_better,
+        id: r.id.clone(),
         baseline: None,
         current: None,
         change: None,
@@ -75,29 +63,29 @@ fn blank(level: u32, r: &WorkloadResult, status: Status) -> Change {
     }
 }
 
-fn missing_reason(level: u32, c_level: Option<&LevelRecord>, b: &WorkloadResult) -> String {
+fn missing_reason(level: Level, c_level: Option<&LevelRecord>, b: &WorkloadResult) -> String {
     match c_level {
-        None => format!("L{level} is not in the current run"),
+        None => format!("{level} is not in the current run"),
         Some(l) if l.status != LevelStatus::Ok => {
             let word = crate::export::document::status_word(l.status);
             let why = l
                 .error
                 .clone()
                 .unwrap_or_else(|| "no reason recorded".into());
-            format!("L{level} {word} in the current run: {why}")
+            format!("{level} {word} in the current run: {why}")
         }
-        Some(l) => match l.errors.iter().find(|e| e.workload == b.workload) {
+        Some(l) => match l.workload_error(&b.id.workload) {
             Some(e) => format!(
-                "{} failed at L{level} in the current run: {}",
-                b.workload, e.message
+                "{} failed at {level} in the current run: {}",
+                b.id.workload, e.message
             ),
-            None => format!("not measured at L{level} in the current run"),
+            None => format!("not measured at {level} in the current run"),
         },
     }
 }
 
 fn pair(
-    level: u32,
+    level: Level,
     b: &WorkloadResult,
     c_level: Option<&LevelRecord>,
     opts: &CompareOptions,
@@ -111,10 +99,10 @@ fn pair(
             return row;
         }
     };
-    row.baseline = Some(Summary::of(&b_sample, &b.workload));
+    row.baseline = Some(Summary::of(&b_sample, &b.id));
     let c = c_level
         .filter(|l| l.status == LevelStatus::Ok)
-        .and_then(|l| find(l, b));
+        .and_then(|l| l.result(&b.id));
     let Some(c) = c else {
         row.note = Some(missing_reason(level, c_level, b));
         return row;
@@ -126,20 +114,20 @@ fn pair(
             return row;
         }
     };
-    row.current = Some(Summary::of(&c_sample, &c.workload));
+    row.current = Some(Summary::of(&c_sample, &c.id));
     let (bm, cm) = (b_sample.median(), c_sample.median());
     row.change = (bm != 0.0).then(|| cm / bm - 1.0);
-    row.ratio = relative_to_l0(&b_sample, &c_sample, b.higher_is_better);
+    row.ratio = relative_to_l0(&b_sample, &c_sample, b.id.higher_is_better);
     let test = mann_whitney::test(&b_sample, &c_sample);
     row.p_value = Some(test.p_value);
-    row.status = verdict(row.change, test.p_value, b.higher_is_better, opts);
+    row.status = verdict(row.change, test.p_value, b.id.higher_is_better, opts);
     if b_sample.len().min(c_sample.len()) < MIN_SAMPLES {
         row.note = Some(format!(
             "fewer than {MIN_SAMPLES} samples on a side: the test has little power"
         ));
     }
-    if c.unit != b.unit {
-        row.note = Some(format!("unit changed from {} to {}", b.unit, c.unit));
+    if c.id.unit != b.id.unit {
+        row.note = Some(format!("unit changed from {} to {}", b.id.unit, c.id.unit));
     }
     row
 }

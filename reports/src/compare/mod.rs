@@ -22,6 +22,7 @@ pub use diff::compare;
 pub use warnings::Warning;
 
 use crate::stats::{Interval, Summary};
+use model::{Level, MetricId};
 
 /// How `compare` decides; validated once from the command line.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -100,15 +101,9 @@ impl Status {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Change {
     /// Nesting level.
-    pub level: u32,
-    /// Workload id.
-    pub workload: String,
-    /// Metric id.
-    pub metric: String,
-    /// Unit.
-    pub unit: String,
-    /// Direction of "better".
-    pub higher_is_better: bool,
+    pub level: Level,
+    /// Which metric (the baseline's unit and direction).
+    pub id: MetricId,
     /// Baseline statistics, if any.
     pub baseline: Option<Summary>,
     /// Current statistics, if any.
@@ -123,13 +118,6 @@ pub struct Change {
     pub status: Status,
     /// Why the row is Missing/New/untested, in words.
     pub note: Option<String>,
-}
-
-impl Change {
-    /// `workload/metric`.
-    pub fn key(&self) -> String {
-        format!("{}/{}", self.workload, self.metric)
-    }
 }
 
 /// The result of comparing two runs.

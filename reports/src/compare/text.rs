@@ -28,9 +28,9 @@ pub fn row_cells(c: &Change) -> Vec<String> {
         verdict.push_str(&format!(" ({note})"));
     }
     vec![
-        format!("L{}", c.level),
-        c.key(),
-        c.unit.clone(),
+        c.level.to_string(),
+        c.id.key(),
+        c.id.unit.clone(),
         med(&c.baseline),
         med(&c.current),
         change,

@@ -1,8 +1,9 @@
 //! Why two runs may not be comparable. Each warning names the difference and says what
 //! to do; `nestbench compare --strict` turns any of them into a failure.
 
+use model::rundoc::{LevelRecord, RunDoc};
+use model::{Accel, Level};
 use std::fmt;
-use workloads::rundoc::{LevelRecord, RunDoc};
 
 /// One comparability problem. `baseline`/`current` fields hold each run's value.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,30 +20,30 @@ pub enum Warning {
         /// Workload id.
         workload: String,
         /// Levels where the params differ.
-        levels: Vec<u32>,
+        levels: Vec<Level>,
         /// `key: baseline → current` for each differing key (first level seen).
         differences: Vec<String>,
     },
     /// Different stack depth (deepest level in run.json).
     Depth {
         /// Baseline's deepest level.
-        baseline: u32,
+        baseline: Level,
         /// Current's deepest level.
-        current: u32,
+        current: Level,
     },
     /// A level ran with a different accelerator.
     Accel {
         /// The level.
-        level: u32,
+        level: Level,
         /// Baseline accel.
-        baseline: String,
+        baseline: Accel,
         /// Current accel.
-        current: String,
+        current: Accel,
     },
     /// A level had different tuning flags.
     Tuning {
         /// The level.
-        level: u32,
+        level: Level,
         /// Baseline flags, space-separated.
         baseline: String,
         /// Current flags, space-separated.
@@ -56,7 +57,7 @@ pub enum Warning {
         current: String,
     },
     /// A run was measured while the host had more runnable work than CPUs
-    /// (provenance `host_load_at_start`/`host_load_at_end` above `host_vcpus`).
+    /// (provenance `host_load` above `host.vcpus`).
     BusyHost {
         /// `baseline` or `current`.
         run: &'static str,
@@ -84,20 +85,20 @@ impl fmt::Display for Warning {
             Warning::Params { workload, levels, differences } => write!(
                 f,
                 "{workload} ran with different params at {}: {}; rerun with the same sizes (same --memory and suite)",
-                levels.iter().map(|l| format!("L{l}")).collect::<Vec<_>>().join(", "),
+                levels.iter().map(Level::to_string).collect::<Vec<_>>().join(", "),
                 differences.join(", ")
             ),
             Warning::Depth { baseline, current } => write!(
                 f,
-                "depth differs: baseline measured L0–L{baseline}, current L0–L{current}; compare runs with the same --levels"
+                "depth differs: baseline measured L0–{baseline}, current L0–{current}; compare runs with the same --levels"
             ),
             Warning::Accel { level, baseline, current } => write!(
                 f,
-                "L{level} accel differs: baseline {baseline}, current {current}; figures at L{level} and deeper are not comparable"
+                "{level} accel differs: baseline {baseline}, current {current}; figures at {level} and deeper are not comparable"
             ),
             Warning::Tuning { level, baseline, current } => write!(
                 f,
-                "L{level} tuning differs: baseline [{baseline}], current [{current}]; exit and syscall figures are not comparable"
+                "{level} tuning differs: baseline [{baseline}], current [{current}]; exit and syscall figures are not comparable"
             ),
             Warning::ToolVersion { baseline, current } => write!(
                 f,
@@ -127,24 +128,19 @@ fn opt(v: &Option<String>) -> String {
     v.clone().unwrap_or_else(|| "unknown".into())
 }
 
-fn deepest(doc: &RunDoc) -> u32 {
-    doc.levels.iter().map(|l| l.level).max().unwrap_or(0)
-}
-
 /// Every comparability problem between `b` (baseline) and `c` (current).
 pub fn detect(b: &RunDoc, c: &RunDoc) -> Vec<Warning> {
     let mut out = Vec::new();
-    let (bs, cs) = (text(b.config.get("suite")), text(c.config.get("suite")));
-    if bs != cs {
+    if b.config.suite != c.config.suite {
         out.push(Warning::Suite {
-            baseline: bs,
-            current: cs,
+            baseline: b.config.suite.name().into(),
+            current: c.config.suite.name().into(),
         });
     }
-    if deepest(b) != deepest(c) {
+    if b.deepest() != c.deepest() {
         out.push(Warning::Depth {
-            baseline: deepest(b),
-            current: deepest(c),
+            baseline: b.deepest(),
+            current: c.deepest(),
         });
     }
     if b.tool_version != c.tool_version {
@@ -153,12 +149,7 @@ pub fn detect(b: &RunDoc, c: &RunDoc) -> Vec<Warning> {
             current: c.tool_version.clone(),
         });
     }
-    let l0 = |d: &RunDoc| {
-        d.levels
-            .iter()
-            .find(|l| l.level == 0)
-            .map(|l| opt(&l.env.cpu_model))
-    };
+    let l0 = |d: &RunDoc| d.level(Level::HOST).map(|l| opt(&l.env.cpu_model));
     if let (Some(bc), Some(cc)) = (l0(b), l0(c)) {
         if bc != cc {
             out.push(Warning::HostCpu {
@@ -175,21 +166,17 @@ pub fn detect(b: &RunDoc, c: &RunDoc) -> Vec<Warning> {
     let pairs: Vec<(&LevelRecord, &LevelRecord)> = b
         .levels
         .iter()
-        .filter_map(|bl| {
-            c.levels
-                .iter()
-                .find(|cl| cl.level == bl.level)
-                .map(|cl| (bl, cl))
-        })
+        .filter_map(|bl| c.level(bl.level).map(|cl| (bl, cl)))
         .collect();
     for (bl, cl) in &pairs {
-        let (ba, ca) = (opt(&bl.env.accel), opt(&cl.env.accel));
-        if bl.env.accel.is_some() && cl.env.accel.is_some() && ba != ca {
-            out.push(Warning::Accel {
-                level: bl.level,
-                baseline: ba,
-                current: ca,
-            });
+        if let (Some(ba), Some(ca)) = (bl.env.accel, cl.env.accel) {
+            if ba != ca {
+                out.push(Warning::Accel {
+                    level: bl.level,
+                    baseline: ba,
+                    current: ca,
+                });
+            }
         }
         if bl.env.tuning != cl.env.tuning {
             out.push(Warning::Tuning {
@@ -203,22 +190,10 @@ pub fn detect(b: &RunDoc, c: &RunDoc) -> Vec<Warning> {
     out
 }
 
-/// A 1-minute load average from provenance: a number, or the text of /proc/loadavg.
-fn load_of(v: Option<&serde_json::Value>) -> Option<f64> {
-    match v? {
-        serde_json::Value::Number(n) => n.as_f64(),
-        serde_json::Value::String(s) => s.split_whitespace().next()?.parse().ok(),
-        _ => None,
-    }
-}
-
 /// `(load, cpus)` when the run's host had more runnable work than CPUs.
 fn busy(doc: &RunDoc) -> Option<(f64, f64)> {
-    let cpus = doc.provenance.get("host_vcpus")?.as_f64()?;
-    let load = ["host_load_at_start", "host_load_at_end"]
-        .iter()
-        .filter_map(|k| load_of(doc.provenance.get(*k)))
-        .fold(f64::NAN, f64::max);
+    let cpus = f64::from(doc.provenance.host.vcpus?);
+    let load = doc.provenance.host_load.peak_one_minute()?;
     (load > cpus).then_some((load, cpus))
 }
 
@@ -227,11 +202,7 @@ fn params(pairs: &[(&LevelRecord, &LevelRecord)]) -> Vec<Warning> {
     let mut out: Vec<Warning> = Vec::new();
     for (bl, cl) in pairs {
         for br in &bl.results {
-            let Some(cr) = cl
-                .results
-                .iter()
-                .find(|r| r.workload == br.workload && r.metric == br.metric)
-            else {
+            let Some(cr) = cl.result(&br.id) else {
                 continue;
             };
             if br.params == cr.params {
@@ -251,17 +222,16 @@ fn params(pairs: &[(&LevelRecord, &LevelRecord)]) -> Vec<Warning> {
                     )
                 })
                 .collect();
-            match out
-                .iter_mut()
-                .find(|w| matches!(w, Warning::Params { workload, .. } if *workload == br.workload))
-            {
+            match out.iter_mut().find(
+                |w| matches!(w, Warning::Params { workload, .. } if *workload == br.id.workload),
+            ) {
                 Some(Warning::Params { levels, .. }) => {
                     if !levels.contains(&bl.level) {
                         levels.push(bl.level);
                     }
                 }
                 _ => out.push(Warning::Params {
-                    workload: br.workload.clone(),
+                    workload: br.id.workload.clone(),
                     levels: vec![bl.level],
                     differences,
                 }),
@@ -275,20 +245,24 @@ fn params(pairs: &[(&LevelRecord, &LevelRecord)]) -> Vec<Warning> {
 mod tests {
     use super::*;
 
-    fn doc(prov: serde_json::Value) -> RunDoc {
-        let mut d: RunDoc =
-            serde_json::from_str(include_str!("../../tests/fixtures/complete.json")).unwrap();
-        d.provenance = prov.as_object().unwrap().clone();
+    use model::rundoc::{HostLoad, LoadAvg};
+
+    fn doc(vcpus: Option<u32>, start: Option<&str>, end: Option<&str>) -> RunDoc {
+        let mut d =
+            RunDoc::from_json(include_str!("../../tests/fixtures/complete.json"), "f").unwrap();
+        d.provenance.host.vcpus = vcpus;
+        let load = |t: Option<&str>| t.map(|t| t.parse::<LoadAvg>().unwrap());
+        d.provenance.host_load = HostLoad {
+            at_start: load(start),
+            at_end: load(end),
+        };
         d
     }
 
     #[test]
     fn a_busy_host_is_named_in_a_warning() {
-        let idle =
-            doc(serde_json::json!({"host_vcpus": 2, "host_load_at_start": "0.40 0.30 0.20"}));
-        let busy = doc(
-            serde_json::json!({"host_vcpus": 2, "host_load_at_start": 0.4, "host_load_at_end": "3.10 2.0 1.0"}),
-        );
+        let idle = doc(Some(2), Some("0.40 0.30 0.20"), None);
+        let busy = doc(Some(2), Some("0.4 0.4 0.4"), Some("3.10 2.0 1.0"));
         assert!(detect(&idle, &idle).is_empty());
         let w = detect(&idle, &busy);
         assert_eq!(
@@ -304,7 +278,7 @@ mod tests {
 
     #[test]
     fn unknown_load_is_not_a_warning() {
-        let none = doc(serde_json::json!({}));
+        let none = doc(None, None, None);
         assert!(detect(&none, &none).is_empty());
     }
 }

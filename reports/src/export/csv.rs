@@ -50,12 +50,12 @@ fn record(row: &Row) -> Vec<String> {
     let s = row.summary.as_ref();
     let rel = row.relative;
     vec![
-        row.level.to_string(),
+        row.level.0.to_string(),
         status(row),
-        row.workload.clone(),
-        row.metric.clone(),
-        row.unit.clone(),
-        row.higher_is_better.to_string(),
+        row.id.workload.clone(),
+        row.id.metric.clone(),
+        row.id.unit.clone(),
+        row.id.higher_is_better.to_string(),
         s.map(|s| s.n.to_string()).unwrap_or_default(),
         num(s.map(|s| s.median.estimate)),
         num(s.map(|s| s.mean)),
@@ -70,7 +70,7 @@ fn record(row: &Row) -> Vec<String> {
         num(rel.map(|r| r.estimate)),
         num(rel.map(|r| r.low)),
         num(rel.map(|r| r.high)),
-        row.accel.clone().unwrap_or_default(),
+        row.accel.map(|a| a.to_string()).unwrap_or_default(),
     ]
 }
 

@@ -6,7 +6,7 @@ use super::format::{percent, seconds, sig};
 use super::summary;
 use crate::analysis::{category_of, Analysis, Row};
 use crate::charts;
-use workloads::rundoc::{LevelRecord, LevelStatus};
+use model::rundoc::{LevelRecord, LevelStatus};
 
 /// A table: header cells and rows of the same width.
 #[derive(Debug, Clone, PartialEq)]
@@ -106,7 +106,7 @@ fn cell(row: &Row) -> String {
 fn category_table(a: &Analysis, cat: &str) -> Table {
     let levels: Vec<&LevelRecord> = a.doc.levels.iter().collect();
     let mut header = vec!["metric".to_string(), "unit".into(), "better".into()];
-    header.extend(levels.iter().map(|l| format!("L{}", l.level)));
+    header.extend(levels.iter().map(|l| l.level.to_string()));
     let mut rows = Vec::new();
     for m in a.metrics.iter().filter(|m| category_of(&m.workload) == cat) {
         let mut r = vec![
@@ -134,7 +134,7 @@ fn category_table(a: &Analysis, cat: &str) -> Table {
             .categories
             .iter()
             .find(|c| c.level == l.level && c.category == cat);
-        geo.push(match (l.level, l.status, mean) {
+        geo.push(match (l.level.0, l.status, mean) {
             (0, _, _) => "100 %".into(),
             (_, _, Some(m)) => percent(m.geo_mean),
             (_, LevelStatus::Ok, None) => "–".into(),
@@ -172,11 +172,11 @@ fn env_table(levels: &[LevelRecord]) -> Table {
         .map(|l| {
             let e = &l.env;
             vec![
-                format!("L{}", l.level),
+                l.level.to_string(),
                 status_word(l.status).into(),
                 opt(&e.accel),
                 e.hypervisor.clone().unwrap_or_else(|| {
-                    if l.level == 0 {
+                    if l.level.is_host() {
                         "none".into()
                     } else {
                         "–".into()
@@ -209,14 +209,14 @@ fn error_table(levels: &[LevelRecord]) -> Table {
     for l in levels {
         if let Some(e) = &l.error {
             rows.push(vec![
-                format!("L{}", l.level),
+                l.level.to_string(),
                 format!("(level {})", status_word(l.status)),
                 e.clone(),
             ]);
         }
         for e in &l.errors {
             rows.push(vec![
-                format!("L{}", l.level),
+                l.level.to_string(),
                 e.workload.clone(),
                 e.message.clone(),
             ]);

@@ -4,7 +4,8 @@
 use super::document::status_word;
 use super::format::percent;
 use crate::analysis::Analysis;
-use workloads::rundoc::LevelStatus;
+use model::rundoc::LevelStatus;
+use model::{Accel, Level};
 
 /// How many items a line lists before "and N more".
 const LIST_MAX: usize = 4;
@@ -34,7 +35,7 @@ fn listed(items: Vec<String>) -> String {
 }
 
 fn what_is_l0(a: &Analysis) -> String {
-    let Some(l0) = a.doc.levels.iter().find(|l| l.level == 0) else {
+    let Some(l0) = a.doc.level(Level::HOST) else {
         return "not in this run".into();
     };
     let e = &l0.env;
@@ -49,13 +50,13 @@ fn what_is_l0(a: &Analysis) -> String {
 }
 
 fn deepest(a: &Analysis) -> String {
-    let planned = a.doc.levels.iter().map(|l| l.level).max().unwrap_or(0);
+    let planned = a.doc.deepest();
     match a.deepest_ok() {
-        None => format!("none: L0 was not measured (of L0–L{planned} planned)"),
+        None => format!("none: L0 was not measured (of L0–{planned} planned)"),
         Some(l) => {
-            let accel = l.env.accel.clone().unwrap_or_else(|| "unknown".into());
+            let accel = l.env.accel.unwrap_or(Accel::Unknown);
             format!(
-                "L{} of L0–L{planned} planned (run with accel {accel})",
+                "{} of L0–{planned} planned (run with accel {accel})",
                 l.level
             )
         }
@@ -63,7 +64,7 @@ fn deepest(a: &Analysis) -> String {
 }
 
 fn worst_category(a: &Analysis) -> String {
-    let Some(level) = a.deepest_ok().map(|l| l.level).filter(|&l| l >= 1) else {
+    let Some(level) = a.deepest_ok().map(|l| l.level).filter(|l| !l.is_host()) else {
         return "none: no nested level was measured".into();
     };
     let at: Vec<_> = a.categories.iter().filter(|c| c.level == level).collect();
@@ -71,14 +72,14 @@ fn worst_category(a: &Analysis) -> String {
     let best = at.iter().max_by(|x, y| x.geo_mean.total_cmp(&y.geo_mean));
     match (worst, best) {
         (Some(w), Some(b)) => format!(
-            "{} at L{level}: {} of L0 (geometric mean of {} metrics); best: {} at {}",
+            "{} at {level}: {} of L0 (geometric mean of {} metrics); best: {} at {}",
             w.category,
             percent(w.geo_mean),
             w.metrics,
             b.category,
             percent(b.geo_mean)
         ),
-        _ => format!("none: no metric at L{level} could be compared with L0"),
+        _ => format!("none: no metric at {level} could be compared with L0"),
     }
 }
 
@@ -93,10 +94,10 @@ fn failures(a: &Analysis) -> String {
                 .error
                 .clone()
                 .unwrap_or_else(|| "no reason recorded".into());
-            items.push(format!("L{} {}: {why}", l.level, status_word(l.status)));
+            items.push(format!("{} {}: {why}", l.level, status_word(l.status)));
         }
         for e in &l.errors {
-            items.push(format!("L{} {} failed", l.level, e.workload));
+            items.push(format!("{} {} failed", l.level, e.workload));
         }
     }
     if items.is_empty() {
@@ -111,14 +112,14 @@ fn noisy_and_tuned(a: &Analysis) -> String {
         .rows
         .iter()
         .filter(|r| r.summary.as_ref().is_some_and(|s| s.noisy))
-        .map(|r| format!("L{} {}", r.level, r.key()))
+        .map(|r| format!("{} {}", r.level, r.id.key()))
         .collect();
     let tuned: Vec<String> = a
         .doc
         .levels
         .iter()
         .filter(|l| !l.env.tuning.is_empty())
-        .map(|l| format!("L{} ({})", l.level, l.env.tuning.join(" ")))
+        .map(|l| format!("{} ({})", l.level, l.env.tuning.join(" ")))
         .collect();
     let noisy_text = match noisy.len() {
         0 => "no noisy results".to_string(),

@@ -8,8 +8,8 @@
 //! - the ratio of two medians with its own bootstrap interval, both samples resampled
 //!   independently ([`bootstrap::ratio_of_medians_ci`]);
 //! - outliers by Tukey's fences, 1.5·IQR ([`outliers`], Tukey 1977), counted not removed;
-//! - a *noisy* flag when the coefficient of variation exceeds a per-workload threshold
-//!   ([`noise`]);
+//! - a *noisy* flag when the coefficient of variation exceeds the metric's threshold
+//!   (declared with the metric in `model::catalog`, with the reasoning there);
 //! - the two-sided Mann–Whitney U test for baseline vs current ([`mann_whitney`], Mann &
 //!   Whitney 1947).
 //!
@@ -18,7 +18,6 @@
 
 pub mod bootstrap;
 pub mod mann_whitney;
-pub mod noise;
 pub mod outliers;
 pub mod rng;
 mod sample;

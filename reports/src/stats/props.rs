@@ -9,6 +9,11 @@ fn values() -> impl Strategy<Value = Vec<f64>> {
     prop::collection::vec(1e-3f64..1e6, 1..30)
 }
 
+fn id(workload: &str, metric: &str) -> model::MetricId {
+    let (w, m) = model::catalog::metric(workload, metric).unwrap();
+    model::MetricId::of(w, m)
+}
+
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1e-12)
 }
@@ -32,9 +37,9 @@ proptest! {
 
     #[test]
     fn invariant_under_positive_scaling(v in values(), k in 1e-3f64..1e3) {
-        let s = Summary::of(&Sample::new(&v).unwrap(), "cpu.int");
+        let s = Summary::of(&Sample::new(&v).unwrap(), &id("cpu.int", "ops"));
         let scaled: Vec<f64> = v.iter().map(|x| x * k).collect();
-        let t = Summary::of(&Sample::new(&scaled).unwrap(), "cpu.int");
+        let t = Summary::of(&Sample::new(&scaled).unwrap(), &id("cpu.int", "ops"));
         prop_assert!(close(t.median.estimate, k * s.median.estimate));
         prop_assert!(close(t.median.low, k * s.median.low));
         prop_assert!(close(t.median.high, k * s.median.high));
@@ -47,9 +52,9 @@ proptest! {
 
     #[test]
     fn invariant_under_permutation(mut v in values()) {
-        let a = Summary::of(&Sample::new(&v).unwrap(), "mem.stream");
+        let a = Summary::of(&Sample::new(&v).unwrap(), &id("mem.stream", "triad"));
         v.reverse();
-        let b = Summary::of(&Sample::new(&v).unwrap(), "mem.stream");
+        let b = Summary::of(&Sample::new(&v).unwrap(), &id("mem.stream", "triad"));
         prop_assert_eq!(a, b);
     }
 

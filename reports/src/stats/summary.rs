@@ -1,8 +1,9 @@
 //! [`Summary`]: every figure the reports show for one result at one level.
 
 use super::bootstrap::{median_ci, Interval};
+use super::outliers;
 use super::sample::Sample;
-use super::{noise, outliers};
+use model::MetricId;
 
 /// Descriptive statistics of one sample.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,13 +24,13 @@ pub struct Summary {
     pub cv: Option<f64>,
     /// Samples outside Tukey's fences.
     pub outliers: usize,
-    /// CV above the workload's threshold ([`noise::cv_threshold`]).
+    /// CV above the metric's threshold (the catalog's `noise_cv`).
     pub noisy: bool,
 }
 
 impl Summary {
-    /// Summarise `sample`, a result of `workload` (which picks the noise threshold).
-    pub fn of(sample: &Sample, workload: &str) -> Summary {
+    /// Summarise `sample`, a result of `id` (whose catalog entry sets the noise threshold).
+    pub fn of(sample: &Sample, id: &MetricId) -> Summary {
         let cv = sample.cv();
         Summary {
             n: sample.len(),
@@ -40,7 +41,7 @@ impl Summary {
             max: sample.max(),
             cv,
             outliers: outliers::count(sample),
-            noisy: cv.is_some_and(|cv| cv > noise::cv_threshold(workload)),
+            noisy: cv.is_some_and(|cv| cv > id.noise_cv()),
         }
     }
 }

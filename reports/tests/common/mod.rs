@@ -1,8 +1,8 @@
 //! Helpers shared by the integration tests: fixtures, scratch directories, snapshots.
 #![allow(dead_code)]
 
+use model::rundoc::RunDoc;
 use std::path::{Path, PathBuf};
-use workloads::rundoc::RunDoc;
 
 /// Path of a fixture file.
 pub fn fixture(name: &str) -> PathBuf {

@@ -6,9 +6,9 @@
 //! runs the integer kernel on every vCPU to show whether the vCPUs of a level really
 //! run in parallel.
 
-use crate::context::{obj, result, Context, RunError};
+use crate::context::{obj, Context, RunError};
 use crate::timing::{parallel_samples, samples, Step};
-use crate::WorkloadResult;
+use model::WorkloadResult;
 use serde_json::json;
 use std::hint::black_box;
 
@@ -51,9 +51,7 @@ pub fn cpu_int(ctx: &Context) -> Result<Vec<WorkloadResult>, RunError> {
     let m = samples(&ctx.timing, |n| Step::units(int_kernel(&mut st, n)));
     let params = obj(json!({ "threads": 1, "op": INT_OP }));
     let s = m.iter().map(|m| m.per_second() / 1e6).collect();
-    Ok(vec![result(
-        ctx, "cpu.int", "ops", "Mops/s", true, &params, s,
-    )])
+    Ok(vec![ctx.result("cpu.int", "ops", &params, s)])
 }
 
 /// Runs `n` iterations of the FP kernel (`a = a*m + c` on each accumulator, which
@@ -81,9 +79,7 @@ pub fn cpu_fp(ctx: &Context) -> Result<Vec<WorkloadResult>, RunError> {
         "accumulators": FP_ACCS,
     }));
     let s = m.iter().map(|m| m.per_second() / 1e9).collect();
-    Ok(vec![result(
-        ctx, "cpu.fp", "flops", "GFLOP/s", true, &params, s,
-    )])
+    Ok(vec![ctx.result("cpu.fp", "flops", &params, s)])
 }
 
 /// cpu.mt: the cpu.int kernel on every vCPU at once (Mops/s), and how many times one
@@ -125,8 +121,8 @@ pub fn cpu_mt(ctx: &Context) -> Result<Vec<WorkloadResult>, RunError> {
         "scaling": "all-thread rate / single-thread rate, measured back to back per sample",
     }));
     Ok(vec![
-        result(ctx, "cpu.mt", "ops", "Mops/s", true, &params, ops),
-        result(ctx, "cpu.mt", "scaling", "x", true, &params, scaling),
+        ctx.result("cpu.mt", "ops", &params, ops),
+        ctx.result("cpu.mt", "scaling", &params, scaling),
     ])
 }
 

@@ -5,9 +5,9 @@
 //! wake-up; the latency reported is one one-way switch, i.e. half a round trip.
 //! The agent's own CPU affinity is restored afterwards.
 
-use crate::context::{obj, result, Context, RunError};
+use crate::context::{obj, Context, RunError};
 use crate::timing::{samples, Step};
-use crate::WorkloadResult;
+use model::WorkloadResult;
 use serde_json::json;
 use std::fs::File;
 use std::io::{Read, Write};
@@ -105,13 +105,5 @@ pub fn ctxswitch(ctx: &Context) -> Result<Vec<WorkloadResult>, RunError> {
         "pinned_one_cpu": pinned,
     }));
     let s = m.iter().map(|m| m.ns_per_unit()).collect();
-    Ok(vec![result(
-        ctx,
-        "exit.ctxswitch",
-        "latency",
-        "ns",
-        false,
-        &params,
-        s,
-    )])
+    Ok(vec![ctx.result("exit.ctxswitch", "latency", &params, s)])
 }

@@ -13,10 +13,10 @@ use super::scratch::{
     drop_cache, fs_type, is_ram_fs, open_data_file, prefill, AlignedBuf, DataFile, ScratchDir,
     ALIGN,
 };
-use crate::context::{obj, result, Context, IoContext, RunError};
+use crate::context::{obj, Context, IoContext, RunError};
 use crate::hist::Histogram;
 use crate::timing::{samples, samples_with, Measure, Step};
-use crate::WorkloadResult;
+use model::WorkloadResult;
 use serde_json::{json, Map, Value};
 use std::cell::RefCell;
 use std::os::unix::fs::FileExt;
@@ -173,8 +173,8 @@ pub fn seq(ctx: &Context) -> Result<Vec<WorkloadResult>, RunError> {
     params.insert("block_kib".into(), json!(SEQ_BLOCK / 1024));
     let mb = |m: &[Measure]| m.iter().map(|m| m.per_second() / 1e6).collect::<Vec<_>>();
     Ok(vec![
-        result(ctx, "disk.seq", "write", "MB/s", true, &params, mb(&write)),
-        result(ctx, "disk.seq", "read", "MB/s", true, &params, mb(&read)),
+        ctx.result("disk.seq", "write", &params, mb(&write)),
+        ctx.result("disk.seq", "read", &params, mb(&read)),
     ])
 }
 
@@ -242,25 +242,9 @@ pub fn rand(ctx: &Context) -> Result<Vec<WorkloadResult>, RunError> {
     );
     let iops = |m: &[Measure]| m.iter().map(Measure::per_second).collect::<Vec<_>>();
     Ok(vec![
-        result(
-            ctx,
-            "disk.rand",
-            "read_iops",
-            "IOPS",
-            true,
-            &params,
-            iops(&read),
-        ),
-        result(
-            ctx,
-            "disk.rand",
-            "write_iops",
-            "IOPS",
-            true,
-            &params,
-            iops(&write),
-        ),
-        result(ctx, "disk.rand", "read_p99", "us", false, &params, p99),
+        ctx.result("disk.rand", "read_iops", &params, iops(&read)),
+        ctx.result("disk.rand", "write_iops", &params, iops(&write)),
+        ctx.result("disk.rand", "read_p99", &params, p99),
     ])
 }
 
@@ -304,13 +288,5 @@ pub fn fsync(ctx: &Context) -> Result<Vec<WorkloadResult>, RunError> {
         );
     }
     let s = m.iter().map(|m| m.ns_per_unit() / 1e3).collect();
-    Ok(vec![result(
-        ctx,
-        "disk.fsync",
-        "latency",
-        "us",
-        false,
-        &params,
-        s,
-    )])
+    Ok(vec![ctx.result("disk.fsync", "latency", &params, s)])
 }

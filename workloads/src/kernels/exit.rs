@@ -7,9 +7,9 @@
 //! TCG; context switches add scheduler work, timer reads may or may not trap depending
 //! on the clocksource, and sleeps show how late a level's timer interrupts arrive.
 
-use crate::context::{obj, result, Context, RunError};
+use crate::context::{obj, Context, RunError};
 use crate::timing::{samples, samples_with, Step};
-use crate::WorkloadResult;
+use model::WorkloadResult;
 use serde_json::json;
 use std::cell::Cell;
 use std::time::{Duration, Instant};
@@ -29,15 +29,7 @@ pub fn cpuid(ctx: &Context) -> Result<Vec<WorkloadResult>, RunError> {
     });
     let params = obj(json!({ "op": "CPUID leaf 0" }));
     let s = m.iter().map(|m| m.ns_per_unit()).collect();
-    Ok(vec![result(
-        ctx,
-        "exit.cpuid",
-        "latency",
-        "ns",
-        false,
-        &params,
-        s,
-    )])
+    Ok(vec![ctx.result("exit.cpuid", "latency", &params, s)])
 }
 
 /// exit.cpuid needs x86-64.
@@ -58,15 +50,7 @@ pub fn syscall(ctx: &Context) -> Result<Vec<WorkloadResult>, RunError> {
     });
     let params = obj(json!({ "op": "syscall(SYS_getppid)" }));
     let s = m.iter().map(|m| m.ns_per_unit()).collect();
-    Ok(vec![result(
-        ctx,
-        "exit.syscall",
-        "latency",
-        "ns",
-        false,
-        &params,
-        s,
-    )])
+    Ok(vec![ctx.result("exit.syscall", "latency", &params, s)])
 }
 
 /// exit.timer: nanoseconds per clock_gettime(CLOCK_MONOTONIC), and microseconds a
@@ -120,16 +104,8 @@ pub fn timer(ctx: &Context) -> Result<Vec<WorkloadResult>, RunError> {
         "clocksource": clocksource(),
     }));
     Ok(vec![
-        result(ctx, "exit.timer", "clock_gettime", "ns", false, &params, ns),
-        result(
-            ctx,
-            "exit.timer",
-            "sleep_overshoot",
-            "us",
-            false,
-            &params,
-            overshoot,
-        ),
+        ctx.result("exit.timer", "clock_gettime", &params, ns),
+        ctx.result("exit.timer", "sleep_overshoot", &params, overshoot),
     ])
 }
 

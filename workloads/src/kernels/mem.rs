@@ -5,9 +5,9 @@
 //! caches are where memory virtualization shows. Buffers are allocated and first
 //! touched before timing; their size comes from the run's `--sizes` and is recorded.
 
-use crate::context::{obj, result, Context, RunError};
+use crate::context::{obj, Context, RunError};
 use crate::timing::{parallel_samples, samples, Step};
-use crate::WorkloadResult;
+use model::WorkloadResult;
 use serde_json::json;
 
 const MIB: u64 = 1 << 20;
@@ -136,15 +136,7 @@ pub fn stream(ctx: &Context) -> Result<Vec<WorkloadResult>, RunError> {
         let m = parallel_samples(&ctx.timing, kernels)
             .map_err(|e| RunError::io("spawn STREAM threads", e))?;
         let s = m.iter().map(|m| m.per_second() / 1e9).collect();
-        out.push(result(
-            ctx,
-            "mem.stream",
-            op.name(),
-            "GB/s",
-            true,
-            &params,
-            s,
-        ));
+        out.push(ctx.result("mem.stream", op.name(), &params, s));
     }
     Ok(out)
 }
@@ -223,13 +215,5 @@ pub fn latency(ctx: &Context) -> Result<Vec<WorkloadResult>, RunError> {
         "pattern": "random single cycle over cache lines (dependent loads)",
     }));
     let s = m.iter().map(|m| m.ns_per_unit()).collect();
-    Ok(vec![result(
-        ctx,
-        "mem.latency",
-        "latency",
-        "ns/load",
-        false,
-        &params,
-        s,
-    )])
+    Ok(vec![ctx.result("mem.latency", "latency", &params, s)])
 }

@@ -6,9 +6,9 @@
 //! with depth than plain CPU work. Regions are mapped with huge pages disabled so one
 //! touch is one 4 KiB fault; remapping (munmap + mmap) happens outside the timing.
 
-use crate::context::{obj, result, Context, RunError};
+use crate::context::{obj, Context, RunError};
 use crate::timing::{samples, Step};
-use crate::WorkloadResult;
+use model::WorkloadResult;
 use serde_json::json;
 use std::time::Instant;
 
@@ -131,13 +131,5 @@ pub fn pagefault(ctx: &Context) -> Result<Vec<WorkloadResult>, RunError> {
         "minflt_per_touch": (ratio * 1000.0).round() / 1000.0,
     }));
     let s = m.iter().map(|m| m.per_second()).collect();
-    Ok(vec![result(
-        ctx,
-        "mem.pagefault",
-        "rate",
-        "faults/s",
-        true,
-        &params,
-        s,
-    )])
+    Ok(vec![ctx.result("mem.pagefault", "rate", &params, s)])
 }

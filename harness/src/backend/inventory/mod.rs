@@ -9,9 +9,11 @@ pub mod file;
 use super::{Backend, BackendError, Capacity, Provisioned};
 use crate::remote::ssh::{SshRemote, SshTarget};
 use file::InventoryLevel;
+use model::rundoc::LevelEnv;
+use model::rundoc::{InventoryLevelRecord, InventoryRecord, Provenance};
+use model::{Accel, Level};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use workloads::rundoc::LevelEnv;
 
 /// Existing machines, reached over SSH.
 pub struct InventoryBackend {
@@ -70,33 +72,32 @@ impl Backend for InventoryBackend {
             .collect()
     }
 
-    fn provenance(&self) -> serde_json::Map<String, serde_json::Value> {
-        let mut m = serde_json::Map::new();
-        m.insert("inventory".into(), self.file.display().to_string().into());
-        let levels: Vec<serde_json::Value> = self
-            .levels
-            .iter()
-            .map(|l| {
-                serde_json::json!({
-                    "name": l.target.name,
-                    "endpoint": format!("{}@{}:{}", l.target.user, l.target.host, l.target.port),
-                    "via": l.via.map(|v| self.levels[v].target.name.clone()),
-                    "workdir": l.workdir,
+    fn record_provenance(&self, p: &mut Provenance) {
+        p.inventory = Some(InventoryRecord {
+            file: self.file.display().to_string(),
+            levels: self
+                .levels
+                .iter()
+                .map(|l| InventoryLevelRecord {
+                    name: l.target.name.clone(),
+                    endpoint: format!("{}@{}:{}", l.target.user, l.target.host, l.target.port),
+                    via: l.via.map(|v| self.levels[v].target.name.clone()),
+                    workdir: l.workdir.clone(),
                 })
-            })
-            .collect();
-        m.insert("inventory_levels".into(), levels.into());
-        m
+                .collect(),
+        });
     }
 
     fn provision(
         &mut self,
-        level: u32,
+        level: Level,
         say: &mut dyn FnMut(&str),
     ) -> Result<Provisioned, BackendError> {
-        let idx = level as usize - 1;
+        let Some(idx) = (level.0 as usize).checked_sub(1) else {
+            return Ok(super::host::local_level());
+        };
         let l = self.levels.get(idx).ok_or_else(|| BackendError {
-            level: format!("L{level}"),
+            level: level.to_string(),
             message: format!("the inventory lists only {} levels", self.levels.len()),
         })?;
         let chain = file::chain(&self.levels, idx);
@@ -116,11 +117,11 @@ impl Backend for InventoryBackend {
             + l.connect_timeout;
         let t0 = Instant::now();
         let remote = SshRemote::connect(&l.target, &via, timeout).map_err(|e| BackendError {
-            level: format!("L{level}"),
+            level: level.to_string(),
             message: e.to_string(),
         })?;
         let env = LevelEnv {
-            accel: Some("unknown".into()),
+            accel: Some(Accel::Unknown),
             ..LevelEnv::default()
         };
         Ok(Provisioned {
@@ -131,12 +132,14 @@ impl Backend for InventoryBackend {
         })
     }
 
-    fn depends_on(&self, level: u32, failed: u32) -> bool {
+    /// A level needs the hops of its `via` chain; L0 (the machine running nestbench)
+    /// reaches every level directly or through that chain, so none needs L0 up.
+    fn depends_on(&self, level: Level, on: Level) -> bool {
         let (Some(idx), Some(f)) = (
-            (level as usize).checked_sub(1),
-            (failed as usize).checked_sub(1),
+            (level.0 as usize).checked_sub(1),
+            (on.0 as usize).checked_sub(1),
         ) else {
-            return true;
+            return false;
         };
         idx < self.levels.len() && file::chain(&self.levels, idx).contains(&f)
     }

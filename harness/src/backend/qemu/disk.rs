@@ -67,22 +67,7 @@ pub fn cache_mode(path: &Path) -> CacheMode {
     }
 }
 
-/// The file system type `path` lives on, for run.json (`ext4`, `tmpfs`, …).
-pub fn fs_type(path: &Path) -> String {
-    let Ok(mounts) = std::fs::read_to_string("/proc/self/mounts") else {
-        return "unknown".into();
-    };
-    let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    mounts
-        .lines()
-        .filter_map(|l| {
-            let mut w = l.split_whitespace();
-            let (_, mnt, ty) = (w.next()?, w.next()?, w.next()?);
-            path.starts_with(mnt).then(|| (mnt.len(), ty.to_string()))
-        })
-        .max()
-        .map_or_else(|| "unknown".into(), |(_, t)| t)
-}
+pub use crate::backend::host::fs_type;
 
 /// run.json `env.disk` for level `n`.
 pub fn describe(plan: &Plan, n: u32, host_file: &Path, cache: CacheMode) -> String {

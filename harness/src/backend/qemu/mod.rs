@@ -5,6 +5,7 @@
 
 pub mod argv;
 pub mod disk;
+pub mod hosting;
 pub mod keys;
 pub mod launch;
 pub mod postmortem;
@@ -19,11 +20,13 @@ use crate::image::Image;
 use crate::plan::{self, Machine, Plan};
 use crate::remote::ssh::SshRemote;
 use argv::Accel;
+use model::rundoc::LevelEnv;
+use model::rundoc::{Hosting, ImageRecord, Provenance, QemuRecord};
+use model::{HostInfo, Level};
 use ready::NotReady;
 use stack::Stack;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use workloads::rundoc::LevelEnv;
 
 /// Where guests keep per-level files (tmpfs): child keys, consoles, pid files.
 const GUEST_RUN: &str = "/run/nestbench";
@@ -206,7 +209,10 @@ impl QemuBackend {
         // would cost a round trip into the parent on the way to the next level.
         let stack = self.stack.as_ref().expect("up");
         let env = LevelEnv {
-            accel: Some(accel.as_str().into()),
+            accel: Some(match accel {
+                Accel::Kvm => model::Accel::Kvm,
+                Accel::Tcg => model::Accel::Tcg,
+            }),
             qemu_version: Some(qemu_version),
             disk: Some(disk::describe(&self.plan, n, &stack.scratch, stack.cache)),
             tuning,
@@ -271,32 +277,38 @@ impl Backend for QemuBackend {
             .collect()
     }
 
-    fn provenance(&self) -> serde_json::Map<String, serde_json::Value> {
-        let mut m = serde_json::Map::new();
-        m.insert("image_digest".into(), self.image.digest.clone().into());
-        m.insert(
-            "image_kernel".into(),
-            self.image.kernel_package.clone().into(),
-        );
-        m.insert("qemu_l1".into(), self.qemu.clone().into());
-        m.insert("qemu_l1_version".into(), self.qemu_version.clone().into());
-        let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string()).into();
-        m.insert("kernel_override".into(), path(&self.opts.kernel));
-        m.insert("initrd_override".into(), path(&self.opts.initrd));
-        m
+    fn record_provenance(&self, p: &mut Provenance) {
+        let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+        p.image = Some(ImageRecord {
+            digest: self.image.digest.clone(),
+            kernel_package: Some(self.image.kernel_package.clone()),
+        });
+        p.qemu = Some(QemuRecord {
+            l1_binary: self.qemu.clone(),
+            l1_version: Some(self.qemu_version.clone()),
+            kernel_override: path(&self.opts.kernel),
+            initrd_override: path(&self.opts.initrd),
+        });
     }
 
     fn provision(
         &mut self,
-        level: u32,
+        level: Level,
         say: &mut dyn FnMut(&str),
     ) -> Result<Provisioned, BackendError> {
-        self.bring_up(level, say)
+        if level.is_host() {
+            return Ok(super::host::local_level());
+        }
+        self.bring_up(level.0, say)
     }
 
-    fn diagnose(&mut self, level: u32) -> Option<String> {
-        let loss = self.first_gone(level)?;
-        Some(format!("the stack lost L{}: {}", loss.level, loss.full()))
+    fn hosting(&self, level: Level, info: &HostInfo) -> Option<Hosting> {
+        (level.0 < self.depth()).then(|| hosting::verdict(self.plan.accel, level, info))
+    }
+
+    fn diagnose(&mut self, level: Level) -> Option<(Level, String)> {
+        let loss = self.first_gone(level.0)?;
+        Some((Level(loss.level), loss.full()))
     }
 
     fn keep(&mut self, run_dir: &Path) -> anyhow::Result<Vec<String>> {

@@ -1,6 +1,7 @@
 //! Suites: how long each sample runs and how many samples are kept. Workloads read
 //! their budgets from here so that `smoke`, `quick` and `standard` differ only in time.
 
+use crate::Sizes;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -55,6 +56,25 @@ impl Suite {
     /// Untimed warm-up before the samples of a workload.
     pub fn warmup(self) -> Duration {
         self.sample_budget() / 2
+    }
+
+    /// The suite's working-set sizes, the one table of them: what a bare
+    /// `nestbench-agent run` uses (each clamped to what its machine can spare) and what
+    /// the controller starts from before fitting them to the smallest level
+    /// (`harness/src/sizing.rs`). MiB: STREAM total, latency buffer, page-fault region,
+    /// disk file.
+    pub fn default_sizes(self) -> Sizes {
+        let [stream, latency, pagefault, disk] = match self {
+            Suite::Smoke => [32, 32, 16, 16],
+            Suite::Quick => [256, 128, 64, 256],
+            Suite::Standard => [512, 256, 128, 1024],
+        };
+        Sizes {
+            stream_mib: Some(stream),
+            latency_mib: Some(latency),
+            pagefault_mib: Some(pagefault),
+            disk_mib: Some(disk),
+        }
     }
 }
 

@@ -204,10 +204,10 @@ impl StreamParser {
                 if r.samples.is_empty() || r.samples.iter().any(|s| !s.is_finite()) {
                     return self.fail(format!(
                         "agent sent result {} with no or non-finite samples",
-                        r.key()
+                        r.id.key()
                     ));
                 }
-                let w = r.workload.clone();
+                let w = r.id.workload.clone();
                 self.out.results.push(r);
                 LineEvent::Result(w)
             }

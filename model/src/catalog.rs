@@ -1,0 +1,458 @@
+//! The metric table: every workload and every metric it yields, declared once.
+//!
+//! Everything the project knows about a metric lives in its entry here — id, unit,
+//! direction, category, the coefficient of variation above which a result is flagged
+//! noisy, which layer of the stack it exercises, a one-line description, and the
+//! operating systems the agent measures it on. The kernels build their results from it
+//! (`workloads::context::Context::result`), the agent announces its ids, the controller
+//! validates `--only` against it, reports take categories, noise thresholds and
+//! descriptions from it, and the tests check the kernels against it. Adding a metric is
+//! one entry here plus its kernel.
+//!
+//! Noise thresholds follow how steady each family is on an idle machine and what a
+//! nested guest's timer and I/O path add: pure computation gives a CV of 1–2 % on a
+//! steady host (threshold 5 %); memory bandwidth depends on placement and neighbours
+//! (10 %); one exit round trip is reflected through every level (10 %); sleep overshoot
+//! is the scheduler's latency, inherently wide (20 %); every level adds a virtual disk
+//! and its queue (20 %). A noisy result is still reported; the flag widens a reader's
+//! doubt.
+
+use std::fmt;
+
+/// The unit a metric is reported in. Its text is the ASCII string results carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Unit {
+    /// Million operations per second.
+    MopsPerS,
+    /// 10^9 floating-point operations per second.
+    GflopPerS,
+    /// A dimensionless ratio.
+    Times,
+    /// 10^9 bytes per second.
+    GBPerS,
+    /// 10^6 bytes per second.
+    MBPerS,
+    /// Nanoseconds per dependent load.
+    NsPerLoad,
+    /// Page faults per second.
+    FaultsPerS,
+    /// I/O operations per second.
+    Iops,
+    /// Microseconds.
+    Us,
+    /// Nanoseconds.
+    Ns,
+}
+
+impl Unit {
+    /// The ASCII unit string of results and reports.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Unit::MopsPerS => "Mops/s",
+            Unit::GflopPerS => "GFLOP/s",
+            Unit::Times => "x",
+            Unit::GBPerS => "GB/s",
+            Unit::MBPerS => "MB/s",
+            Unit::NsPerLoad => "ns/load",
+            Unit::FaultsPerS => "faults/s",
+            Unit::Iops => "IOPS",
+            Unit::Us => "us",
+            Unit::Ns => "ns",
+        }
+    }
+}
+
+impl fmt::Display for Unit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which way is better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Better {
+    /// Rates: more is better.
+    Higher,
+    /// Latencies: less is better.
+    Lower,
+}
+
+/// A workload's family, which groups it in reports and charts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Category {
+    /// Computation that stays in registers.
+    Cpu,
+    /// Memory bandwidth, latency and page faults.
+    Mem,
+    /// The virtual disk stack.
+    Disk,
+    /// Events that leave the guest or enter its kernel.
+    Exit,
+}
+
+impl Category {
+    /// All categories, in report order.
+    pub const ALL: [Category; 4] = [Category::Cpu, Category::Mem, Category::Disk, Category::Exit];
+
+    /// The name used in reports, charts and as the workload id's prefix.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Category::Cpu => "cpu",
+            Category::Mem => "mem",
+            Category::Disk => "disk",
+            Category::Exit => "exit",
+        }
+    }
+}
+
+/// The part of a nested stack that a metric exercises: what gets dearer with depth
+/// when the figure falls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Layer {
+    /// Instructions executed by the vCPU: native speed under hardware virtualization,
+    /// translated by TCG under emulation.
+    Cpu,
+    /// Memory accesses through the level's page tables and every nested page table below
+    /// (EPT/NPT), and the caches they share.
+    Memory,
+    /// The guest kernel's own work (system calls, scheduling, first-touch faults); with
+    /// nested paging a new page is also backed by every level below.
+    GuestKernel,
+    /// The level's clock source and timer interrupts, emulated by the hypervisor below.
+    Timer,
+    /// Each level's virtual disk, backed by a file on its parent's.
+    VirtualDisk,
+    /// A VM exit handled in the kernel part of the hypervisor below (KVM), reflected
+    /// through every level when nested.
+    HypervisorKernel,
+}
+
+impl Layer {
+    /// Short name for tables and charts.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Layer::Cpu => "cpu",
+            Layer::Memory => "memory",
+            Layer::GuestKernel => "guest kernel",
+            Layer::Timer => "timer",
+            Layer::VirtualDisk => "virtual disk",
+            Layer::HypervisorKernel => "hypervisor (kernel)",
+        }
+    }
+}
+
+/// Operating systems the agent exists for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Os {
+    /// The static Linux agent.
+    Linux,
+}
+
+/// One metric of a workload.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MetricDef {
+    /// Metric id within its workload, e.g. `triad`.
+    pub name: &'static str,
+    /// Unit of its samples.
+    pub unit: Unit,
+    /// Which way is better.
+    pub better: Better,
+    /// Coefficient of variation above which a result is flagged noisy.
+    pub noise_cv: f64,
+    /// The part of the stack it exercises.
+    pub layer: Layer,
+    /// What it measures, in one line.
+    pub about: &'static str,
+}
+
+impl MetricDef {
+    /// Whether larger values are better.
+    pub const fn higher_is_better(&self) -> bool {
+        matches!(self.better, Better::Higher)
+    }
+}
+
+/// One workload: an id, its metrics in the order it reports them, and what it needs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WorkloadDef {
+    /// Id, e.g. `mem.stream`; its prefix is the category's name.
+    pub id: &'static str,
+    /// Family in reports.
+    pub category: Category,
+    /// Whether it writes files under the scratch directory.
+    pub uses_disk: bool,
+    /// Operating systems the agent measures it on.
+    pub os: &'static [Os],
+    /// What it does, in one line.
+    pub about: &'static str,
+    /// Its metrics, in the order the kernel reports them.
+    pub metrics: &'static [MetricDef],
+}
+
+impl WorkloadDef {
+    /// The metric called `name`.
+    pub fn metric(&self, name: &str) -> Option<&'static MetricDef> {
+        // Entries are 'static: look the workload up again to hand out 'static refs.
+        WORKLOADS
+            .iter()
+            .find(|w| w.id == self.id)
+            .and_then(|w| w.metrics.iter().find(|m| m.name == name))
+    }
+}
+
+/// CV threshold for a metric the catalog does not know.
+pub const DEFAULT_NOISE_CV: f64 = 0.10;
+
+const LINUX: &[Os] = &[Os::Linux];
+
+const fn m(
+    name: &'static str,
+    unit: Unit,
+    better: Better,
+    noise_cv: f64,
+    layer: Layer,
+    about: &'static str,
+) -> MetricDef {
+    MetricDef {
+        name,
+        unit,
+        better,
+        noise_cv,
+        layer,
+        about,
+    }
+}
+
+use Better::{Higher, Lower};
+
+/// Every workload, in the order a suite runs them.
+pub const WORKLOADS: &[WorkloadDef] = &[
+    WorkloadDef {
+        id: "cpu.int",
+        category: Category::Cpu,
+        uses_disk: false,
+        os: LINUX,
+        about: "integer work on one thread that stays in registers",
+        metrics: &[m("ops", Unit::MopsPerS, Higher, 0.05, Layer::Cpu,
+            "xorshift, multiply-add and a data-dependent branch on four 64-bit chains, per second")],
+    },
+    WorkloadDef {
+        id: "cpu.fp",
+        category: Category::Cpu,
+        uses_disk: false,
+        os: LINUX,
+        about: "double-precision multiply and add on one thread",
+        metrics: &[m("flops", Unit::GflopPerS, Higher, 0.05, Layer::Cpu,
+            "f64 multiplies and adds on 16 accumulators (no FMA), per second")],
+    },
+    WorkloadDef {
+        id: "cpu.mt",
+        category: Category::Cpu,
+        uses_disk: false,
+        os: LINUX,
+        about: "the cpu.int kernel on every vCPU at once",
+        metrics: &[
+            m("ops", Unit::MopsPerS, Higher, 0.05, Layer::Cpu,
+                "integer operations per second summed over all vCPUs"),
+            m("scaling", Unit::Times, Higher, 0.05, Layer::Cpu,
+                "all-vCPU rate over the one-thread rate: whether the level's vCPUs really run in parallel"),
+        ],
+    },
+    WorkloadDef {
+        id: "mem.stream",
+        category: Category::Mem,
+        uses_disk: false,
+        os: LINUX,
+        about: "STREAM's four kernels over three arrays, one slice per vCPU",
+        metrics: &[
+            m("copy", Unit::GBPerS, Higher, 0.10, Layer::Memory, "c = a, bytes moved per second"),
+            m("scale", Unit::GBPerS, Higher, 0.10, Layer::Memory, "b = q·c, bytes moved per second"),
+            m("add", Unit::GBPerS, Higher, 0.10, Layer::Memory, "c = a + b, bytes moved per second"),
+            m("triad", Unit::GBPerS, Higher, 0.10, Layer::Memory, "a = b + q·c, bytes moved per second"),
+        ],
+    },
+    WorkloadDef {
+        id: "mem.latency",
+        category: Category::Mem,
+        uses_disk: false,
+        os: LINUX,
+        about: "pointer chasing through a random cycle of cache lines",
+        metrics: &[m("latency", Unit::NsPerLoad, Lower, 0.10, Layer::Memory,
+            "time per dependent load over a buffer far larger than the caches (TLB misses and nested page walks show)")],
+    },
+    WorkloadDef {
+        id: "mem.pagefault",
+        category: Category::Mem,
+        uses_disk: false,
+        os: LINUX,
+        about: "first touch of fresh anonymous memory, one 4 KiB fault per page",
+        metrics: &[m("rate", Unit::FaultsPerS, Higher, 0.10, Layer::GuestKernel,
+            "minor faults per second; with nested paging each new page is also backed by every level below")],
+    },
+    WorkloadDef {
+        id: "disk.seq",
+        category: Category::Disk,
+        uses_disk: true,
+        os: LINUX,
+        about: "sequential 256 KiB blocks over a file on the level's scratch disk (O_DIRECT where possible)",
+        metrics: &[
+            m("write", Unit::MBPerS, Higher, 0.20, Layer::VirtualDisk, "sequential write bandwidth"),
+            m("read", Unit::MBPerS, Higher, 0.20, Layer::VirtualDisk, "sequential read bandwidth"),
+        ],
+    },
+    WorkloadDef {
+        id: "disk.rand",
+        category: Category::Disk,
+        uses_disk: true,
+        os: LINUX,
+        about: "4 KiB random reads and writes over a file on the level's scratch disk",
+        metrics: &[
+            m("read_iops", Unit::Iops, Higher, 0.20, Layer::VirtualDisk, "random 4 KiB reads per second"),
+            m("write_iops", Unit::Iops, Higher, 0.20, Layer::VirtualDisk, "random 4 KiB writes per second"),
+            m("read_p99", Unit::Us, Lower, 0.20, Layer::VirtualDisk, "99th percentile of one random read"),
+        ],
+    },
+    WorkloadDef {
+        id: "disk.fsync",
+        category: Category::Disk,
+        uses_disk: true,
+        os: LINUX,
+        about: "a 4 KiB overwrite followed by fsync, the pattern of a database commit",
+        metrics: &[m("latency", Unit::Us, Lower, 0.20, Layer::VirtualDisk,
+            "time until one small write is durable through every virtual disk")],
+    },
+    WorkloadDef {
+        id: "exit.cpuid",
+        category: Category::Exit,
+        uses_disk: false,
+        os: LINUX,
+        about: "the CPUID instruction, which always exits under VT-x/AMD-V",
+        metrics: &[m("latency", Unit::Ns, Lower, 0.10, Layer::HypervisorKernel,
+            "one CPUID: a VM exit handled by the hypervisor below (inline, without an exit, under TCG)")],
+    },
+    WorkloadDef {
+        id: "exit.syscall",
+        category: Category::Exit,
+        uses_disk: false,
+        os: LINUX,
+        about: "getppid(2) issued with syscall(2), so neither libc nor the vDSO can answer it",
+        metrics: &[m("latency", Unit::Ns, Lower, 0.10, Layer::GuestKernel,
+            "one round trip into the guest kernel and back")],
+    },
+    WorkloadDef {
+        id: "exit.ctxswitch",
+        category: Category::Exit,
+        uses_disk: false,
+        os: LINUX,
+        about: "two threads on one CPU ping-pong one byte over pipes",
+        metrics: &[m("latency", Unit::Ns, Lower, 0.10, Layer::GuestKernel,
+            "one one-way context switch (half a round trip)")],
+    },
+    WorkloadDef {
+        id: "exit.timer",
+        category: Category::Exit,
+        uses_disk: false,
+        os: LINUX,
+        about: "reading the clock, and how late a short sleep wakes",
+        metrics: &[
+            m("clock_gettime", Unit::Ns, Lower, 0.20, Layer::Timer,
+                "one clock_gettime(CLOCK_MONOTONIC) through the level's clock source"),
+            m("sleep_overshoot", Unit::Us, Lower, 0.20, Layer::Timer,
+                "how much later than asked a 1 ms sleep returns: timer interrupt delivery through every level"),
+        ],
+    },
+];
+
+/// The workload with this id.
+pub fn workload(id: &str) -> Option<&'static WorkloadDef> {
+    WORKLOADS.iter().find(|w| w.id == id)
+}
+
+/// The workload and metric entry of `workload/metric`.
+pub fn metric(workload_id: &str, name: &str) -> Option<(&'static WorkloadDef, &'static MetricDef)> {
+    let w = workload(workload_id)?;
+    w.metrics.iter().find(|m| m.name == name).map(|m| (w, m))
+}
+
+/// Every workload id, in run order.
+pub fn ids() -> impl Iterator<Item = &'static str> {
+    WORKLOADS.iter().map(|w| w.id)
+}
+
+/// Category name of a workload id: the catalog's, else the id's prefix (a newer agent
+/// may report workloads this build does not know).
+pub fn category_name(workload_id: &str) -> String {
+    match workload(workload_id) {
+        Some(w) => w.category.name().to_string(),
+        None => workload_id
+            .split('.')
+            .next()
+            .unwrap_or(workload_id)
+            .to_string(),
+    }
+}
+
+/// A `--only` list naming a workload the catalog does not have.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown workload {0:?}; valid ids: {valid}", valid = ids().collect::<Vec<_>>().join(","))]
+pub struct UnknownWorkload(pub String);
+
+/// The workloads a `--only` list names, in suite order (all when `None`).
+pub fn select(only: Option<&[String]>) -> Result<Vec<&'static WorkloadDef>, UnknownWorkload> {
+    let Some(only) = only else {
+        return Ok(WORKLOADS.iter().collect());
+    };
+    if let Some(bad) = only.iter().find(|id| workload(id).is_none()) {
+        return Err(UnknownWorkload(bad.clone()));
+    }
+    Ok(WORKLOADS
+        .iter()
+        .filter(|w| only.iter().any(|o| o == w.id))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_and_metric_names_are_unique_and_prefixed_by_their_category() {
+        let mut ids: Vec<_> = ids().collect();
+        let n = ids.len();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), n);
+        for w in WORKLOADS {
+            assert!(
+                w.id.starts_with(&format!("{}.", w.category.name())),
+                "{}",
+                w.id
+            );
+            let mut names: Vec<_> = w.metrics.iter().map(|m| m.name).collect();
+            names.sort();
+            names.dedup();
+            assert_eq!(names.len(), w.metrics.len(), "{}", w.id);
+            for m in w.metrics {
+                assert!(m.noise_cv > 0.0 && m.noise_cv < 1.0, "{}/{}", w.id, m.name);
+                assert!(!m.about.is_empty() && m.unit.as_str().is_ascii());
+            }
+        }
+    }
+
+    #[test]
+    fn selection_keeps_suite_order_and_names_the_valid_ids() {
+        let only = vec!["exit.syscall".to_string(), "cpu.int".to_string()];
+        let sel: Vec<_> = select(Some(&only)).unwrap().iter().map(|w| w.id).collect();
+        assert_eq!(sel, ["cpu.int", "exit.syscall"]);
+        let err = select(Some(&["nope".to_string()])).unwrap_err().to_string();
+        assert!(err.contains("cpu.int") && err.contains("nope"), "{err}");
+    }
+
+    #[test]
+    fn unknown_workloads_fall_back_to_their_prefix() {
+        assert_eq!(category_name("mem.stream"), "mem");
+        assert_eq!(category_name("gpu.copy"), "gpu");
+        assert_eq!(metric("disk.rand", "read_p99").unwrap().1.unit, Unit::Us);
+        assert!(metric("disk.rand", "nope").is_none());
+    }
+}

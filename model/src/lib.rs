@@ -1,0 +1,33 @@
+//! nestbench's data model: what every other crate agrees on, and nothing else.
+//!
+//! - [`catalog`]: the one table that declares every workload and metric (id, unit,
+//!   direction, category, noise threshold, the layer of the stack it exercises, a
+//!   description, the OS it exists on). Kernels, reports, compare, docs and tests read it.
+//! - [`metric`]: the one identity type of a metric ([`MetricId`]).
+//! - [`protocol`]: the agent's wire format and its incremental parser.
+//! - [`rundoc`]: run.json (schema version 2, reads version 1).
+//! - [`level`], [`accel`], [`suite`], [`sizes`], [`info`], [`result`]: the small types
+//!   those are made of.
+//!
+//! It exists as its own crate so that the dependency direction is honest: `reports`
+//! reads run.json without pulling in the benchmark kernels and libc, and the controller
+//! validates workload ids without linking them. This crate does no I/O.
+
+pub mod accel;
+pub mod catalog;
+pub mod info;
+pub mod level;
+pub mod metric;
+pub mod protocol;
+pub mod result;
+pub mod rundoc;
+pub mod sizes;
+pub mod suite;
+
+pub use accel::{Accel, AccelChoice};
+pub use info::HostInfo;
+pub use level::Level;
+pub use metric::MetricId;
+pub use result::{WorkloadError, WorkloadResult};
+pub use sizes::Sizes;
+pub use suite::Suite;

@@ -1,0 +1,89 @@
+//! run.json `config`: the validated configuration of the run, typed. Backend-specific
+//! options sit in their own optional tables, so a new backend adds one table.
+
+use crate::{AccelChoice, Sizes, Suite};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Which backend provisioned the levels.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    /// L0 only (`--levels 0`).
+    Host,
+    /// Nested QEMU guests.
+    Qemu,
+    /// Existing machines from a TOML file.
+    Inventory,
+    /// A backend this build does not know (written by a newer nestbench).
+    #[serde(untagged)]
+    Other(String),
+}
+
+impl BackendKind {
+    /// The word used in run.json and on the command line.
+    pub fn as_str(&self) -> &str {
+        match self {
+            BackendKind::Host => "host",
+            BackendKind::Qemu => "qemu",
+            BackendKind::Inventory => "inventory",
+            BackendKind::Other(s) => s,
+        }
+    }
+}
+
+impl fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The configuration a run used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunConfigRecord {
+    /// Backend.
+    pub backend: BackendKind,
+    /// Levels below L0 the run planned.
+    pub levels: u32,
+    /// Suite.
+    pub suite: Suite,
+    /// Workload filter (`--only`), `None` for all.
+    #[serde(default)]
+    pub only: Option<Vec<String>>,
+    /// Whether the stack was left up.
+    #[serde(default)]
+    pub keep: bool,
+    /// Working-set sizes every level ran with (after fitting the smallest level).
+    #[serde(default)]
+    pub sizes: Sizes,
+    /// QEMU options, for the QEMU backend.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qemu: Option<QemuConfig>,
+    /// The inventory, for the inventory backend.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<InventoryConfig>,
+}
+
+/// Options of the QEMU backend as given.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct QemuConfig {
+    /// `--accel`.
+    #[serde(default)]
+    pub accel: AccelChoice,
+    /// `--memory` (L1, MiB), when given.
+    #[serde(default)]
+    pub memory_mib: Option<u64>,
+    /// `--cpus` (L1), when given.
+    #[serde(default)]
+    pub cpus: Option<u32>,
+    /// `--qemu-arg LEVEL:ARG` as given.
+    #[serde(default)]
+    pub qemu_args: Vec<String>,
+}
+
+/// The inventory file of an inventory run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventoryConfig {
+    /// Path as given.
+    pub file: String,
+}

@@ -1,0 +1,278 @@
+//! One level's record in run.json: what the level is (`env`), how long each stage took
+//! (`timings`), what it measured, and its outcome — typed ([`LevelOutcome`]), with the
+//! plain `status` and `error` derived from it for simple readers and version 1 files.
+//! Whether the level could host a child is recorded apart ([`Hosting`]): a level whose
+//! own figures are good stays `ok` even when its children cannot run.
+
+use crate::{Accel, HostInfo, Level, MetricId, WorkloadError, WorkloadResult};
+use serde::{Deserialize, Serialize};
+
+/// Status of one level, as simple readers see it (derived from [`LevelOutcome`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LevelStatus {
+    /// The agent finished (failed workloads are listed in `errors`).
+    Ok,
+    /// Could not be provisioned or reached, or its agent died, or the stack lost it.
+    Failed,
+    /// Not attempted: a level it depends on is not up, or the run stopped.
+    Skipped,
+    /// Not reached yet (only while the run is going).
+    Pending,
+}
+
+impl LevelStatus {
+    /// The word used in tables: ok, failed, skipped, pending.
+    pub fn word(self) -> &'static str {
+        match self {
+            LevelStatus::Ok => "ok",
+            LevelStatus::Failed => "failed",
+            LevelStatus::Skipped => "skipped",
+            LevelStatus::Pending => "pending",
+        }
+    }
+}
+
+/// How a level ended, with what the user needs to know about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LevelOutcome {
+    /// The agent ran to its end (some workloads may have failed: see `errors`).
+    Measured,
+    /// The level was up but its agent failed, was cut off or lied; what it sent
+    /// before that is kept.
+    AgentFailed {
+        /// Why, in one line.
+        reason: String,
+        /// How many results were kept.
+        results_kept: usize,
+    },
+    /// The level could not be brought up or reached.
+    Unreachable {
+        /// Why, in one line (a boot failure's console tail may follow).
+        reason: String,
+    },
+    /// The level was up, then the stack lost it or a level below it.
+    Lost {
+        /// The level that went away (this one or one below it).
+        lost: Level,
+        /// What happened and what it left (QEMU log, console lines).
+        reason: String,
+    },
+    /// Not attempted.
+    Skipped {
+        /// Why.
+        #[serde(flatten)]
+        reason: SkipReason,
+    },
+}
+
+/// Why a level was not attempted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "because", rename_all = "snake_case")]
+pub enum SkipReason {
+    /// A level it needs (its parent, or a hop of its `via` chain) is not up.
+    DependsOn {
+        /// That level.
+        level: Level,
+    },
+    /// Its parent was measured but cannot start a child the way the run asks.
+    CannotHost {
+        /// The parent.
+        parent: Level,
+        /// Why, in the doctor's words.
+        detail: String,
+    },
+    /// L0, the reference every figure is relative to, could not be measured.
+    ReferenceMissing,
+    /// The run was interrupted before it got there.
+    Interrupted,
+}
+
+impl LevelOutcome {
+    /// The plain status this outcome reads as.
+    pub fn status(&self) -> LevelStatus {
+        match self {
+            LevelOutcome::Measured => LevelStatus::Ok,
+            LevelOutcome::AgentFailed { .. }
+            | LevelOutcome::Unreachable { .. }
+            | LevelOutcome::Lost { .. } => LevelStatus::Failed,
+            LevelOutcome::Skipped { .. } => LevelStatus::Skipped,
+        }
+    }
+
+    /// Whether the level was up and answering at its end, so levels that depend on it
+    /// can be attempted (an agent failure is the agent's, not the level's).
+    pub fn is_up(&self) -> bool {
+        matches!(
+            self,
+            LevelOutcome::Measured | LevelOutcome::AgentFailed { .. }
+        )
+    }
+
+    /// The one-line text run.json keeps in `error` (None when measured).
+    pub fn describe(&self) -> Option<String> {
+        match self {
+            LevelOutcome::Measured => None,
+            LevelOutcome::AgentFailed { reason, .. } => Some(format!("agent failed: {reason}")),
+            LevelOutcome::Unreachable { reason } => Some(reason.clone()),
+            LevelOutcome::Lost { reason, .. } => Some(reason.clone()),
+            LevelOutcome::Skipped { reason } => Some(format!("skipped: {}", reason.describe())),
+        }
+    }
+}
+
+impl SkipReason {
+    /// In words.
+    pub fn describe(&self) -> String {
+        match self {
+            SkipReason::DependsOn { level } => format!("{level} is not up"),
+            SkipReason::CannotHost { parent, detail } => {
+                format!("{parent} cannot host a child: {detail}")
+            }
+            SkipReason::ReferenceMissing => "L0 could not be measured".into(),
+            SkipReason::Interrupted => "run interrupted".into(),
+        }
+    }
+}
+
+/// Whether a measured level can start the next one, judged from what its agent saw.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hosting {
+    /// False: its children are skipped with `detail` as the reason.
+    pub can_host: bool,
+    /// What was found (and, when it cannot host, the fix).
+    pub detail: String,
+}
+
+/// One level of the stack (0 = host).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LevelRecord {
+    /// Nesting depth, 0 for the host.
+    pub level: Level,
+    /// Display name, e.g. `L2`.
+    #[serde(default)]
+    pub name: String,
+    /// Outcome as a plain status (derived from `outcome` when it is set).
+    pub status: LevelStatus,
+    /// Why the level failed or was skipped (derived from `outcome` when it is set).
+    pub error: Option<String>,
+    /// The typed outcome (absent in version 1 files and while pending).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::lenient"
+    )]
+    pub outcome: Option<LevelOutcome>,
+    /// Whether the level could host a child (absent where nothing was judged).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::lenient"
+    )]
+    pub hosting: Option<Hosting>,
+    /// What the level is and how it runs.
+    pub env: LevelEnv,
+    /// Lifecycle durations.
+    pub timings: Timings,
+    /// Workloads that failed at this level.
+    #[serde(default)]
+    pub errors: Vec<WorkloadError>,
+    /// Everything measured at this level.
+    #[serde(default)]
+    pub results: Vec<WorkloadResult>,
+}
+
+impl LevelRecord {
+    /// A level that has not been reached yet.
+    pub fn pending(level: Level) -> Self {
+        LevelRecord {
+            level,
+            name: level.to_string(),
+            status: LevelStatus::Pending,
+            error: None,
+            outcome: None,
+            hosting: None,
+            env: LevelEnv::default(),
+            timings: Timings::default(),
+            errors: vec![],
+            results: vec![],
+        }
+    }
+
+    /// Set the outcome, and the `status` and `error` derived from it.
+    pub fn conclude(&mut self, outcome: LevelOutcome) {
+        self.status = outcome.status();
+        self.error = outcome.describe();
+        self.outcome = Some(outcome);
+    }
+
+    /// The result of `id` at this level.
+    pub fn result(&self, id: &MetricId) -> Option<&WorkloadResult> {
+        self.results.iter().find(|r| r.id.same(id))
+    }
+
+    /// The error record of `workload` at this level.
+    pub fn workload_error(&self, workload: &str) -> Option<&WorkloadError> {
+        self.errors.iter().find(|e| e.workload == workload)
+    }
+}
+
+/// The environment of a level: what the agent saw plus what the backend did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LevelEnv {
+    /// CPU model as the level sees it.
+    pub cpu_model: Option<String>,
+    /// vCPUs.
+    pub vcpus: Option<u32>,
+    /// Memory, MiB.
+    pub memory_mib: Option<u64>,
+    /// Kernel release.
+    pub kernel: Option<String>,
+    /// Hypervisor signature seen from inside (None on bare metal).
+    pub hypervisor: Option<String>,
+    /// `svm`/`vmx` when visible.
+    pub virt_extensions: Option<String>,
+    /// /dev/kvm usable inside this level.
+    pub kvm_usable: Option<bool>,
+    /// How this level is run by its parent.
+    #[serde(default, deserialize_with = "super::lenient")]
+    pub accel: Option<Accel>,
+    /// `qemu-system-x86_64 --version` of the QEMU that runs this level.
+    pub qemu_version: Option<String>,
+    /// What backs the scratch disk the disk workloads use.
+    pub disk: Option<String>,
+    /// Kernel command line / QEMU flags applied to this level that change what some
+    /// workloads measure (e.g. `mitigations=off`), empty when none.
+    #[serde(default)]
+    pub tuning: Vec<String>,
+    /// The exact QEMU command line that started this level.
+    #[serde(default)]
+    pub qemu_argv: Vec<String>,
+}
+
+impl LevelEnv {
+    /// Fill the agent-observed fields from `info`.
+    pub fn absorb_info(&mut self, info: &HostInfo) {
+        self.cpu_model = Some(info.cpu_model.clone());
+        self.vcpus = Some(info.vcpus);
+        self.memory_mib = Some(info.memory_mib);
+        self.kernel = Some(info.kernel.clone());
+        self.hypervisor = info.hypervisor.clone();
+        self.virt_extensions = info.virt_extensions.clone();
+        self.kvm_usable = Some(info.kvm_usable);
+    }
+}
+
+/// Lifecycle durations of a level, seconds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timings {
+    /// From this level's own launch until it answered over SSH (0 for a local L0).
+    pub provision_s: Option<f64>,
+    /// From the start of the run until this level answered.
+    pub ready_s: Option<f64>,
+    /// Agent upload and verification.
+    pub deploy_s: Option<f64>,
+    /// The agent's run.
+    pub suite_s: Option<f64>,
+}

@@ -1,0 +1,139 @@
+//! run.json round trips, version 1 upgrades and the forward-compatibility rules.
+
+use super::*;
+use crate::{Accel, Level};
+
+const V1: &str = r#"{
+  "schema_version": 1, "run_id": "r1", "tool_version": "0.1.0",
+  "started_at": "2025-01-14T09:30:00Z", "finished_at": null, "status": "partial",
+  "config": {"backend": "qemu", "levels": 2, "suite": "quick", "accel": "kvm",
+             "memory_mib": 6144, "cpus": 2, "only": null, "keep": false,
+             "sizes": {"stream_mib": 64, "latency_mib": 64, "pagefault_mib": 32, "disk_mib": 16},
+             "qemu_args": ["2:-no-hpet"]},
+  "levels": [
+    {"level": 0, "name": "L0", "status": "ok", "error": null,
+     "env": {"accel": "native", "cpu_model": "x"}, "timings": {"ready_s": 0.0},
+     "results": [{"workload": "cpu.int", "metric": "ops", "unit": "Mops/s",
+                  "higher_is_better": true, "params": {}, "samples": [1.0, 2.0]}]},
+    {"level": 1, "name": "L1", "status": "failed", "error": "boom",
+     "env": {"accel": "tcg"}, "timings": {}}
+  ],
+  "provenance": {"tool_commit": "abc", "host_vcpus": 2, "host_cpu": "EPYC",
+                 "host_load_at_start": "0.50 0.40 0.30", "host_load_at_end": 3.5,
+                 "image_digest": "sha256:1", "image_kernel": "linux-image-6.1",
+                 "qemu_l1": "qemu-system-x86_64", "qemu_l1_version": "QEMU 7.2"}
+}"#;
+
+#[test]
+fn version_1_is_upgraded_with_every_known_field_typed() {
+    let d = RunDoc::from_json(V1, "v1.json").unwrap();
+    assert_eq!(d.schema_version, SCHEMA_VERSION);
+    assert_eq!(d.config.backend, BackendKind::Qemu);
+    assert_eq!(d.config.suite, crate::Suite::Quick);
+    assert_eq!(d.config.levels, 2);
+    assert_eq!(d.config.sizes.disk_mib, Some(16));
+    let q = d.config.qemu.as_ref().unwrap();
+    assert_eq!(q.accel, crate::AccelChoice::Kvm);
+    assert_eq!(q.qemu_args, ["2:-no-hpet"]);
+    assert_eq!(d.provenance.host.vcpus, Some(2));
+    assert_eq!(d.provenance.host_load.at_start.unwrap().five, Some(0.4));
+    assert_eq!(d.provenance.host_load.peak_one_minute(), Some(3.5));
+    assert_eq!(d.provenance.image.as_ref().unwrap().digest, "sha256:1");
+    assert_eq!(d.levels[1].env.accel, Some(Accel::Tcg));
+    assert_eq!(d.levels[1].outcome, None);
+    // What was upgraded writes and reads back as version 2.
+    let again = RunDoc::from_json(&d.to_json(), "v2.json").unwrap();
+    assert_eq!(again, d);
+}
+
+#[test]
+fn version_1_without_a_suite_is_refused_in_one_line() {
+    let bad = V1.replace(r#""suite": "quick","#, "");
+    let e = RunDoc::from_json(&bad, "x.json").unwrap_err().to_string();
+    assert!(e.contains("version 1") && e.contains("suite"), "{e}");
+}
+
+#[test]
+fn newer_versions_and_garbage_are_refused() {
+    let newer = V1.replace(r#""schema_version": 1"#, r#""schema_version": 3"#);
+    assert!(matches!(
+        RunDoc::from_json(&newer, "n.json"),
+        Err(RunDocError::TooNew { found: 3, .. })
+    ));
+    assert!(matches!(
+        RunDoc::from_json("{", "g.json"),
+        Err(RunDocError::Corrupt { .. })
+    ));
+}
+
+#[test]
+fn unknown_fields_and_values_from_a_newer_writer_are_tolerated() {
+    let mut d = RunDoc::from_json(V1, "v1.json").unwrap();
+    d.levels[1].conclude(LevelOutcome::Lost {
+        lost: Level(1),
+        reason: "gone".into(),
+    });
+    let mut v: serde_json::Value = serde_json::from_str(&d.to_json()).unwrap();
+    v["config"]["tags"] = serde_json::json!({"qemu": "abc123"});
+    v["config"]["backend"] = "hyperv".into();
+    v["levels"][1]["outcome"] = serde_json::json!({"kind": "teleported"});
+    v["levels"][0]["env"]["accel"] = "whpx".into();
+    v["levels"][0]["env"]["os"] = "windows".into();
+    let d2 = RunDoc::from_json(&v.to_string(), "future.json").unwrap();
+    assert_eq!(d2.config.backend, BackendKind::Other("hyperv".into()));
+    assert_eq!(d2.levels[1].outcome, None);
+    assert_eq!(d2.levels[1].status, LevelStatus::Failed);
+    assert_eq!(d2.levels[0].env.accel, None);
+}
+
+#[test]
+fn outcomes_derive_status_and_error_and_round_trip() {
+    let cases = [
+        (LevelOutcome::Measured, LevelStatus::Ok),
+        (
+            LevelOutcome::AgentFailed {
+                reason: "cut off".into(),
+                results_kept: 3,
+            },
+            LevelStatus::Failed,
+        ),
+        (
+            LevelOutcome::Unreachable {
+                reason: "no sshd".into(),
+            },
+            LevelStatus::Failed,
+        ),
+        (
+            LevelOutcome::Skipped {
+                reason: SkipReason::CannotHost {
+                    parent: Level(2),
+                    detail: "no svm".into(),
+                },
+            },
+            LevelStatus::Skipped,
+        ),
+        (
+            LevelOutcome::Skipped {
+                reason: SkipReason::DependsOn { level: Level(1) },
+            },
+            LevelStatus::Skipped,
+        ),
+    ];
+    for (o, status) in cases {
+        let mut r = LevelRecord::pending(Level(3));
+        r.conclude(o.clone());
+        assert_eq!(r.status, status);
+        assert_eq!(r.error.is_some(), status != LevelStatus::Ok);
+        let back: LevelRecord = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+        assert_eq!(back.outcome, Some(o));
+    }
+}
+
+#[test]
+fn load_averages_parse_from_proc_text_only() {
+    let l: LoadAvg = "0.52 0.31 0.20 1/123 456".parse().unwrap();
+    assert_eq!((l.one, l.five, l.fifteen), (0.52, Some(0.31), Some(0.2)));
+    assert!("0.5 x 0.2".parse::<LoadAvg>().is_err());
+    assert!("".parse::<LoadAvg>().is_err());
+    assert!("-1 0 0".parse::<LoadAvg>().is_err());
+}
