@@ -1,25 +1,8 @@
 //! `nestbench`: the controller. This file is the table of contents; the work lives in
 //! the modules it names.
 
-mod agentbin;
-mod backend;
-mod cleanup;
-mod cli;
-mod commands;
-mod config;
-mod deploy;
-mod doctor;
-mod exit;
-mod image;
-mod orchestrate;
-mod plan;
-mod progress;
-mod provenance;
-mod remote;
-mod rundir;
-mod sizing;
-
 use clap::Parser;
+use nestbench::{cli, commands, exit};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
