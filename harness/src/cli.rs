@@ -1,5 +1,6 @@
-//! The command line, as DESIGN §4 fixes it. Only parsing lives here: raw values are
-//! validated into a [`crate::config::RunConfig`] once, and nothing reads flags later.
+//! The command line (README.md "Usage" documents it). Only parsing lives here: raw
+//! values are validated into a [`crate::config::RunConfig`] once, and nothing reads
+//! flags later.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;

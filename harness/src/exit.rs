@@ -1,4 +1,5 @@
-//! Exit codes of DESIGN §4 and the one-line error every failure ends with.
+//! Exit codes (the table in README.md, "Exit codes") and the one-line error every
+//! failure ends with.
 
 use std::process::ExitCode;
 

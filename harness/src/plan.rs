@@ -211,7 +211,8 @@ pub fn boot_timeout(n: u32, tcg: bool) -> Duration {
         return Duration::from_secs(s);
     }
     let base: u64 = if tcg { 180 } else { 60 };
-    // Capped: DESIGN §6 saw L4 answer ~500 s after launch at best; a level still
+    // Capped: L4 answered ~500 s after launch at best before the deep-level tuning
+    // (docs/qemu.md, "Measured facts"); a level still
     // silent after 20 minutes is reported failed (with its console) rather than
     // holding the run for an hour.
     Duration::from_secs((base * 3u64.pow(n.saturating_sub(1).min(6))).min(MAX_BOOT_WAIT_S))

@@ -392,6 +392,31 @@ pub fn category_name(workload_id: &str) -> String {
     }
 }
 
+/// The catalog as the Markdown table README.md shows (a test keeps them equal).
+pub fn markdown_table() -> String {
+    let mut out = String::from(
+        "| workload | metric | unit | better | layer | what it measures |\n|---|---|---|---|---|---|\n",
+    );
+    for w in WORKLOADS {
+        for (i, m) in w.metrics.iter().enumerate() {
+            let id = if i == 0 { w.id } else { "" };
+            let better = if m.higher_is_better() {
+                "higher"
+            } else {
+                "lower"
+            };
+            out.push_str(&format!(
+                "| {id} | `{}` | {} | {better} | {} | {} |\n",
+                m.name,
+                m.unit,
+                m.layer.name(),
+                m.about
+            ));
+        }
+    }
+    out
+}
+
 /// A `--only` list naming a workload the catalog does not have.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown workload {0:?}; valid ids: {valid}", valid = ids().collect::<Vec<_>>().join(","))]

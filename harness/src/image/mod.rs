@@ -1,11 +1,11 @@
-//! The default guest image (DESIGN §6): a Debian cloud kernel fetched from the archive,
-//! an initramfs with busybox, dropbear and QEMU (see [`initramfs`]), a leaf initramfs
-//! without QEMU for the deepest level, and the chain disk that carries both down the
-//! stack. Images live in a cache (`$XDG_CACHE_HOME/nestbench`, else
-//! `~/.cache/nestbench`) under a digest of their inputs — kernel package and version,
-//! the content of every host file that goes in, the init script, this builder's
-//! version — so a run reuses the image until one of them changes, and run.json records
-//! the digest.
+//! The default guest image (docs/qemu.md, "The guest image"): a Debian cloud kernel
+//! fetched from the archive, an initramfs with busybox, dropbear and QEMU (see
+//! [`initramfs`]), a leaf initramfs without QEMU for the deepest level, and the chain
+//! disk that carries both down the stack. Images live in a cache
+//! (`$XDG_CACHE_HOME/nestbench`, else `~/.cache/nestbench`) under a digest of their
+//! inputs — kernel package and version, the content of every host file that goes in,
+//! the init script, this builder's version — so a run reuses the image until one of
+//! them changes, and run.json records the digest.
 
 pub mod chaindisk;
 pub mod cpio;

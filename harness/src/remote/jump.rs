@@ -1,10 +1,10 @@
-//! Jump hosts without ProxyJump (DESIGN §7). libssh2 cannot layer one session on a
-//! channel of another, so each hop is bridged through a socket pair: a
+//! Jump hosts without ProxyJump (docs/ARCHITECTURE.md, "Remote"). libssh2 cannot layer
+//! one session on a channel of another, so each hop is bridged through a socket pair: a
 //! `direct-tcpip` channel on the parent session is pumped to one end of a
 //! `UnixStream::pair()`, and the child session runs on the other end as if it were a
-//! TCP socket. The parent session is put in non-blocking mode for the pump and is
-//! owned by the pump thread alone (sessions are not thread-safe), so a chain L1→L2→L3
-//! has two pump threads and the caller keeps only the innermost session.
+//! TCP socket. The parent session is put in non-blocking mode for the pump and is owned
+//! by the pump thread alone (sessions are not thread-safe), so a chain L1→L2→L3 has two
+//! pump threads and the caller keeps only the innermost session.
 //!
 //! A pump ends when either side closes, on an error, or when its [`Pump`] handle is
 //! dropped; ending it drops the parent session, which closes the parent's own socket

@@ -1,7 +1,7 @@
-//! SSH to a level, directly or through any number of jump hosts (DESIGN §7), on
-//! libssh2 (`ssh2`). The host key is verified before authenticating; authentication
-//! is by an OpenSSH-format ed25519 key file. Every hop gets the same treatment, so a
-//! jump host is as trusted as the level behind it.
+//! SSH to a level, directly or through any number of jump hosts ([`super::jump`]), on
+//! libssh2 (`ssh2`). The host key is verified before authenticating; authentication is
+//! by an OpenSSH-format ed25519 key file. Every hop gets the same treatment, so a jump
+//! host is as trusted as the level behind it.
 //!
 //! After connecting, the target's session runs in non-blocking mode under our own
 //! poll loop ([`super::ssh_exec`]): each call gets its own deadline from the caller

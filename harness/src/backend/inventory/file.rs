@@ -1,7 +1,7 @@
-//! The inventory file (DESIGN §3, docs/inventory.md): existing machines, one
-//! `[[level]]` table each, numbered from 1 in file order. Parsed and validated once,
-//! before anything connects, so a typo fails in a second with the line that has it
-//! rather than after L1's suite has run.
+//! The inventory file (docs/inventory.md): existing machines, one `[[level]]` table
+//! each, numbered from 1 in file order. Parsed and validated once, before anything
+//! connects, so a typo fails in a second with the line that has it rather than after
+//! L1's suite has run.
 
 use crate::remote::known_hosts;
 use crate::remote::ssh::{HostKeyCheck, SshTarget};

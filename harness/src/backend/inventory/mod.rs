@@ -1,5 +1,5 @@
-//! The inventory backend (DESIGN §3): levels that already exist — stacks built by
-//! hand on Hyper-V, VMware or cloud VMs — listed in a TOML file ([`file`]). Nothing
+//! The inventory backend (docs/inventory.md): levels that already exist — stacks built
+//! by hand on Hyper-V, VMware or cloud VMs — listed in a TOML file ([`file`]). Nothing
 //! is launched or torn down; "provisioning" a level is connecting to it over SSH
 //! through its `via` chain, with a bounded wait, so an unreachable machine fails its
 //! level (and the levels reached through it) instead of hanging the run.
