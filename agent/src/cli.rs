@@ -55,27 +55,65 @@ pub struct RunOpts {
     pub budget: Option<Duration>,
 }
 
-/// Parses the arguments after the program name; the error is one line.
-pub fn parse(args: &[String]) -> Result<Command, String> {
+/// A command line the agent cannot run; its text is one line (exit 2).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UsageError {
+    /// No command given.
+    #[error("missing command")]
+    MissingCommand,
+    /// Not one of info, run, --version, --help.
+    #[error("unknown command {0:?}")]
+    UnknownCommand(String),
+    /// An argument after a command that takes none.
+    #[error("unexpected argument {0:?}")]
+    Unexpected(String),
+    /// An option of `run` this agent does not know.
+    #[error("unknown option {0:?}")]
+    UnknownOption(String),
+    /// An option given without its value.
+    #[error("{0} needs a value")]
+    NeedsValue(String),
+    /// An option whose value is wrong, in words that say what it should be.
+    #[error("{flag}: {why}")]
+    BadValue {
+        /// The option.
+        flag: &'static str,
+        /// What is wrong.
+        why: String,
+    },
+    /// `run` without `--suite`.
+    #[error("run needs --suite smoke|quick|standard")]
+    NoSuite,
+}
+
+/// Parses the arguments after the program name.
+pub fn parse(args: &[String]) -> Result<Command, UsageError> {
     let mut it = args.iter().map(String::as_str);
     match it.next() {
-        None => Err("missing command".into()),
+        None => Err(UsageError::MissingCommand),
         Some("--version" | "-V") => no_more(it, Command::Version),
         Some("--help" | "-h" | "help") => Ok(Command::Help),
         Some("info") => no_more(it, Command::Info),
         Some("run") => parse_run(it).map(Command::Run),
-        Some(other) => Err(format!("unknown command {other:?}")),
+        Some(other) => Err(UsageError::UnknownCommand(other.into())),
     }
 }
 
-fn no_more<'a>(mut it: impl Iterator<Item = &'a str>, cmd: Command) -> Result<Command, String> {
+fn no_more<'a>(mut it: impl Iterator<Item = &'a str>, cmd: Command) -> Result<Command, UsageError> {
     match it.next() {
         None => Ok(cmd),
-        Some(extra) => Err(format!("unexpected argument {extra:?}")),
+        Some(extra) => Err(UsageError::Unexpected(extra.into())),
     }
 }
 
-fn parse_run<'a>(mut it: impl Iterator<Item = &'a str>) -> Result<RunOpts, String> {
+fn bad(flag: &'static str, why: impl ToString) -> UsageError {
+    UsageError::BadValue {
+        flag,
+        why: why.to_string(),
+    }
+}
+
+fn parse_run<'a>(mut it: impl Iterator<Item = &'a str>) -> Result<RunOpts, UsageError> {
     let (mut suite, mut only, mut dir, mut sizes, mut budget) =
         (None, None, None, Sizes::default(), None);
     while let Some(flag) = it.next() {
@@ -87,10 +125,10 @@ fn parse_run<'a>(mut it: impl Iterator<Item = &'a str>) -> Result<RunOpts, Strin
             inline
                 .or_else(|| it.next())
                 .filter(|v| !v.is_empty())
-                .ok_or_else(|| format!("{name} needs a value"))
+                .ok_or_else(|| UsageError::NeedsValue(name.to_string()))
         };
         match name {
-            "--suite" => suite = Some(value()?.parse::<Suite>().map_err(|e| e.to_string())?),
+            "--suite" => suite = Some(value()?.parse::<Suite>().map_err(|e| bad("--suite", e))?),
             "--only" => {
                 let ids: Vec<String> = value()?
                     .split(',')
@@ -98,28 +136,27 @@ fn parse_run<'a>(mut it: impl Iterator<Item = &'a str>) -> Result<RunOpts, Strin
                     .filter(|s| !s.is_empty())
                     .map(String::from)
                     .collect();
-                catalog::select(Some(&ids)).map_err(|e| e.to_string())?;
+                catalog::select(Some(&ids)).map_err(|e| bad("--only", e))?;
                 if ids.is_empty() {
-                    return Err("--only needs at least one workload id".into());
+                    return Err(bad("--only", "needs at least one workload id"));
                 }
                 only = Some(ids);
             }
             "--dir" => dir = Some(PathBuf::from(value()?)),
-            "--sizes" => sizes = value()?.parse::<Sizes>().map_err(|e| e.to_string())?,
+            "--sizes" => sizes = value()?.parse::<Sizes>().map_err(|e| bad("--sizes", e))?,
             "--budget-ms" => {
                 let ms = value()?;
-                let ms: u64 = ms
-                    .parse()
-                    .ok()
-                    .filter(|m| *m > 0)
-                    .ok_or(format!("bad --budget-ms {ms:?}: expected milliseconds > 0"))?;
+                let ms: u64 =
+                    ms.parse().ok().filter(|m| *m > 0).ok_or_else(|| {
+                        bad("--budget-ms", format!("{ms:?} is not milliseconds > 0"))
+                    })?;
                 budget = Some(Duration::from_millis(ms));
             }
-            other => return Err(format!("unknown option {other:?}")),
+            other => return Err(UsageError::UnknownOption(other.into())),
         }
     }
     Ok(RunOpts {
-        suite: suite.ok_or("run needs --suite smoke|quick|standard")?,
+        suite: suite.ok_or(UsageError::NoSuite)?,
         only,
         dir: dir.unwrap_or_else(default_dir),
         sizes,
@@ -138,7 +175,7 @@ fn default_dir() -> PathBuf {
 mod tests {
     use super::*;
 
-    fn p(s: &str) -> Result<Command, String> {
+    fn p(s: &str) -> Result<Command, UsageError> {
         parse(&s.split_whitespace().map(String::from).collect::<Vec<_>>())
     }
 
@@ -175,7 +212,9 @@ mod tests {
         }
         assert!(p("run --suite smoke --only nope")
             .unwrap_err()
+            .to_string()
             .contains("cpu.int"));
+        assert_eq!(p("run --dir /x").unwrap_err(), UsageError::NoSuite);
         assert_eq!(p("--version").unwrap(), Command::Version);
     }
 }

@@ -79,7 +79,7 @@ pub fn run(opts: &RunOpts) -> ExitCode {
             w.id()
         );
         let outcome = match &workdir {
-            Some(Err(why)) if w.def.uses_disk => Err(why.clone()),
+            Some(Err(why)) if w.def.uses_disk => Err(why.to_string()),
             _ => w.run(&ctx).map_err(|e| e.to_string()),
         };
         let records: Vec<Record> = match outcome {

@@ -12,6 +12,16 @@ use std::sync::atomic::{AtomicPtr, Ordering};
 /// Paths for the signal handler, deepest first; null when none are registered.
 static CLEANUP: AtomicPtr<Vec<CString>> = AtomicPtr::new(std::ptr::null_mut());
 
+/// The agent's directory could not be made.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("cannot create the agent's directory {path}: {reason}: pass --dir a writable directory")]
+pub struct WorkDirError {
+    /// The directory it tried to make.
+    pub path: String,
+    /// The OS error.
+    pub reason: String,
+}
+
 /// The working directory; removed with everything in it on drop.
 #[derive(Debug)]
 pub struct WorkDir {
@@ -21,18 +31,16 @@ pub struct WorkDir {
 impl WorkDir {
     /// Creates a fresh, private directory under `parent` and arranges its removal on
     /// termination signals for the files of `disk_ids` workloads.
-    pub fn create(parent: &Path, disk_ids: &[&str]) -> Result<Self, String> {
+    pub fn create(parent: &Path, disk_ids: &[&str]) -> Result<Self, WorkDirError> {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
         let path = parent.join(format!("nestbench-agent-{}-{nanos}", std::process::id()));
         let mut b = std::fs::DirBuilder::new();
         std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-        b.create(&path).map_err(|e| {
-            format!(
-                "cannot create the agent's directory {}: {e}: pass --dir a writable directory",
-                path.display()
-            )
+        b.create(&path).map_err(|e| WorkDirError {
+            path: path.display().to_string(),
+            reason: e.to_string(),
         })?;
         register(&path, disk_ids);
         Ok(WorkDir { path })

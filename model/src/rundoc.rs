@@ -101,7 +101,7 @@ pub enum RunDocError {
         /// The file.
         path: String,
         /// What is missing or wrong.
-        why: String,
+        why: v1::UpgradeError,
     },
     /// Written by a newer nestbench.
     #[error("{path} has schema_version {found}, newer than this nestbench understands ({SCHEMA_VERSION}); upgrade nestbench")]

@@ -37,13 +37,21 @@ pub struct RunDocV1 {
     pub provenance: Map<String, Value>,
 }
 
-/// The version 2 document of a version 1 one; the error says what it lacks.
-pub fn upgrade(old: RunDocV1) -> Result<RunDoc, String> {
+/// What a version 1 document lacks to become a version 2 one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UpgradeError {
+    /// `config.suite` is missing.
+    #[error("config has no suite")]
+    NoSuite,
+    /// `config.suite` is not a suite name.
+    #[error("config.suite: {0}")]
+    BadSuite(#[from] crate::suite::UnknownSuite),
+}
+
+/// The version 2 document of a version 1 one.
+pub fn upgrade(old: RunDocV1) -> Result<RunDoc, UpgradeError> {
     let c = &old.config;
-    let suite: Suite = str_of(c, "suite")
-        .ok_or("config has no suite")?
-        .parse()
-        .map_err(|e| format!("config.suite: {e}"))?;
+    let suite: Suite = str_of(c, "suite").ok_or(UpgradeError::NoSuite)?.parse()?;
     let backend = match str_of(c, "backend").as_deref() {
         Some("host") => BackendKind::Host,
         Some("qemu") | None => BackendKind::Qemu,
