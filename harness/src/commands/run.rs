@@ -17,7 +17,7 @@ pub fn run(args: RunArgs) -> CmdResult {
         BackendConfig::HostOnly => None,
         BackendConfig::Qemu(opts) => Some(qemu_backend(&cfg, opts)?),
         BackendConfig::Inventory(file) => Some(Box::new(
-            InventoryBackend::load(file).map_err(Failure::usage)?,
+            InventoryBackend::load(file).map_err(|e| Failure::usage(e.to_string()))?,
         )),
     };
     orchestrate::execute(&cfg, backend)

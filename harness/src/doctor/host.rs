@@ -3,6 +3,7 @@
 //! facts; [`checks`] judges them without touching the machine.
 
 use super::Check;
+use crate::plan::PlanError;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -100,7 +101,7 @@ fn kvm_api_works() -> bool {
 }
 
 /// What the budget check needs from the plan: per level (memory MiB, vCPUs), L1 first.
-pub type Budget = Result<Vec<(u64, u32)>, String>;
+pub type Budget = Result<Vec<(u64, u32)>, PlanError>;
 
 /// Judge `probe` for a run of `levels` levels whose plan came out as `budget`.
 pub fn checks(probe: &HostProbe, levels: u32, budget: &Budget) -> Vec<Check> {
@@ -142,7 +143,7 @@ pub fn checks(probe: &HostProbe, levels: u32, budget: &Budget) -> Vec<Check> {
         }
         Err(why) => Check::fail(
             "memory and vCPU budget",
-            why.clone(),
+            why.to_string(),
             "free memory, lower --levels, or size L1 with --memory MIB / --cpus N",
         ),
     });

@@ -22,7 +22,7 @@ pub struct InventoryBackend {
 impl InventoryBackend {
     /// Read and validate the inventory at `path` (one-line error naming the line and
     /// level on failure).
-    pub fn load(path: &Path) -> Result<InventoryBackend, String> {
+    pub fn load(path: &Path) -> Result<InventoryBackend, file::InventoryError> {
         Ok(InventoryBackend {
             file: path.to_path_buf(),
             levels: file::load(path)?,

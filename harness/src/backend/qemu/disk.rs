@@ -123,6 +123,7 @@ mod tests {
             cpus: 2,
             mem_available_mib: 20_000,
             disk_available_mib: 100_000,
+            scratch_dir: "/tmp".into(),
         };
         let p = plan::make(2, None, None, AccelArg::Auto, &host).unwrap();
         let dir = tempfile::tempdir().unwrap();

@@ -70,7 +70,8 @@ impl QemuBackend {
             .map(PathBuf::from)
             .unwrap_or_else(std::env::temp_dir);
         let host = plan::HostResources::probe(&scratch_base);
-        let plan = plan::make(depth, opts.memory_mib, opts.cpus, opts.accel, &host)?;
+        let plan = plan::make(depth, opts.memory_mib, opts.cpus, opts.accel, &host)
+            .map_err(|e| e.to_string())?;
         let ports = ready::free_ports(depth as usize)
             .map_err(|e| format!("cannot pick free ports on 127.0.0.1: {e}"))?;
         let image = image()?;

@@ -80,7 +80,11 @@ fn too_small_budget_fails_with_the_flags_to_pass() {
     let c = checks(
         &probe(),
         4,
-        &Err("4 levels need 1400 MiB, 900 MiB available".into()),
+        &Err(PlanError::TooDeep {
+            depth: 4,
+            l1_mib: 900,
+            need_mib: 2048,
+        }),
     );
     let b = c
         .iter()
