@@ -156,7 +156,8 @@ pub fn checks(probe: &HostProbe, levels: u32, budget: &Budget) -> Vec<Check> {
 /// With L1 under TCG, a stack deep enough to need the deep-level tuning (docs/qemu.md,
 /// "L4 boot tuning") says so before it starts: it changes what those levels measure.
 fn deep_levels_check(p: &HostProbe, levels: u32) -> Option<Check> {
-    use crate::backend::qemu::argv::{expected_column, Accel, TICK_DEPTH_OVER_TCG};
+    use crate::backend::qemu::argv::Accel;
+    use crate::backend::qemu::nesting::{expected_column, TICK_DEPTH_OVER_TCG};
     let l1 = if p.kvm_for_stock_guest() {
         Accel::Kvm
     } else {

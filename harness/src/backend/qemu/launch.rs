@@ -150,7 +150,7 @@ pub fn printf_word(data: &[u8]) -> String {
 }
 
 /// How [`launch_in`] places a child whose parent is a column level
-/// (`argv::in_column`).
+/// (`nesting::in_column`).
 #[derive(Debug, Clone, Copy)]
 pub struct Pin<'a> {
     /// The child's QEMU pid file.
@@ -158,7 +158,7 @@ pub struct Pin<'a> {
     /// The child's vCPUs: the last one goes to the parent's CPU 1.
     pub vcpus: u32,
     /// The child runs a periodic tick: limit its LAPIC timer period
-    /// (`argv::limit_child_tick`).
+    /// (`nesting::limit_child_tick`).
     pub limit_tick: bool,
 }
 
@@ -188,8 +188,8 @@ const LOG_MARK: &str = "--- qemu log";
 /// guest runs the image's QEMU, so once per stack is enough — starting QEMU again in
 /// a deep parent slows the child booting there).
 /// `pin` ([`Pin`]) when the parent is a column level
-/// (`argv::in_column`): before QEMU starts, the parent's CPU 1 comes online
-/// (`argv::ONLINE_CHILD_CPU`); once QEMU runs, the child's last vCPU thread (threads
+/// (`nesting::in_column`): before QEMU starts, the parent's CPU 1 comes online
+/// (`nesting::ONLINE_CHILD_CPU`); once QEMU runs, the child's last vCPU thread (threads
 /// are named by `debug-threads=on`) goes to CPU 1 and every other thread to CPU 0.
 #[allow(clippy::too_many_arguments)]
 pub fn launch_in(
@@ -227,11 +227,11 @@ pub fn launch_in(
         t = words(tcg_argv),
         online = pin.map_or(String::new(), |p| {
             let tick = if p.limit_tick {
-                super::argv::limit_child_tick()
+                super::nesting::limit_child_tick()
             } else {
                 String::new()
             };
-            format!("{}{tick}", super::argv::ONLINE_CHILD_CPU)
+            format!("{}{tick}", super::nesting::ONLINE_CHILD_CPU)
         }),
         pin = pin.map_or(String::new(), |p| pin_command(p.pidfile, p.vcpus)),
         version = if ask_version {

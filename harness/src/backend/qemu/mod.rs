@@ -7,6 +7,7 @@ pub mod argv;
 pub mod disk;
 pub mod keys;
 pub mod launch;
+pub mod nesting;
 pub mod postmortem;
 pub mod ready;
 mod spec;
@@ -115,7 +116,7 @@ impl QemuBackend {
             let (a, w) = launch::host_accel(self.plan.accel);
             self.accels.clear();
             self.accels.push(a);
-            let (argv, tuning) = argv::build(&self.spec(1, a, stack));
+            let argv::CommandLine { argv, tuning } = argv::build(&self.spec(1, a, stack));
             say(&format!("boot ({}: {w})", a.as_str()));
             t0 = Instant::now();
             let log = self.run_dir.join("logs/L1.qemu.log");
@@ -132,13 +133,17 @@ impl QemuBackend {
             let tcg = argv::build(&self.spec(n, Accel::Tcg, stack));
             // KVM this many levels above emulated SVM (TCG below) livelocks on its
             // timer unless it runs a periodic tick on a CPU its parent keeps quiet
-            // (DESIGN §6): `spec` arranges both (`periodic_tick`, `pinned`).
+            // (DESIGN §6): `spec` arranges both (`nesting::for_level`).
             let (ka, ta) = match self.plan.accel {
-                crate::cli::AccelArg::Kvm => (&kvm.0, &kvm.0),
-                crate::cli::AccelArg::Tcg => (&tcg.0, &tcg.0),
-                crate::cli::AccelArg::Auto => (&kvm.0, &tcg.0),
+                crate::cli::AccelArg::Kvm => (&kvm.argv, &kvm.argv),
+                crate::cli::AccelArg::Tcg => (&tcg.argv, &tcg.argv),
+                crate::cli::AccelArg::Auto => (&kvm.argv, &tcg.argv),
             };
-            let (pinned, vcpus, tick) = (kvm_spec.pinned, kvm_spec.vcpus, kvm_spec.periodic_tick);
+            let (pinned, vcpus, tick) = (
+                kvm_spec.deep.pinned,
+                kvm_spec.vcpus,
+                kvm_spec.deep.periodic_tick,
+            );
             let k = &stack.keys.host_keys[n as usize - 1];
             let files = vec![
                 (
@@ -170,7 +175,7 @@ impl QemuBackend {
             let qemu_version = self.guest_qemu_version.clone().unwrap_or_default();
             let (a, w) = launch::choose(self.plan.accel, &format!("L{}", n - 1), p.virt, p.kvm);
             self.accels.push(a);
-            let (argv, tuning) = if a == Accel::Kvm { kvm } else { tcg };
+            let argv::CommandLine { argv, tuning } = if a == Accel::Kvm { kvm } else { tcg };
             say(&format!("boot ({}: {w})", a.as_str()));
             (a, qemu_version, argv, tuning)
         };
@@ -244,7 +249,7 @@ impl Backend for QemuBackend {
         let (a1, why) = launch::host_accel(self.plan.accel);
         let depth = self.plan.levels.len() as u32;
         let tcg_forced = self.plan.accel == crate::cli::AccelArg::Tcg;
-        let column = argv::expected_column(a1, tcg_forced, depth);
+        let column = nesting::expected_column(a1, tcg_forced, depth);
         self.plan
             .levels
             .iter()
