@@ -18,6 +18,7 @@ mod provenance;
 mod remote;
 mod rundir;
 mod sizing;
+mod virt;
 
 use clap::Parser;
 use std::process::ExitCode;

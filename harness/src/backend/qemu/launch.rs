@@ -2,13 +2,15 @@
 //! cleanup registry, and killed by the kernel if nestbench itself dies); deeper levels
 //! are started by the controller over SSH inside their parent with `-daemonize`, so
 //! QEMU reports a bad command line synchronously, and die with L1. Acceleration is
-//! detected per level: KVM where /dev/kvm is usable and the level's CPU shows svm/vmx,
-//! else TCG with `-cpu max`, which emulates SVM so the child gets a working /dev/kvm.
+//! detected per level ([`crate::virt`]): KVM where /dev/kvm is usable and the level's
+//! CPU shows svm/vmx, else TCG with `-cpu max`, which emulates SVM so the child gets a
+//! working /dev/kvm.
 
 use super::argv::Accel;
 use crate::cleanup::ProcessGuard;
 use crate::cli::AccelArg;
 use crate::remote::{shell_quote, Remote};
+use crate::virt::{self, HostVirtError, Virt};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -35,20 +37,23 @@ pub fn qemu_version(qemu: &str) -> Result<String, String> {
     }
 }
 
-/// Whether `cpuinfo` shows hardware virtualization (`svm` or `vmx`).
-pub fn virt_flag(cpuinfo: &str) -> Option<&'static str> {
-    let flags = cpuinfo
-        .lines()
-        .find(|l| l.starts_with("flags"))
-        .unwrap_or_default();
-    let words: Vec<&str> = flags.split_whitespace().collect();
-    ["svm", "vmx"].into_iter().find(|f| words.contains(f))
+/// A level's acceleration and why, for the plan lines, the progress and run.json.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chosen {
+    /// The acceleration.
+    pub accel: Accel,
+    /// Why (`host shows svm and /dev/kvm`, `forced by --accel tcg`, …).
+    pub why: String,
 }
 
-/// Acceleration for a level whose `parent` (`host`, `L1`, …) shows `virt` (svm/vmx)
-/// and `kvm` (/dev/kvm usable), with the reason, for the plan and run.json.
-pub fn choose(requested: AccelArg, parent: &str, virt: Option<&str>, kvm: bool) -> (Accel, String) {
-    match (requested, virt, kvm) {
+/// Acceleration for a level whose parent (level `parent`, 0 = the host) shows `virt`.
+pub fn choose(requested: AccelArg, parent: u32, virt: &Virt) -> Chosen {
+    let parent = if parent == 0 {
+        "host".to_string()
+    } else {
+        format!("L{parent}")
+    };
+    let (accel, why) = match (requested, virt.flag, virt.kvm) {
         (AccelArg::Kvm, _, _) => (Accel::Kvm, "forced by --accel kvm".into()),
         (AccelArg::Tcg, _, _) => (Accel::Tcg, "forced by --accel tcg".into()),
         (AccelArg::Auto, Some(v), true) => (Accel::Kvm, format!("{parent} shows {v} and /dev/kvm")),
@@ -57,53 +62,38 @@ pub fn choose(requested: AccelArg, parent: &str, virt: Option<&str>, kvm: bool) 
             Accel::Tcg,
             format!("{parent} shows {v} but /dev/kvm is not usable"),
         ),
-    }
+    };
+    Chosen { accel, why }
 }
 
 /// Acceleration for L1, from this host.
-pub fn host_accel(requested: AccelArg) -> (Accel, String) {
-    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let kvm = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/kvm")
-        .is_ok();
-    choose(requested, "host", virt_flag(&cpuinfo), kvm)
+pub fn host_accel(requested: AccelArg) -> Result<Chosen, HostVirtError> {
+    Ok(choose(requested, 0, &Virt::host()?))
 }
 
-/// What a parent showed before launching its child ([`launch_in`]): virt flag,
-/// /dev/kvm, QEMU version, one per line.
+/// What the parent showed in [`launch_in`]'s probe.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Probe {
-    /// `svm`, `vmx` or None.
-    pub virt: Option<&'static str>,
-    /// /dev/kvm present.
-    pub kvm: bool,
-    /// First line of `qemu-system-x86_64 --version`.
-    pub qemu_version: String,
+pub struct ParentAnswer {
+    /// Its CPU flag and /dev/kvm: what picked the argv that ran.
+    pub virt: Virt,
+    /// First line of its `qemu-system-x86_64 --version`, when asked for.
+    pub qemu_version: Option<String>,
 }
 
 /// Parse the probe part of [`launch_in`]'s output.
-pub fn parse_probe(out: &str) -> Probe {
-    let virt = if out.contains("svm") {
-        Some("svm")
-    } else if out.contains("vmx") {
-        Some("vmx")
-    } else {
-        None
-    };
-    let qemu_version = out
-        .lines()
-        .find(|l| l.contains("QEMU") || l.contains("not found"))
-        .unwrap_or_default()
-        .trim()
-        .to_string();
-    Probe {
-        virt,
-        kvm: out.lines().any(|l| l.trim() == "kvm=yes"),
-        qemu_version,
+pub fn parse_answer(out: &str) -> ParentAnswer {
+    ParentAnswer {
+        virt: virt::parse_probe(out).virt,
+        qemu_version: out
+            .lines()
+            .find_map(|l| l.strip_prefix(QEMU_VERSION))
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty()),
     }
 }
+
+/// Prefix of the QEMU version line in [`launch_in`]'s output.
+const QEMU_VERSION: &str = "qemu_version=";
 
 /// Start L1 from `argv`, QEMU's own output going to `log`. Unless the stack may be
 /// kept (`--keep`), the kernel kills it if nestbench dies without cleaning up.
@@ -179,7 +169,8 @@ fn pin_command(pidfile: &str, vcpus: u32) -> String {
 const LOG_MARK: &str = "--- qemu log";
 
 /// Start a level inside its parent in one command (one SSH round trip, which costs
-/// seconds at L3): write `files` (path, content; mode 0600), probe the parent ([`Probe`]), then
+/// seconds at L3): write `files` (path, content; mode 0600), probe the parent
+/// ([`virt::PROBE`]), then
 /// start `kvm_argv` when the parent shows svm/vmx and /dev/kvm, else `tcg_argv`
 /// (pass the same argv twice when the acceleration is forced). Both must
 /// `-daemonize`. QEMU's own output goes to `log` there (not into the SSH channel,
@@ -201,7 +192,7 @@ pub fn launch_in(
     timeout: Duration,
     ask_version: bool,
     pin: Option<Pin<'_>>,
-) -> Result<Probe, String> {
+) -> Result<ParentAnswer, String> {
     let words = |argv: &[String]| {
         argv.iter()
             .map(|a| shell_quote(a))
@@ -218,11 +209,12 @@ pub fn launch_in(
     }
     cmd.push_str(&format!(
         " ) || {{ echo 'cannot write the per-level files in /run/nestbench'; exit 97; }}; \
-         v=$(grep -owm1 -E 'svm|vmx' /proc/cpuinfo | head -n1); echo \"$v\"; echo; \
-         if [ -c /dev/kvm ]; then echo kvm=yes; else echo kvm=no; fi; \
-         {online}if [ -n \"$v\" ] && [ -c /dev/kvm ]; then {k}; else {t}; fi </dev/null >{log} 2>&1; \
+         {probe}\
+         {online}if {capable}; then {k}; else {t}; fi </dev/null >{log} 2>&1; \
          st=$?; {pin}{version}echo '{LOG_MARK}'; \
          [ $st = 0 ] || {{ cat {log}; exit $st; }}",
+        probe = virt::PROBE,
+        capable = virt::PROBE_KVM_CAPABLE,
         k = words(kvm_argv),
         t = words(tcg_argv),
         online = pin.map_or(String::new(), |p| {
@@ -235,7 +227,7 @@ pub fn launch_in(
         }),
         pin = pin.map_or(String::new(), |p| pin_command(p.pidfile, p.vcpus)),
         version = if ask_version {
-            "qemu-system-x86_64 --version 2>&1 | head -n1; "
+            "echo \"qemu_version=$(qemu-system-x86_64 --version 2>&1 | head -n1)\"; "
         } else {
             ""
         },
@@ -257,38 +249,53 @@ pub fn launch_in(
             out.status.code,
         ));
     }
-    Ok(parse_probe(probe))
+    Ok(parse_answer(probe))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::virt::VirtFlag;
 
-    #[test]
-    fn accel_follows_the_parents_cpu() {
-        assert_eq!(
-            choose(AccelArg::Auto, "L1", Some("svm"), true).0,
-            Accel::Kvm
-        );
-        assert_eq!(choose(AccelArg::Auto, "L1", None, true).0, Accel::Tcg);
-        assert_eq!(
-            choose(AccelArg::Auto, "L1", Some("vmx"), false).0,
-            Accel::Tcg
-        );
-        assert_eq!(choose(AccelArg::Kvm, "L1", None, false).0, Accel::Kvm);
-        assert_eq!(choose(AccelArg::Tcg, "L1", Some("svm"), true).0, Accel::Tcg);
+    fn virt(flag: Option<VirtFlag>, kvm: bool) -> Virt {
+        Virt { flag, kvm }
     }
 
     #[test]
-    fn reads_cpu_flags_and_probe_output() {
-        assert_eq!(virt_flag("flags\t: fpu svm lm\n"), Some("svm"));
-        assert_eq!(virt_flag("flags\t: fpu lm svm_lock\n"), None);
-        let p = parse_probe("svm\n\nkvm=yes\nQEMU emulator version 7.2.22\n");
-        assert_eq!(p.virt, Some("svm"));
-        assert!(p.kvm);
-        assert_eq!(p.qemu_version, "QEMU emulator version 7.2.22");
-        let p = parse_probe("\n\nkvm=no\nsh: qemu-system-x86_64: not found\n");
-        assert_eq!((p.virt, p.kvm), (None, false));
+    fn accel_follows_the_parents_cpu() {
+        let svm = Some(VirtFlag::Svm);
+        let c = choose(AccelArg::Auto, 1, &virt(svm, true));
+        assert_eq!(c.accel, Accel::Kvm);
+        assert_eq!(c.why, "L1 shows svm and /dev/kvm");
+        let c = choose(AccelArg::Auto, 0, &virt(None, true));
+        assert_eq!(
+            (c.accel, c.why.as_str()),
+            (Accel::Tcg, "host CPU shows no svm/vmx")
+        );
+        let vmx = Some(VirtFlag::Vmx);
+        assert_eq!(
+            choose(AccelArg::Auto, 1, &virt(vmx, false)).accel,
+            Accel::Tcg
+        );
+        assert_eq!(
+            choose(AccelArg::Kvm, 1, &virt(None, false)).accel,
+            Accel::Kvm
+        );
+        assert_eq!(choose(AccelArg::Tcg, 1, &virt(svm, true)).accel, Accel::Tcg);
+    }
+
+    #[test]
+    fn reads_the_parents_answer() {
+        let p = parse_answer(
+            "virt=svm\nkvm=yes\nnested=1\nqemu_version=QEMU emulator version 7.2.22\n",
+        );
+        assert_eq!(p.virt, virt(Some(VirtFlag::Svm), true));
+        assert_eq!(
+            p.qemu_version.as_deref(),
+            Some("QEMU emulator version 7.2.22")
+        );
+        let p = parse_answer("virt=\nkvm=no\nnested=\n");
+        assert_eq!((p.virt, p.qemu_version), (virt(None, false), None));
     }
 
     #[test]

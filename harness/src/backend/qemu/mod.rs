@@ -20,6 +20,7 @@ use crate::image::Image;
 use crate::plan::{self, Machine, Plan};
 use crate::remote::ssh::SshRemote;
 use argv::Accel;
+use launch::Chosen;
 use ready::NotReady;
 use stack::Stack;
 use std::path::{Path, PathBuf};
@@ -46,6 +47,8 @@ pub struct QemuBackend {
     scratch_base: PathBuf,
     stack: Option<Stack>,
     keep: bool,
+    /// L1's acceleration, decided from this host when the backend was made.
+    l1: Chosen,
     /// Acceleration of each level provisioned so far (index 0 = L1).
     accels: Vec<Accel>,
     /// Version of the image's QEMU, asked once in L1: every guest runs the same one.
@@ -73,6 +76,7 @@ impl QemuBackend {
         let host = plan::HostResources::probe(&scratch_base);
         let plan = plan::make(depth, opts.memory_mib, opts.cpus, opts.accel, &host)
             .map_err(|e| e.to_string())?;
+        let l1 = launch::host_accel(opts.accel).map_err(|e| e.to_string())?;
         let ports = ready::free_ports(depth as usize)
             .map_err(|e| format!("cannot pick free ports on 127.0.0.1: {e}"))?;
         let image = image()?;
@@ -87,6 +91,7 @@ impl QemuBackend {
             scratch_base,
             stack: None,
             keep,
+            l1,
             accels: vec![],
             guest_qemu_version: None,
         })
@@ -113,7 +118,7 @@ impl QemuBackend {
             .ok_or_else(|| err("L1 is not up".into()))?;
         let t0;
         let (accel, qemu_version, argv, tuning) = if n == 1 {
-            let (a, w) = launch::host_accel(self.plan.accel);
+            let Chosen { accel: a, why: w } = self.l1.clone();
             self.accels.clear();
             self.accels.push(a);
             let argv::CommandLine { argv, tuning } = argv::build(&self.spec(1, a, stack));
@@ -122,7 +127,7 @@ impl QemuBackend {
             let log = self.run_dir.join("logs/L1.qemu.log");
             let child = launch::spawn_host(&argv, &log, self.keep).map_err(|e| self.fail(n, e))?;
             self.stack.as_mut().expect("up").l1 = Some(child);
-            (a, self.qemu_version.clone(), argv, tuning)
+            (a, Some(self.qemu_version.clone()), argv, tuning)
         } else {
             // Keys, probe and launch in one command: every round trip into a deep
             // parent costs seconds. Both command lines are made; the parent's CPU
@@ -169,11 +174,12 @@ impl QemuBackend {
             });
             let p = launch::launch_in(parent, &files, ka, ta, &log, limit, ask_version, pin)
                 .map_err(|e| self.fail(n, e))?;
-            if ask_version {
-                self.guest_qemu_version = Some(p.qemu_version.clone());
+            if p.qemu_version.is_some() {
+                self.guest_qemu_version = p.qemu_version.clone();
             }
-            let qemu_version = self.guest_qemu_version.clone().unwrap_or_default();
-            let (a, w) = launch::choose(self.plan.accel, &format!("L{}", n - 1), p.virt, p.kvm);
+            // Unknown (not asked, nothing answered) stays unknown in run.json.
+            let qemu_version = self.guest_qemu_version.clone();
+            let Chosen { accel: a, why: w } = launch::choose(self.plan.accel, n - 1, &p.virt);
             self.accels.push(a);
             let argv::CommandLine { argv, tuning } = if a == Accel::Kvm { kvm } else { tcg };
             say(&format!("boot ({}: {w})", a.as_str()));
@@ -213,7 +219,7 @@ impl QemuBackend {
         let stack = self.stack.as_ref().expect("up");
         let env = LevelEnv {
             accel: Some(accel.as_str().into()),
-            qemu_version: Some(qemu_version),
+            qemu_version,
             disk: Some(disk::describe(&self.plan, n, &stack.scratch, stack.cache)),
             tuning,
             qemu_argv: argv,
@@ -246,10 +252,10 @@ impl Backend for QemuBackend {
     }
 
     fn describe_plan(&self) -> Vec<String> {
-        let (a1, why) = launch::host_accel(self.plan.accel);
+        let Chosen { accel: a1, why } = &self.l1;
         let depth = self.plan.levels.len() as u32;
         let tcg_forced = self.plan.accel == crate::cli::AccelArg::Tcg;
-        let column = nesting::expected_column(a1, tcg_forced, depth);
+        let column = nesting::expected_column(*a1, tcg_forced, depth);
         self.plan
             .levels
             .iter()
