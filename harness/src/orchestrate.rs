@@ -122,8 +122,8 @@ pub fn execute(cfg: &RunConfig, backend: Option<Box<dyn Backend>>) -> CmdResult 
             Err(e) => {
                 p.done("failed");
                 rec.status = LevelStatus::Failed;
-                rec.error = Some(e.message.clone());
-                note(&format!("{name} failed: {}", first_line(&e.message)));
+                rec.error = Some(e.message());
+                note(&format!("{name} failed: {}", first_line(&e.message())));
                 rd.set_level(rec)?;
                 unreachable.push(n);
                 continue;

@@ -3,8 +3,11 @@
 //! `provision(level)` (launch + wait until it answers) → deploy/run/collect (backend
 //! independent, see [`crate::deploy`]) → `teardown` (deepest first, on every path).
 
+pub mod error;
 pub mod inventory;
 pub mod qemu;
+
+pub use error::{BackendError, BackendErrorKind, ConsoleTail};
 
 use crate::remote::Remote;
 use workloads::rundoc::LevelEnv;
@@ -31,17 +34,6 @@ pub struct Capacity {
     pub memory_mib: u64,
     /// Scratch disk of the smallest level, MiB.
     pub disk_mib: u64,
-}
-
-/// Why a level could not be brought up.
-#[derive(Debug, thiserror::Error)]
-#[error("{level}: {message}")]
-pub struct BackendError {
-    /// `L2`, …
-    pub level: String,
-    /// One line that says what happened and what to do (for a boot failure, the last
-    /// console lines follow).
-    pub message: String,
 }
 
 /// Provisions levels 1..=depth, one at a time, each inside the previous one.

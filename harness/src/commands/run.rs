@@ -34,12 +34,8 @@ fn qemu_backend(cfg: &RunConfig, opts: &QemuOptions) -> Result<Box<dyn Backend>,
             cfg.levels
         )));
     }
-    let image = || {
-        crate::image::ensure(&mut |s| note(s)).map_err(|e| {
-            format!("cannot build the guest image: {e:#}; see `nestbench image build`")
-        })
-    };
-    let backend =
-        QemuBackend::new(cfg.levels, opts, &cfg.out, cfg.keep, image).map_err(Failure::error)?;
+    let image = || crate::image::ensure(&mut |s| note(s));
+    let backend = QemuBackend::new(cfg.levels, opts, &cfg.out, cfg.keep, image)
+        .map_err(|e| Failure::error(e.to_string()))?;
     Ok(Box::new(backend))
 }

@@ -6,7 +6,7 @@
 
 pub mod file;
 
-use super::{Backend, BackendError, Capacity, Provisioned};
+use super::{Backend, BackendError, BackendErrorKind, Capacity, Provisioned};
 use crate::remote::ssh::{SshRemote, SshTarget};
 use file::InventoryLevel;
 use std::path::{Path, PathBuf};
@@ -95,9 +95,9 @@ impl Backend for InventoryBackend {
         say: &mut dyn FnMut(&str),
     ) -> Result<Provisioned, BackendError> {
         let idx = level as usize - 1;
-        let l = self.levels.get(idx).ok_or_else(|| BackendError {
-            level: format!("L{level}"),
-            message: format!("the inventory lists only {} levels", self.levels.len()),
+        let l = self.levels.get(idx).ok_or_else(|| {
+            let listed = self.levels.len();
+            BackendError::new(level, BackendErrorKind::NotListed { listed })
         })?;
         let chain = file::chain(&self.levels, idx);
         say(&if chain.is_empty() {
@@ -115,10 +115,8 @@ impl Backend for InventoryBackend {
             .sum::<std::time::Duration>()
             + l.connect_timeout;
         let t0 = Instant::now();
-        let remote = SshRemote::connect(&l.target, &via, timeout).map_err(|e| BackendError {
-            level: format!("L{level}"),
-            message: e.to_string(),
-        })?;
+        let remote = SshRemote::connect(&l.target, &via, timeout)
+            .map_err(|e| BackendError::new(level, e))?;
         let env = LevelEnv {
             accel: Some("unknown".into()),
             ..LevelEnv::default()
