@@ -19,3 +19,4 @@ pub mod provenance;
 pub mod remote;
 pub mod rundir;
 pub mod sizing;
+pub mod virt;

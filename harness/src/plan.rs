@@ -7,6 +7,7 @@
 //! (it depends on what each level's CPU shows), so the plan only records the request.
 
 use crate::cli::AccelArg;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// L1's default memory ceiling (MiB): larger costs boot time under TCG and buys the
@@ -49,7 +50,7 @@ pub struct LevelSpec {
 }
 
 /// What the host offers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostResources {
     /// Online CPUs.
     pub cpus: u32,
@@ -57,6 +58,8 @@ pub struct HostResources {
     pub mem_available_mib: u64,
     /// Free space where L1's scratch file goes, MiB.
     pub disk_available_mib: u64,
+    /// Where L1's scratch file goes (`NESTBENCH_SCRATCH_DIR`, else `$TMPDIR`).
+    pub scratch_dir: PathBuf,
 }
 
 impl HostResources {
@@ -76,6 +79,7 @@ impl HostResources {
             cpus,
             mem_available_mib,
             disk_available_mib,
+            scratch_dir: scratch_dir.to_path_buf(),
         }
     }
 }
@@ -128,15 +132,55 @@ fn round64(m: u64) -> u64 {
     m / 64 * 64
 }
 
-/// Plan `depth` levels; `memory_mib`/`cpus` override L1. The error is one line with
-/// the numbers and what to change.
+/// Why a stack does not fit on this host: one line with the numbers and what to change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    /// `--cpus` asks for more CPUs than the host has.
+    #[error("--cpus {asked} exceeds the host's {host} CPUs; pass --cpus {host} or fewer")]
+    TooManyCpus {
+        /// What `--cpus` asked for.
+        asked: u32,
+        /// The host's CPUs.
+        host: u32,
+    },
+    /// L1 and its QEMU do not fit in the host's available memory.
+    #[error("L1 needs {l1_mib} MiB + {HOST_QEMU_OVERHEAD_MIB} MiB for QEMU, but the host has {available_mib} MiB available; pass a smaller --memory or free memory")]
+    HostMemory {
+        /// L1's memory, MiB.
+        l1_mib: u64,
+        /// The host's MemAvailable, MiB.
+        available_mib: u64,
+    },
+    /// The depth does not fit in L1's memory.
+    #[error("--levels {depth} does not fit in {l1_mib} MiB for L1: each level gets half its parent's memory, at least {MIN_LEVEL_MIB} MiB, and a parent keeps {PARENT_RESERVE_MIB} MiB; L1 needs at least {need_mib} MiB (--memory {need_mib}) or use fewer --levels")]
+    TooDeep {
+        /// `--levels`.
+        depth: u32,
+        /// L1's memory, MiB.
+        l1_mib: u64,
+        /// What L1 would need, MiB.
+        need_mib: u64,
+    },
+    /// The scratch disks do not fit where L1's scratch file goes.
+    #[error("the scratch disks need up to {need_mib} MiB (sparse), but only {free_mib} MiB are free in {}; set NESTBENCH_SCRATCH_DIR to a larger file system", dir.display())]
+    ScratchDisk {
+        /// What the scratch file may grow to, MiB.
+        need_mib: u64,
+        /// Free space there, MiB.
+        free_mib: u64,
+        /// Where it would go.
+        dir: PathBuf,
+    },
+}
+
+/// Plan `depth` levels; `memory_mib`/`cpus` override L1.
 pub fn make(
     depth: u32,
     memory_mib: Option<u64>,
     cpus: Option<u32>,
     accel: AccelArg,
     host: &HostResources,
-) -> Result<Plan, String> {
+) -> Result<Plan, PlanError> {
     let l1_mem = match memory_mib {
         Some(m) => m,
         None => round64(
@@ -149,22 +193,24 @@ pub fn make(
     };
     let l1_cpus = cpus.unwrap_or(host.cpus.clamp(1, 4));
     if l1_cpus > host.cpus {
-        return Err(format!(
-            "--cpus {l1_cpus} exceeds the host's {} CPUs; pass --cpus {} or fewer",
-            host.cpus, host.cpus
-        ));
+        return Err(PlanError::TooManyCpus {
+            asked: l1_cpus,
+            host: host.cpus,
+        });
     }
     if l1_mem + HOST_QEMU_OVERHEAD_MIB > host.mem_available_mib {
-        return Err(format!(
-            "L1 needs {l1_mem} MiB + {HOST_QEMU_OVERHEAD_MIB} MiB for QEMU, but the host has {} MiB available; pass a smaller --memory or free memory",
-            host.mem_available_mib
-        ));
+        return Err(PlanError::HostMemory {
+            l1_mib: l1_mem,
+            available_mib: host.mem_available_mib,
+        });
     }
     let need = min_l1_memory(depth);
     if l1_mem < need {
-        return Err(format!(
-            "--levels {depth} does not fit in {l1_mem} MiB for L1: each level gets half its parent's memory, at least {MIN_LEVEL_MIB} MiB, and a parent keeps {PARENT_RESERVE_MIB} MiB; L1 needs at least {need} MiB (--memory {need}) or use fewer --levels"
-        ));
+        return Err(PlanError::TooDeep {
+            depth,
+            l1_mib: l1_mem,
+            need_mib: need,
+        });
     }
     let mut levels = vec![];
     let mut mem = l1_mem;
@@ -190,10 +236,11 @@ pub fn make(
     }
     let disk: u64 = levels.iter().map(|l| l.fs_mib).sum();
     if disk > host.disk_available_mib {
-        return Err(format!(
-            "the scratch disks need up to {disk} MiB (sparse), but only {} MiB are free there; set NESTBENCH_SCRATCH_DIR to a larger file system",
-            host.disk_available_mib
-        ));
+        return Err(PlanError::ScratchDisk {
+            need_mib: disk,
+            free_mib: host.disk_available_mib,
+            dir: host.scratch_dir.clone(),
+        });
     }
     Ok(Plan { levels, accel })
 }
@@ -227,6 +274,7 @@ mod tests {
             cpus: 2,
             mem_available_mib: 22_000,
             disk_available_mib: 80_000,
+            scratch_dir: "/tmp".into(),
         }
     }
 
@@ -246,7 +294,9 @@ mod tests {
 
     #[test]
     fn refuses_memory_too_small_for_the_depth() {
-        let e = make(4, Some(1024), None, AccelArg::Auto, &host()).unwrap_err();
+        let e = make(4, Some(1024), None, AccelArg::Auto, &host())
+            .unwrap_err()
+            .to_string();
         assert!(
             e.contains("--levels 4") && e.contains("--memory 2048"),
             "{e}"
@@ -264,14 +314,16 @@ mod tests {
             ..host()
         };
         let e = make(2, Some(4096), None, AccelArg::Auto, &small).unwrap_err();
-        assert!(e.contains("2000 MiB available"), "{e}");
+        assert!(e.to_string().contains("2000 MiB available"), "{e}");
         let e = make(2, None, Some(8), AccelArg::Auto, &host()).unwrap_err();
-        assert!(e.contains("--cpus 8"), "{e}");
+        assert_eq!(e, PlanError::TooManyCpus { asked: 8, host: 2 });
+        assert!(e.to_string().contains("--cpus 8"), "{e}");
         let tiny_disk = HostResources {
             disk_available_mib: 100,
             ..host()
         };
-        assert!(make(1, None, None, AccelArg::Auto, &tiny_disk).is_err());
+        let e = make(1, None, None, AccelArg::Auto, &tiny_disk).unwrap_err();
+        assert!(e.to_string().contains("are free in /tmp;"), "{e}");
     }
 
     #[test]

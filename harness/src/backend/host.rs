@@ -3,7 +3,7 @@
 //! nothing to provision, a [`LocalRemote`] to deploy through, the agent's files in
 //! `$TMPDIR`. [`HostBackend`] is the backend of `--levels 0`: L0 and nothing else.
 
-use super::{Backend, BackendError, Capacity, Provisioned};
+use super::{Backend, BackendError, BackendErrorKind, Capacity, Provisioned};
 use crate::remote::local::LocalRemote;
 use model::rundoc::{LevelEnv, Provenance};
 use model::{Accel, Level};
@@ -78,10 +78,10 @@ impl Backend for HostBackend {
         if level.is_host() {
             Ok(local_level())
         } else {
-            Err(BackendError {
-                level: level.to_string(),
-                message: "a host-only run has no levels above L0".into(),
-            })
+            Err(BackendError::new(
+                level,
+                BackendErrorKind::NotPlanned { depth: 0 },
+            ))
         }
     }
 

@@ -1,5 +1,5 @@
 //! Backends turn a level of the plan into a reachable level, and back. The run loop
-//! ([`crate::run`]) drives every backend through one lifecycle without knowing which one
+//! ([`crate::orchestrate`]) drives every backend through one lifecycle without knowing which one
 //! it drives: `provision(level)` for every level *including L0* (launch + wait until it
 //! answers; for a local L0, nothing) → deploy/run/collect (backend independent, see
 //! [`crate::deploy`]) → `hosting` (can this level start the next?) → `teardown`
@@ -7,9 +7,12 @@
 //! inventory backends measure the machine running nestbench ([`host::local_level`]);
 //! one may make L0 a remote machine reached over SSH.
 
+pub mod error;
 pub mod host;
 pub mod inventory;
 pub mod qemu;
+
+pub use error::{BackendError, BackendErrorKind, ConsoleTail};
 
 use crate::remote::Remote;
 use model::rundoc::{Hosting, LevelEnv, Provenance};
@@ -37,17 +40,6 @@ pub struct Capacity {
     pub memory_mib: u64,
     /// Scratch disk of the smallest level, MiB.
     pub disk_mib: u64,
-}
-
-/// Why a level could not be brought up.
-#[derive(Debug, thiserror::Error)]
-#[error("{level}: {message}")]
-pub struct BackendError {
-    /// `L2`, …
-    pub level: String,
-    /// One line that says what happened and what to do (for a boot failure, the last
-    /// console lines follow).
-    pub message: String,
 }
 
 /// Provisions levels 0..=depth, one at a time, each inside the previous one.

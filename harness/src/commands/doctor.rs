@@ -78,9 +78,9 @@ fn boot_checks(levels: u32) -> Result<Vec<Check>, Failure> {
         qemu: None,
         extra_args: vec![],
     };
-    let image = || crate::image::ensure(&mut |s| eprintln!("{s}")).map_err(|e| format!("{e:#}"));
-    let mut backend =
-        QemuBackend::new(levels, &opts, dir.path(), false, image).map_err(Failure::error)?;
+    let image = || crate::image::ensure(&mut |s| eprintln!("{s}"));
+    let mut backend = QemuBackend::new(levels, &opts, dir.path(), false, image)
+        .map_err(|e| Failure::error(e.to_string()))?;
     let mut out = vec![];
     for n in 1..=levels {
         let name = format!("L{n}");
@@ -101,8 +101,8 @@ fn boot_checks(levels: u32) -> Result<Vec<Check>, Failure> {
                 }
             }
             Err(e) => {
-                eprintln!("{name}: {}", e.message);
-                out.push(Check::fail(&format!("{name} boots"), e.message.lines().next().unwrap_or("").to_string(), "read the console lines above; `nestbench run --levels N --keep` leaves a stack up to inspect"));
+                eprintln!("{name}: {}", e.message());
+                out.push(Check::fail(&format!("{name} boots"), e.message().lines().next().unwrap_or("").to_string(), "read the console lines above; `nestbench run --levels N --keep` leaves a stack up to inspect"));
                 break;
             }
         }

@@ -20,7 +20,7 @@ pub fn run(args: RunArgs) -> CmdResult {
         BackendConfig::HostOnly => Box::new(HostBackend),
         BackendConfig::Qemu(opts) => qemu_backend(&cfg, opts)?,
         BackendConfig::Inventory(file) => {
-            Box::new(InventoryBackend::load(file).map_err(Failure::usage)?)
+            Box::new(InventoryBackend::load(file).map_err(|e| Failure::usage(e.to_string()))?)
         }
     };
     let run = orchestrate::execute(&cfg, backend)?;
@@ -55,12 +55,8 @@ fn qemu_backend(cfg: &RunConfig, opts: &QemuOptions) -> Result<Box<dyn Backend>,
             cfg.levels
         )));
     }
-    let image = || {
-        crate::image::ensure(&mut |s| note(s)).map_err(|e| {
-            format!("cannot build the guest image: {e:#}; see `nestbench image build`")
-        })
-    };
-    let backend =
-        QemuBackend::new(cfg.levels, opts, &cfg.out, cfg.keep, image).map_err(Failure::error)?;
+    let image = || crate::image::ensure(&mut |s| note(s));
+    let backend = QemuBackend::new(cfg.levels, opts, &cfg.out, cfg.keep, image)
+        .map_err(|e| Failure::error(e.to_string()))?;
     Ok(Box::new(backend))
 }

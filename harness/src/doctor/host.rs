@@ -3,6 +3,8 @@
 //! facts; [`checks`] judges them without touching the machine.
 
 use super::Check;
+use crate::plan::PlanError;
+use crate::virt::{self, Virt, VirtFlag};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -11,10 +13,9 @@ use std::process::Command;
 pub struct HostProbe {
     /// The qemu-system-x86_64 that would run L1, and its `--version` first line.
     pub qemu: Option<(PathBuf, String)>,
-    /// /dev/kvm exists, opens read-write and answers KVM_GET_API_VERSION = 12.
-    pub kvm_api: bool,
-    /// `svm` or `vmx` in /proc/cpuinfo flags.
-    pub virt_flag: Option<String>,
+    /// `svm`/`vmx` in /proc/cpuinfo flags, and whether /dev/kvm opens read-write and
+    /// answers KVM_GET_API_VERSION = 12 (what the QEMU backend asks for L1).
+    pub virt: Virt,
     /// `kvm_amd`/`kvm_intel` `nested` parameter (`1`, `Y`, `0`, `N`), when loaded.
     pub kvm_nested: Option<(String, String)>,
     /// MemAvailable, MiB.
@@ -37,16 +38,20 @@ impl HostProbe {
                 .to_string();
             Some((p, v))
         });
-        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
         let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
         let kvm_nested = ["kvm_amd", "kvm_intel"].iter().find_map(|m| {
             let v = std::fs::read_to_string(format!("/sys/module/{m}/parameters/nested")).ok()?;
             Some((m.to_string(), v.trim().to_string()))
         });
+        // Unreadable /proc/cpuinfo: no flag shown (the checks then say KVM cannot
+        // run a stock guest, and `run` says why it cannot tell).
+        let virt = Virt::host().unwrap_or(Virt {
+            flag: None,
+            kvm: virt::host_kvm_works(),
+        });
         HostProbe {
             qemu,
-            kvm_api: kvm_api_works(),
-            virt_flag: virt_flag(&cpuinfo),
+            virt,
             kvm_nested,
             mem_available_mib: meminfo_mib(&meminfo, "MemAvailable:"),
             cpus: std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
@@ -55,17 +60,8 @@ impl HostProbe {
 
     /// Whether L1 can run under KVM with a stock kernel.
     pub fn kvm_for_stock_guest(&self) -> bool {
-        self.kvm_api && self.virt_flag.is_some()
+        self.virt.kvm_capable()
     }
-}
-
-/// `svm`/`vmx` when /proc/cpuinfo's flags show one.
-pub fn virt_flag(cpuinfo: &str) -> Option<String> {
-    let flags = cpuinfo.lines().find(|l| l.starts_with("flags"))?;
-    flags
-        .split_whitespace()
-        .find(|f| *f == "svm" || *f == "vmx")
-        .map(str::to_string)
 }
 
 fn meminfo_mib(meminfo: &str, key: &str) -> u64 {
@@ -84,23 +80,8 @@ fn which(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-fn kvm_api_works() -> bool {
-    use std::os::fd::AsRawFd;
-    let Ok(f) = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/kvm")
-    else {
-        return false;
-    };
-    const KVM_GET_API_VERSION: libc::c_ulong = 0xAE00;
-    // SAFETY: KVM_GET_API_VERSION takes no argument and only returns an int.
-    let v = unsafe { libc::ioctl(f.as_raw_fd(), KVM_GET_API_VERSION as _, 0) };
-    v == 12
-}
-
 /// What the budget check needs from the plan: per level (memory MiB, vCPUs), L1 first.
-pub type Budget = Result<Vec<(u64, u32)>, String>;
+pub type Budget = Result<Vec<(u64, u32)>, PlanError>;
 
 /// Judge `probe` for a run of `levels` levels whose plan came out as `budget`.
 pub fn checks(probe: &HostProbe, levels: u32, budget: &Budget) -> Vec<Check> {
@@ -142,7 +123,7 @@ pub fn checks(probe: &HostProbe, levels: u32, budget: &Budget) -> Vec<Check> {
         }
         Err(why) => Check::fail(
             "memory and vCPU budget",
-            why.clone(),
+            why.to_string(),
             "free memory, lower --levels, or size L1 with --memory MIB / --cpus N",
         ),
     });
@@ -155,7 +136,8 @@ pub fn checks(probe: &HostProbe, levels: u32, budget: &Budget) -> Vec<Check> {
 /// With L1 under TCG, a stack deep enough to need the deep-level tuning (docs/qemu.md,
 /// "L4 boot tuning") says so before it starts: it changes what those levels measure.
 fn deep_levels_check(p: &HostProbe, levels: u32) -> Option<Check> {
-    use crate::backend::qemu::argv::{expected_column, Accel, TICK_DEPTH_OVER_TCG};
+    use crate::backend::qemu::argv::Accel;
+    use crate::backend::qemu::nesting::{expected_column, TICK_DEPTH_OVER_TCG};
     let l1 = if p.kvm_for_stock_guest() {
         Accel::Kvm
     } else {
@@ -187,7 +169,7 @@ fn deep_levels_check(p: &HostProbe, levels: u32) -> Option<Check> {
 }
 
 fn kvm_check(p: &HostProbe) -> Check {
-    match (p.kvm_api, &p.virt_flag) {
+    match (p.virt.kvm, p.virt.flag) {
         (true, Some(flag)) => Check::pass("KVM", format!("/dev/kvm usable and the CPU shows {flag}: L1 runs under KVM")),
         (true, None) => Check::warn(
             "KVM",
@@ -210,11 +192,7 @@ fn kvm_check(p: &HostProbe) -> Check {
 }
 
 fn nested_check(p: &HostProbe) -> Check {
-    let module = if p.virt_flag.as_deref() == Some("vmx") {
-        "kvm_intel"
-    } else {
-        "kvm_amd"
-    };
+    let module = p.virt.flag.unwrap_or(VirtFlag::Svm).kvm_module();
     match &p.kvm_nested {
         Some((m, v)) if v == "1" || v == "Y" => Check::pass("kvm nested", format!("{m} nested={v}")),
         Some((m, v)) => Check::fail(

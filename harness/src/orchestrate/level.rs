@@ -33,8 +33,8 @@ pub fn attempt(
         Ok(prov) => prov,
         Err(e) => {
             p.done("failed");
-            note(&format!("{level} failed: {}", first_line(&e.message)));
-            rec.conclude(rules::unreachable(e.message));
+            note(&format!("{e}"));
+            rec.conclude(rules::unreachable(e.message()));
             return Ok(rec);
         }
     };

@@ -98,10 +98,13 @@ impl Backend for Fake {
     ) -> Result<Provisioned, BackendError> {
         self.provisioned.push(level.0);
         if self.unreachable.contains(&level.0) {
-            return Err(BackendError {
-                level: level.to_string(),
-                message: format!("{level} did not boot"),
-            });
+            return Err(BackendError::new(
+                level,
+                RemoteError::Connect {
+                    endpoint: level.to_string(),
+                    reason: "it did not boot".into(),
+                },
+            ));
         }
         Ok(Provisioned {
             remote: Box::new(NoRemote),

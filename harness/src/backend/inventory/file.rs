@@ -46,10 +46,96 @@ struct RawLevel {
     connect_timeout: Option<u64>,
 }
 
-/// Read and validate `path`. Errors are one line: file, line, level, what to fix.
-pub fn load(path: &Path) -> Result<Vec<InventoryLevel>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read inventory {}: {e}", path.display()))?;
+/// Why an inventory file was refused: one line with the file, the line and level
+/// where there is one, and what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum InventoryError {
+    /// The file cannot be read.
+    #[error("cannot read inventory {}: {error}", path.display())]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        error: std::io::Error,
+    },
+    /// It is not TOML of the expected shape.
+    #[error("inventory {file}{}: {message}", line.map(|l| format!(" line {l}")).unwrap_or_default())]
+    Syntax {
+        /// The file, as named.
+        file: String,
+        /// Where, when the parser knows.
+        line: Option<usize>,
+        /// The parser's words.
+        message: String,
+    },
+    /// It lists no level.
+    #[error(
+        "inventory {file}: no [[level]] tables: list at least one level (see docs/inventory.md)"
+    )]
+    Empty {
+        /// The file, as named.
+        file: String,
+    },
+    /// One level's table is wrong.
+    #[error("inventory {file} line {line} (level {level}): {problem}")]
+    Level {
+        /// The file, as named.
+        file: String,
+        /// The line of its `[[level]]`.
+        line: usize,
+        /// Its name (given, or `Ln`).
+        level: String,
+        /// What is wrong.
+        problem: LevelProblem,
+    },
+}
+
+/// What is wrong with one `[[level]]` table.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LevelProblem {
+    /// A required field is missing or empty.
+    #[error("missing field `{0}`")]
+    Missing(&'static str),
+    /// Two levels share a name.
+    #[error("another level already has this name")]
+    DuplicateName,
+    /// The port is out of range.
+    #[error("port {0} is not between 1 and 65535")]
+    Port(i64),
+    /// Unknown `host_key_policy`.
+    #[error("host_key_policy \"{0}\" is not \"strict\" or \"accept-new\"")]
+    Policy(String),
+    /// `host_key` given with `known_hosts` or `host_key_policy`.
+    #[error("host_key pins the key; drop known_hosts and host_key_policy")]
+    PinnedAndKnownHosts,
+    /// `host_key` is not a public key.
+    #[error("host_key is not an OpenSSH public key")]
+    HostKey,
+    /// `via` names a level listed after this one.
+    #[error("via = \"{via}\" names a later level: list {via} before {level}")]
+    ViaLater {
+        /// The `via` value.
+        via: String,
+        /// This level's name.
+        level: String,
+    },
+    /// `via` names no level.
+    #[error("via = \"{0}\" names no earlier level")]
+    ViaUnknown(String),
+    /// `workdir` is relative.
+    #[error("workdir \"{0}\" is not an absolute path")]
+    Workdir(String),
+    /// `connect_timeout = 0`.
+    #[error("connect_timeout must be at least 1 (seconds)")]
+    ZeroTimeout,
+}
+
+/// Read and validate `path`.
+pub fn load(path: &Path) -> Result<Vec<InventoryLevel>, InventoryError> {
+    let text = std::fs::read_to_string(path).map_err(|error| InventoryError::Unreadable {
+        path: path.to_path_buf(),
+        error,
+    })?;
     parse(&text, &path.display().to_string(), &home())
 }
 
@@ -71,32 +157,35 @@ fn line_of(text: &str, offset: usize) -> usize {
 }
 
 /// Parse and validate inventory `text` (named `file` in messages; `~` is `home`).
-pub fn parse(text: &str, file: &str, home: &Path) -> Result<Vec<InventoryLevel>, String> {
-    let raw: RawFile = toml::from_str(text).map_err(|e| {
-        let at = e
-            .span()
-            .map(|s| format!(" line {}", line_of(text, s.start)))
-            .unwrap_or_default();
-        format!("inventory {file}{at}: {}", e.message().trim())
+pub fn parse(text: &str, file: &str, home: &Path) -> Result<Vec<InventoryLevel>, InventoryError> {
+    let raw: RawFile = toml::from_str(text).map_err(|e| InventoryError::Syntax {
+        file: file.to_string(),
+        line: e.span().map(|s| line_of(text, s.start)),
+        message: e.message().trim().to_string(),
     })?;
     if raw.level.is_empty() {
-        return Err(format!(
-            "inventory {file}: no [[level]] tables: list at least one level (see docs/inventory.md)"
-        ));
+        return Err(InventoryError::Empty {
+            file: file.to_string(),
+        });
     }
     let mut out: Vec<InventoryLevel> = vec![];
     for (i, spanned) in raw.level.iter().enumerate() {
         let line = line_of(text, spanned.span().start);
         let r = spanned.get_ref();
         let name = r.name.clone().unwrap_or_else(|| format!("L{}", i + 1));
-        let err = |what: String| format!("inventory {file} line {line} (level {name}): {what}");
-        let need = |v: &Option<String>, field: &str| {
+        let err = |problem: LevelProblem| InventoryError::Level {
+            file: file.to_string(),
+            line,
+            level: name.clone(),
+            problem,
+        };
+        let need = |v: &Option<String>, field: &'static str| {
             v.clone()
                 .filter(|s| !s.trim().is_empty())
-                .ok_or_else(|| err(format!("missing field `{field}`")))
+                .ok_or_else(|| err(LevelProblem::Missing(field)))
         };
         if out.iter().any(|l| l.target.name == name) {
-            return Err(err("another level already has this name".into()));
+            return Err(err(LevelProblem::DuplicateName));
         }
         let host = need(&r.host, "host")?;
         let user = need(&r.user, "user")?;
@@ -104,22 +193,16 @@ pub fn parse(text: &str, file: &str, home: &Path) -> Result<Vec<InventoryLevel>,
         let port = match r.port {
             None => 22,
             Some(p) if (1..=65535).contains(&p) => p as u16,
-            Some(p) => return Err(err(format!("port {p} is not between 1 and 65535"))),
+            Some(p) => return Err(err(LevelProblem::Port(p))),
         };
         let accept_new = match r.host_key_policy.as_deref() {
             None | Some("strict") => false,
             Some("accept-new") => true,
-            Some(other) => {
-                return Err(err(format!(
-                    "host_key_policy \"{other}\" is not \"strict\" or \"accept-new\""
-                )))
-            }
+            Some(other) => return Err(err(LevelProblem::Policy(other.to_string()))),
         };
         let host_key = match &r.host_key {
             Some(_) if r.known_hosts.is_some() || r.host_key_policy.is_some() => {
-                return Err(err(
-                    "host_key pins the key; drop known_hosts and host_key_policy".into(),
-                ))
+                return Err(err(LevelProblem::PinnedAndKnownHosts))
             }
             Some(k) => {
                 // Accept a whole public key line or just its base64 field.
@@ -131,7 +214,7 @@ pub fn parse(text: &str, file: &str, home: &Path) -> Result<Vec<InventoryLevel>,
                     Some(b) if valid => HostKeyCheck::Pinned {
                         key_base64: b.to_string(),
                     },
-                    _ => return Err(err("host_key is not an OpenSSH public key".into())),
+                    _ => return Err(err(LevelProblem::HostKey)),
                 }
             }
             None => HostKeyCheck::KnownHosts {
@@ -150,22 +233,21 @@ pub fn parse(text: &str, file: &str, home: &Path) -> Result<Vec<InventoryLevel>,
                     .iter()
                     .any(|l| l.get_ref().name.as_ref() == Some(v)) =>
                 {
-                    return Err(err(format!(
-                        "via = \"{v}\" names a later level: list {v} before {name}"
-                    )))
+                    return Err(err(LevelProblem::ViaLater {
+                        via: v.clone(),
+                        level: name.clone(),
+                    }))
                 }
-                None => return Err(err(format!("via = \"{v}\" names no earlier level"))),
+                None => return Err(err(LevelProblem::ViaUnknown(v.clone()))),
             },
         };
         let workdir = r.workdir.clone().unwrap_or_else(|| "/tmp".into());
         if !workdir.starts_with('/') {
-            return Err(err(format!(
-                "workdir \"{workdir}\" is not an absolute path"
-            )));
+            return Err(err(LevelProblem::Workdir(workdir)));
         }
         let connect_timeout = match r.connect_timeout {
             None => 20,
-            Some(0) => return Err(err("connect_timeout must be at least 1 (seconds)".into())),
+            Some(0) => return Err(err(LevelProblem::ZeroTimeout)),
             Some(s) => s,
         };
         out.push(InventoryLevel {
@@ -201,7 +283,7 @@ pub fn chain(levels: &[InventoryLevel], idx: usize) -> Vec<usize> {
 mod tests {
     use super::*;
 
-    fn p(text: &str) -> Result<Vec<InventoryLevel>, String> {
+    fn p(text: &str) -> Result<Vec<InventoryLevel>, InventoryError> {
         parse(text, "inv.toml", Path::new("/home/u"))
     }
 
@@ -271,7 +353,7 @@ host_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJCyQuS3/4QccLBYL8lmedEUUue6epaS
             ("# nothing\n", "no [[level]] tables"),
         ];
         for (text, want) in cases {
-            let e = p(text).unwrap_err();
+            let e = p(text).unwrap_err().to_string();
             assert!(e.contains(want), "{e:?} lacks {want:?}");
             assert!(!e.contains('\n'), "{e:?}");
         }

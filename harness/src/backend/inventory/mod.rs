@@ -6,7 +6,7 @@
 
 pub mod file;
 
-use super::{Backend, BackendError, Capacity, Provisioned};
+use super::{Backend, BackendError, BackendErrorKind, Capacity, Provisioned};
 use crate::remote::ssh::{SshRemote, SshTarget};
 use file::InventoryLevel;
 use model::rundoc::LevelEnv;
@@ -24,7 +24,7 @@ pub struct InventoryBackend {
 impl InventoryBackend {
     /// Read and validate the inventory at `path` (one-line error naming the line and
     /// level on failure).
-    pub fn load(path: &Path) -> Result<InventoryBackend, String> {
+    pub fn load(path: &Path) -> Result<InventoryBackend, file::InventoryError> {
         Ok(InventoryBackend {
             file: path.to_path_buf(),
             levels: file::load(path)?,
@@ -96,9 +96,9 @@ impl Backend for InventoryBackend {
         let Some(idx) = (level.0 as usize).checked_sub(1) else {
             return Ok(super::host::local_level());
         };
-        let l = self.levels.get(idx).ok_or_else(|| BackendError {
-            level: level.to_string(),
-            message: format!("the inventory lists only {} levels", self.levels.len()),
+        let l = self.levels.get(idx).ok_or_else(|| {
+            let listed = self.levels.len();
+            BackendError::new(level, BackendErrorKind::NotListed { listed })
         })?;
         let chain = file::chain(&self.levels, idx);
         say(&if chain.is_empty() {
@@ -116,10 +116,8 @@ impl Backend for InventoryBackend {
             .sum::<std::time::Duration>()
             + l.connect_timeout;
         let t0 = Instant::now();
-        let remote = SshRemote::connect(&l.target, &via, timeout).map_err(|e| BackendError {
-            level: level.to_string(),
-            message: e.to_string(),
-        })?;
+        let remote = SshRemote::connect(&l.target, &via, timeout)
+            .map_err(|e| BackendError::new(level, e))?;
         let env = LevelEnv {
             accel: Some(Accel::Unknown),
             ..LevelEnv::default()

@@ -1,8 +1,11 @@
 //! QEMU command lines, built as data (pure functions, unit-tested): the same builder
 //! serves L1 on the host (`-M pc`, virtio-pci, files on the host) and every deeper level
 //! inside its parent (`-M microvm`, virtio-mmio, the parent's /dev/vda and a region of
-//! its /dev/vdb). What changes what workloads measure is returned as `tuning`.
+//! its /dev/vdb). It decides nothing about nesting: what [`super::nesting`] decided for
+//! a level arrives in its [`LaunchSpec`] and becomes options here. What changes what
+//! workloads measure is returned as `tuning`.
 
+use super::nesting::{DeepTuning, CHILD_CPU, MIN_TICK_PERIOD_US};
 use crate::plan::Machine;
 
 /// How a level is accelerated.
@@ -12,6 +15,15 @@ pub enum Accel {
     Kvm,
     /// `-accel tcg -cpu max` (emulates SVM/VMX, so the child gets a working /dev/kvm).
     Tcg,
+}
+
+impl From<Accel> for model::Accel {
+    fn from(a: Accel) -> model::Accel {
+        match a {
+            Accel::Kvm => model::Accel::Kvm,
+            Accel::Tcg => model::Accel::Tcg,
+        }
+    }
 }
 
 impl Accel {
@@ -90,20 +102,10 @@ pub struct LaunchSpec {
     pub log: Option<String>,
     /// Extra arguments from `--qemu-arg LEVEL:ARG`.
     pub extra: Vec<String>,
-    /// Run the guest kernel on a periodic tick ([`PERIODIC_TICK`]); see
-    /// [`needs_periodic_tick`].
-    pub periodic_tick: bool,
-    /// This level is part of a CPU column ([`in_column`]): its CPU 1 runs only its
-    /// child's last vCPU, free of this kernel's own tick (`nohz_full=1`).
-    pub child_cpu: bool,
-    /// Boot with `maxcpus=1` (a nested column level: CPU 1 comes online only when the
-    /// child starts, [`ONLINE_CHILD_CPU`]), so the level is measured on one CPU like
-    /// every other nested level.
-    pub boot_one_cpu: bool,
-    /// Its parent is a column level: pin this level's vCPU threads there (the last
-    /// one to the parent's CPU 1, the others to CPU 0). Names QEMU's threads
-    /// (`-name …,debug-threads=on`) so the launch can find them.
-    pub pinned: bool,
+    /// The deep-level tuning the nesting policy decided for this level
+    /// ([`super::nesting::for_level`]): periodic tick, CPU column, pinning. Pinning names
+    /// QEMU's threads (`-name …,debug-threads=on`) so the launch can find them.
+    pub deep: DeepTuning,
 }
 
 /// A periodic 250 Hz LAPIC tick instead of the one-shot TSC-deadline timer and
@@ -118,104 +120,8 @@ pub const PERIODIC_TICK: &[&str] = &[
     "nowatchdog",
 ];
 
-/// The shortest period (µs) a [`PERIODIC_TICK`] guest's LAPIC timer gets from its
-/// parent's KVM (`kvm.min_timer_period_us`, set in the parent before the child
-/// starts; KVM's default is 200). 20 ms = 50 Hz instead of 250 Hz: at L4 here every
-/// tick is an exit of ~10 ms, so the tick alone would take the whole CPU. The guest's
-/// jiffies then advance slower than its clock (timekeeping follows kvm-clock), which
-/// stretches jiffy-based timeouts; recorded in `env.tuning`.
-pub const MIN_TICK_PERIOD_US: u32 = 20_000;
-
-/// Shell, run in the parent before it starts a [`PERIODIC_TICK`] child.
-pub fn limit_child_tick() -> String {
-    format!(
-        "echo {MIN_TICK_PERIOD_US} > /sys/module/kvm/parameters/min_timer_period_us 2>/dev/null; "
-    )
-}
-
-/// How many KVM levels stacked on a TCG level (emulated SVM/VMX) it takes before a
-/// guest needs [`PERIODIC_TICK`]. Measured here (DESIGN §6): the third KVM level above
-/// TCG (L4 with L1 = TCG) pays ~8–12 ms per exit, more than the 4 ms tick, and with
-/// the one-shot timer livelocks re-arming it; L3 boots fine without.
-pub const TICK_DEPTH_OVER_TCG: usize = 3;
-
-/// Whether a level accelerated by `this`, above levels accelerated by `below` (L1
-/// first), needs a periodic tick: only KVM that is [`TICK_DEPTH_OVER_TCG`] or more
-/// levels deep above a TCG level. With hardware nesting (no TCG level) never.
-pub fn needs_periodic_tick(below: &[Accel], this: Accel) -> bool {
-    kvm_too_deep(below, this)
-}
-
-/// Whether `this` = KVM would be [`TICK_DEPTH_OVER_TCG`] or more KVM levels above a
-/// TCG level (`below`: the levels under it, L1 first).
-pub fn kvm_too_deep(below: &[Accel], this: Accel) -> bool {
-    if this != Accel::Kvm {
-        return false;
-    }
-    let kvm_run = 1 + below.iter().rev().take_while(|a| **a == Accel::Kvm).count();
-    kvm_run < below.len() + 1 && kvm_run >= TICK_DEPTH_OVER_TCG
-}
-
-/// Whether a level accelerated by `this` above `below` (L1 first), with
-/// `levels_above` levels still to start above it, belongs to the stack's CPU column:
-/// true when the deepest level, if every level above this one ran KVM, would need
-/// [`PERIODIC_TICK`], and this level runs KVM on top of another KVM level. Measured
-/// here (DESIGN §6, docs/qemu.md "L4 boot tuning"): such a deep level boots only when
-/// nothing else interrupts it, so each column level keeps its CPU 1 for its child's
-/// last vCPU (`nohz_full=1`, the child's vCPU thread pinned there). The first KVM
-/// level above TCG is left out: a second vCPU there cost the whole stack. With
-/// hardware nesting (no TCG level) never.
-pub fn in_column(below: &[Accel], this: Accel, levels_above: u32) -> bool {
-    // A TCG level's vCPUs are threads of its parent's QEMU, scheduled by the parent
-    // (L1's by the host): the column starts above the first KVM level.
-    if levels_above == 0 || this != Accel::Kvm {
-        return false;
-    }
-    // The first KVM level above TCG (L2 here) runs on emulated SVM, and with a second
-    // vCPU there 5 of 8 four-level runs lost the stack: 3 times its QEMU exited (a
-    // silent guest reset), once L1's kernel overflowed its stack in that QEMU's vCPU
-    // thread (recursive page faults on its per-CPU area), once L1 stopped answering.
-    // With one vCPU, 15 of 15 completed (docs/qemu.md, "Reliability").
-    if below.last() == Some(&Accel::Tcg) {
-        return false;
-    }
-    let mut stack = below.to_vec();
-    stack.push(this);
-    stack.extend(std::iter::repeat_n(Accel::Kvm, levels_above as usize - 1));
-    kvm_too_deep(&stack, Accel::Kvm)
-}
-
-/// Which of `depth` levels (L1 first) are expected in the CPU column before anything
-/// runs, given L1's acceleration `l1` and whether TCG is forced everywhere: a guess
-/// that deeper levels run KVM (each parent decides at launch). For the plan lines and
-/// the doctor; the launch itself uses [`in_column`] on what each level really got.
-pub fn expected_column(l1: Accel, tcg_forced: bool, depth: u32) -> Vec<bool> {
-    if tcg_forced {
-        return vec![false; depth as usize];
-    }
-    let accels: Vec<Accel> = (1..=depth)
-        .map(|n| if n == 1 { l1 } else { Accel::Kvm })
-        .collect();
-    (1..=depth)
-        .map(|n| {
-            let i = n as usize - 1;
-            in_column(&accels[..i], accels[i], depth - n)
-        })
-        .collect()
-}
-
-/// The CPU a column level keeps for its child.
-pub const CHILD_CPU: u32 = 1;
-
-/// Shell, run in a column level before it starts its child: bring [`CHILD_CPU`]
-/// online (a nested column level boots with `maxcpus=1`) and keep timers where they
-/// are armed (with `nohz_full`, hrtimers armed on CPU 1 — the child's emulated LAPIC
-/// timer among them — would fire on CPU 0 and reach the child as an IPI).
-pub const ONLINE_CHILD_CPU: &str = "f=/sys/devices/system/cpu/cpu1/online; \
-     [ ! -e $f ] || [ \"$(cat $f)\" = 1 ] || echo 1 > $f; \
-     echo 0 > /proc/sys/kernel/timer_migration 2>/dev/null; ";
-
-/// Kernel command-line options for microvm levels (DESIGN §6) that only shorten boot.
+/// Kernel command-line options for microvm levels (docs/qemu.md, "Measured facts")
+/// that only shorten boot.
 const MICROVM_BOOT: &[&str] = &[
     "i8042.noaux",
     "i8042.nokbd",
@@ -237,8 +143,17 @@ const MICROVM_TUNING: &[&str] = &[
     "noreplace-smp",
 ];
 
-/// The kernel command line for `spec`, and the entries that count as tuning.
-pub fn kernel_cmdline(spec: &LaunchSpec) -> (String, Vec<String>) {
+/// A kernel command line and the entries of it that count as tuning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KernelCmdline {
+    /// The `-append` string.
+    pub line: String,
+    /// Its entries that change what workloads measure (run.json `env.tuning`).
+    pub tuning: Vec<String>,
+}
+
+/// The kernel command line for `spec`.
+pub fn kernel_cmdline(spec: &LaunchSpec) -> KernelCmdline {
     let mut args: Vec<String> = vec!["console=ttyS0".into(), "panic=-1".into()];
     let mut tuning = vec![];
     if spec.machine == Machine::Microvm {
@@ -255,7 +170,7 @@ pub fn kernel_cmdline(spec: &LaunchSpec) -> (String, Vec<String>) {
     } else {
         args.push("quiet".into());
     }
-    if spec.periodic_tick {
+    if spec.deep.periodic_tick {
         for t in PERIODIC_TICK {
             args.push(t.to_string());
             tuning.push(t.to_string());
@@ -266,12 +181,12 @@ pub fn kernel_cmdline(spec: &LaunchSpec) -> (String, Vec<String>) {
             spec.level.saturating_sub(1)
         ));
     }
-    if spec.child_cpu {
+    if spec.deep.child_cpu {
         let t = format!("nohz_full={CHILD_CPU}");
         args.push(t.clone());
         tuning.push(t);
     }
-    if spec.boot_one_cpu {
+    if spec.deep.boot_one_cpu {
         // CPU 1 stays offline while this level boots and is measured (a second nested
         // vCPU slowed L3's boot here, and every nested level is measured on one CPU).
         args.push("maxcpus=1".into());
@@ -279,12 +194,27 @@ pub fn kernel_cmdline(spec: &LaunchSpec) -> (String, Vec<String>) {
     }
     args.push(format!("nestbench.level={}", spec.level));
     args.push(format!("nestbench.port={}", spec.port));
-    (args.join(" "), tuning)
+    KernelCmdline {
+        line: args.join(" "),
+        tuning,
+    }
 }
 
-/// The full argv (argv[0] = the QEMU binary) and the tuning it applies.
-pub fn build(spec: &LaunchSpec) -> (Vec<String>, Vec<String>) {
-    let (cmdline, mut tuning) = kernel_cmdline(spec);
+/// A level's QEMU command line and the tuning it applies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandLine {
+    /// The full argv (argv[0] = the QEMU binary), run.json `env.qemu_argv`.
+    pub argv: Vec<String>,
+    /// What in it changes what workloads measure, run.json `env.tuning`.
+    pub tuning: Vec<String>,
+}
+
+/// The command line that starts the level `spec` describes.
+pub fn build(spec: &LaunchSpec) -> CommandLine {
+    let KernelCmdline {
+        line: cmdline,
+        mut tuning,
+    } = kernel_cmdline(spec);
     let mut a: Vec<String> = vec![spec.qemu.clone()];
     let mut push = |xs: &[&str]| a.extend(xs.iter().map(|s| s.to_string()));
     push(&[
@@ -355,7 +285,7 @@ pub fn build(spec: &LaunchSpec) -> (Vec<String>, Vec<String>) {
     );
     push(&["-fw_cfg", &hk, "-fw_cfg", &ak]);
     push(&["-serial", &format!("file:{}", spec.serial)]);
-    if spec.pinned {
+    if spec.deep.pinned {
         push(&["-name", &format!("L{},debug-threads=on", spec.level)]);
         tuning.push(format!(
             "vcpu {} pinned to L{} CPU {CHILD_CPU}",
@@ -373,7 +303,7 @@ pub fn build(spec: &LaunchSpec) -> (Vec<String>, Vec<String>) {
     if !spec.extra.is_empty() {
         tuning.push(format!("qemu-args: {}", spec.extra.join(" ")));
     }
-    (a, tuning)
+    CommandLine { argv: a, tuning }
 }
 
 #[cfg(test)]

@@ -1,11 +1,11 @@
-//! Scratch disks that are real at every level (DESIGN §5). L1's disk is one sparse raw
-//! file on the host; level n's ext4 file system sits at the offset where the shallower
-//! levels' file systems end, and each level hands the rest of its /dev/vdb to its
-//! child as a raw region (`offset=`/`size=`), so an L3 write crosses three virtual disk
-//! layers, each opened with O_DIRECT. Every file system is made on the host beforehand
-//! (`mke2fs -E offset=`, inode tables and journal written out, no lazy init), so no
-//! guest formats anything while booting and no ext4lazyinit thread runs behind a
-//! measurement.
+//! Scratch disks that are real at every level (docs/qemu.md, "Disks"). L1's disk is one
+//! sparse raw file on the host; level n's ext4 file system sits at the offset where the
+//! shallower levels' file systems end, and each level hands the rest of its /dev/vdb to
+//! its child as a raw region (`offset=`/`size=`), so an L3 write crosses three virtual
+//! disk layers, each opened with O_DIRECT. Every file system is made on the host
+//! beforehand (`mke2fs -E offset=`, inode tables and journal written out, no lazy
+//! init), so no guest formats anything while booting and no ext4lazyinit thread runs
+//! behind a measurement.
 
 use super::argv::CacheMode;
 use crate::plan::Plan;
@@ -108,6 +108,7 @@ mod tests {
             cpus: 2,
             mem_available_mib: 20_000,
             disk_available_mib: 100_000,
+            scratch_dir: "/tmp".into(),
         };
         let p = plan::make(2, None, None, AccelArg::Auto, &host).unwrap();
         let dir = tempfile::tempdir().unwrap();

@@ -1,13 +1,16 @@
-//! The QEMU backend (DESIGN §3, §6): L1 started by nestbench on the host, each deeper
+//! The QEMU backend (docs/qemu.md): L1 started by nestbench on the host, each deeper
 //! level started by the controller over SSH inside its parent, from the same image,
 //! which reaches every level on the read-only chain disk. docs/qemu.md describes the
 //! whole stack: image, disks, networking, acceleration and tuning.
 
 pub mod argv;
+mod bringup;
 pub mod disk;
+pub mod error;
 pub mod hosting;
 pub mod keys;
 pub mod launch;
+pub mod nesting;
 pub mod postmortem;
 pub mod ready;
 mod spec;
@@ -18,15 +21,13 @@ use super::{Backend, BackendError, Capacity, Provisioned};
 use crate::config::QemuOptions;
 use crate::image::Image;
 use crate::plan::{self, Machine, Plan};
-use crate::remote::ssh::SshRemote;
 use argv::Accel;
-use model::rundoc::LevelEnv;
+use error::SetupError;
+use launch::Chosen;
 use model::rundoc::{Hosting, ImageRecord, Provenance, QemuRecord};
 use model::{HostInfo, Level};
-use ready::NotReady;
 use stack::Stack;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 /// Where guests keep per-level files (tmpfs): child keys, consoles, pid files.
 const GUEST_RUN: &str = "/run/nestbench";
@@ -48,6 +49,8 @@ pub struct QemuBackend {
     scratch_base: PathBuf,
     stack: Option<Stack>,
     keep: bool,
+    /// L1's acceleration, decided from this host when the backend was made.
+    l1: Chosen,
     /// Acceleration of each level provisioned so far (index 0 = L1).
     accels: Vec<Accel>,
     /// Version of the image's QEMU, asked once in L1: every guest runs the same one.
@@ -62,8 +65,8 @@ impl QemuBackend {
         opts: &QemuOptions,
         run_dir: &Path,
         keep: bool,
-        image: impl FnOnce() -> Result<Image, String>,
-    ) -> Result<Self, String> {
+        image: impl FnOnce() -> anyhow::Result<Image>,
+    ) -> Result<Self, SetupError> {
         let qemu = opts.qemu.as_ref().map_or_else(
             || "qemu-system-x86_64".to_string(),
             |p| p.display().to_string(),
@@ -74,9 +77,9 @@ impl QemuBackend {
             .unwrap_or_else(std::env::temp_dir);
         let host = plan::HostResources::probe(&scratch_base);
         let plan = plan::make(depth, opts.memory_mib, opts.cpus, opts.accel, &host)?;
-        let ports = ready::free_ports(depth as usize)
-            .map_err(|e| format!("cannot pick free ports on 127.0.0.1: {e}"))?;
-        let image = image()?;
+        let l1 = launch::host_accel(opts.accel)?;
+        let ports = ready::free_ports(depth as usize).map_err(SetupError::Ports)?;
+        let image = image().map_err(SetupError::Image)?;
         Ok(QemuBackend {
             plan,
             opts: opts.clone(),
@@ -88,6 +91,7 @@ impl QemuBackend {
             scratch_base,
             stack: None,
             keep,
+            l1,
             accels: vec![],
             guest_qemu_version: None,
         })
@@ -95,136 +99,6 @@ impl QemuBackend {
 
     fn port(&self, n: u32) -> u16 {
         self.ports[n as usize - 1]
-    }
-
-    fn bring_up(&mut self, n: u32, say: &mut dyn FnMut(&str)) -> Result<Provisioned, BackendError> {
-        let err = |m: String| BackendError {
-            level: format!("L{n}"),
-            message: m,
-        };
-        if n == 1 {
-            say("create stack (keys, scratch disk)");
-            let stack = Stack::create(&self.scratch_base, &self.plan, &self.image, &self.opts)
-                .map_err(|e| err(format!("{e:#}")))?;
-            self.stack = Some(stack);
-        }
-        let stack = self
-            .stack
-            .as_ref()
-            .ok_or_else(|| err("L1 is not up".into()))?;
-        let t0;
-        let (accel, qemu_version, argv, tuning) = if n == 1 {
-            let (a, w) = launch::host_accel(self.plan.accel);
-            self.accels.clear();
-            self.accels.push(a);
-            let (argv, tuning) = argv::build(&self.spec(1, a, stack));
-            say(&format!("boot ({}: {w})", a.as_str()));
-            t0 = Instant::now();
-            let log = self.run_dir.join("logs/L1.qemu.log");
-            let child = launch::spawn_host(&argv, &log, self.keep).map_err(|e| self.fail(n, e))?;
-            self.stack.as_mut().expect("up").l1 = Some(child);
-            (a, self.qemu_version.clone(), argv, tuning)
-        } else {
-            // Keys, probe and launch in one command: every round trip into a deep
-            // parent costs seconds. Both command lines are made; the parent's CPU
-            // (svm/vmx) and /dev/kvm pick one, as `launch::choose` does.
-            self.accels.truncate(n as usize - 1);
-            let kvm_spec = self.spec(n, Accel::Kvm, stack);
-            let kvm = argv::build(&kvm_spec);
-            let tcg = argv::build(&self.spec(n, Accel::Tcg, stack));
-            // KVM this many levels above emulated SVM (TCG below) livelocks on its
-            // timer unless it runs a periodic tick on a CPU its parent keeps quiet
-            // (DESIGN §6): `spec` arranges both (`periodic_tick`, `pinned`).
-            let (ka, ta) = match self.plan.accel {
-                crate::cli::AccelArg::Kvm => (&kvm.0, &kvm.0),
-                crate::cli::AccelArg::Tcg => (&tcg.0, &tcg.0),
-                crate::cli::AccelArg::Auto => (&kvm.0, &tcg.0),
-            };
-            let (pinned, vcpus, tick) = (kvm_spec.pinned, kvm_spec.vcpus, kvm_spec.periodic_tick);
-            let k = &stack.keys.host_keys[n as usize - 1];
-            let files = vec![
-                (
-                    format!("{GUEST_RUN}/L{n}.host_key"),
-                    std::fs::read(&k.private).unwrap_or_default(),
-                ),
-                (
-                    format!("{GUEST_RUN}/authorized_keys"),
-                    std::fs::read(&stack.keys.authorized_keys).unwrap_or_default(),
-                ),
-            ];
-            say("launch");
-            t0 = Instant::now();
-            let parent = &mut self.stack.as_mut().expect("up").ctl[n as usize - 2];
-            let log = guest_qemu_log(n);
-            let limit = Duration::from_secs(120 * u64::from(n));
-            let ask_version = self.guest_qemu_version.is_none();
-            let pidfile = format!("{GUEST_RUN}/L{n}.pid");
-            let pin = pinned.then_some(launch::Pin {
-                pidfile: &pidfile,
-                vcpus,
-                limit_tick: tick,
-            });
-            let p = launch::launch_in(parent, &files, ka, ta, &log, limit, ask_version, pin)
-                .map_err(|e| self.fail(n, e))?;
-            if ask_version {
-                self.guest_qemu_version = Some(p.qemu_version.clone());
-            }
-            let qemu_version = self.guest_qemu_version.clone().unwrap_or_default();
-            let (a, w) = launch::choose(self.plan.accel, &format!("L{}", n - 1), p.virt, p.kvm);
-            self.accels.push(a);
-            let (argv, tuning) = if a == Accel::Kvm { kvm } else { tcg };
-            say(&format!("boot ({}: {w})", a.as_str()));
-            (a, qemu_version, argv, tuning)
-        };
-        let spec_machine = self.plan.level(n).machine;
-        let timeout = plan::boot_timeout(n, accel == Accel::Tcg);
-        let port = self.port(n);
-        let mut silent = 0;
-        let mut alive = || self.level_died(n, &mut silent);
-        let waited = ready::wait_for_sshd(port, timeout, ready::knock(n), &mut alive);
-        let provision_s = t0.elapsed().as_secs_f64();
-        match waited {
-            Ok(()) => {}
-            Err(NotReady::Died(why)) => return Err(self.fail(n, why)),
-            Err(NotReady::Interrupted) => return Err(err("interrupted".into())),
-            Err(NotReady::Timeout) => {
-                let m = format!("sshd did not answer within {:.0} s ({}, {:?}); raise NESTBENCH_BOOT_TIMEOUT_S if the host is busy", timeout.as_secs_f64(), accel.as_str(), spec_machine);
-                return Err(self.fail(n, m));
-            }
-        }
-        say("connect");
-        let target = self.target(n, self.stack.as_ref().expect("up"));
-        let conn = Duration::from_secs(60 * u64::from(n));
-        let remote =
-            SshRemote::connect(&target, &[], conn).map_err(|e| self.fail(n, e.to_string()))?;
-        // The control session starts children; the deepest level starts none, and
-        // every SSH handshake there costs seconds.
-        if !self.plan.level(n).leaf {
-            let ctl =
-                SshRemote::connect(&target, &[], conn).map_err(|e| self.fail(n, e.to_string()))?;
-            self.stack.as_mut().expect("up").ctl.push(ctl);
-        }
-        self.stack.as_mut().expect("up").up = n;
-        // The console is copied into logs/ at teardown (or on failure); a copy now
-        // would cost a round trip into the parent on the way to the next level.
-        let stack = self.stack.as_ref().expect("up");
-        let env = LevelEnv {
-            accel: Some(match accel {
-                Accel::Kvm => model::Accel::Kvm,
-                Accel::Tcg => model::Accel::Tcg,
-            }),
-            qemu_version: Some(qemu_version),
-            disk: Some(disk::describe(&self.plan, n, &stack.scratch, stack.cache)),
-            tuning,
-            qemu_argv: argv,
-            ..LevelEnv::default()
-        };
-        Ok(Provisioned {
-            remote: Box::new(remote),
-            env,
-            provision_s,
-            workdir: "/scratch".into(),
-        })
     }
 }
 
@@ -246,10 +120,10 @@ impl Backend for QemuBackend {
     }
 
     fn describe_plan(&self) -> Vec<String> {
-        let (a1, why) = launch::host_accel(self.plan.accel);
+        let Chosen { accel: a1, why } = &self.l1;
         let depth = self.plan.levels.len() as u32;
         let tcg_forced = self.plan.accel == crate::cli::AccelArg::Tcg;
-        let column = argv::expected_column(a1, tcg_forced, depth);
+        let column = nesting::expected_column(*a1, tcg_forced, depth);
         self.plan
             .levels
             .iter()

@@ -7,7 +7,7 @@
 //! from the parents into `logs/`.
 
 use super::{guest_qemu_log, ready, QemuBackend, GUEST_RUN};
-use crate::backend::BackendError;
+use crate::backend::{BackendError, BackendErrorKind, ConsoleTail};
 use crate::remote::{Remote, RemoteError};
 use std::time::Duration;
 
@@ -133,18 +133,13 @@ impl QemuBackend {
         String::from_utf8_lossy(&std::fs::read(&log).unwrap_or_default()).into_owned()
     }
 
-    /// Level `n` failed for `what`: the error, with its console's last lines.
-    pub(super) fn fail(&mut self, n: u32, what: String) -> BackendError {
-        let tail = ready::tail(&self.console(n), 10);
-        let message = if tail.is_empty() {
-            format!("{what}; nothing on its console (logs/L{n}.console.log)")
-        } else {
-            format!("{what}; last console lines (logs/L{n}.console.log):\n{tail}")
-        };
-        BackendError {
-            level: format!("L{n}"),
-            message,
-        }
+    /// Level `n` failed for `kind`: the error, with its console's last lines.
+    pub(super) fn fail(&mut self, n: u32, kind: impl Into<BackendErrorKind>) -> BackendError {
+        let lines = ready::tail(&self.console(n), 10);
+        BackendError::new(n, kind).with_console(ConsoleTail {
+            log: format!("logs/L{n}.console.log"),
+            lines,
+        })
     }
 
     /// Why level `n`'s QEMU is gone, or None while it runs. `silent` counts the

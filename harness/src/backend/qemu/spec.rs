@@ -12,29 +12,9 @@ impl QemuBackend {
     /// Level `n`'s launch: on the host for L1, inside the parent for deeper levels.
     pub(super) fn spec(&self, n: u32, accel: Accel, stack: &Stack) -> LaunchSpec {
         let below = &self.accels[..(n as usize - 1).min(self.accels.len())];
-        let periodic_tick = super::argv::needs_periodic_tick(below, accel);
         let l = self.plan.level(n);
-        // The CPU column (argv::in_column): this level keeps CPU 1 for its child, and
-        // runs on its parent's when the parent does.
-        let column = self.plan.accel != crate::cli::AccelArg::Tcg;
         let depth = self.plan.levels.len() as u32;
-        let child_cpu = column && super::argv::in_column(below, accel, depth - n);
-        let pinned = column
-            && n > 1
-            && self.accels.len() >= n as usize - 1
-            && super::argv::in_column(
-                &self.accels[..n as usize - 2],
-                self.accels[n as usize - 2],
-                depth - n + 1,
-            );
-        let vcpus = if child_cpu {
-            l.vcpus.max(super::argv::CHILD_CPU + 1)
-        } else {
-            l.vcpus
-        };
-        // A nested level planned with one vCPU keeps the second offline until its
-        // child starts; L1 is measured with the CPUs it was planned with.
-        let boot_one_cpu = child_cpu && l.vcpus == 1;
+        let nesting = super::nesting::for_level(below, accel, depth - n, l.vcpus);
         let extra = self
             .opts
             .extra_args
@@ -55,7 +35,7 @@ impl QemuBackend {
                 level: n,
                 accel,
                 machine: l.machine,
-                vcpus,
+                vcpus: nesting.vcpus,
                 memory_mib: l.memory_mib,
                 kernel: stack.kernel.display().to_string(),
                 initrd: initrd.display().to_string(),
@@ -76,10 +56,7 @@ impl QemuBackend {
                 pidfile: None,
                 log: None,
                 extra,
-                periodic_tick,
-                child_cpu,
-                boot_one_cpu,
-                pinned,
+                deep: nesting.tuning,
             }
         } else {
             let initrd = if l.leaf {
@@ -93,7 +70,7 @@ impl QemuBackend {
                 level: n,
                 accel,
                 machine: l.machine,
-                vcpus,
+                vcpus: nesting.vcpus,
                 memory_mib: l.memory_mib,
                 kernel: format!("/mnt/{}", chaindisk::VMLINUZ),
                 initrd: format!("/mnt/{initrd}"),
@@ -110,10 +87,7 @@ impl QemuBackend {
                 pidfile: Some(format!("{GUEST_RUN}/L{n}.pid")),
                 log: Some(super::guest_qemu_log(n)),
                 extra,
-                periodic_tick,
-                child_cpu,
-                boot_one_cpu,
-                pinned,
+                deep: nesting.tuning,
             }
         }
     }

@@ -1,4 +1,5 @@
-//! Command lines, kernel options and the deep-level rules, on specs built here.
+//! Command lines and kernel options, on specs built here (the deep-level rules that
+//! decide a spec's tuning are tested in `nesting`).
 
 use super::*;
 
@@ -25,10 +26,7 @@ fn spec(machine: Machine) -> LaunchSpec {
         pidfile: Some("/run/nestbench/L2.pid".into()),
         log: Some("/run/nestbench/L2.qemu.log".into()),
         extra: vec!["-no-hpet".into()],
-        periodic_tick: false,
-        child_cpu: false,
-        boot_one_cpu: false,
-        pinned: false,
+        deep: DeepTuning::default(),
     }
 }
 
@@ -41,7 +39,7 @@ fn after<'a>(argv: &'a [String], flag: &str) -> Vec<&'a str> {
 
 #[test]
 fn microvm_level_inside_a_guest() {
-    let (argv, tuning) = build(&spec(Machine::Microvm));
+    let CommandLine { argv, tuning } = build(&spec(Machine::Microvm));
     assert_eq!(after(&argv, "-accel"), ["kvm"]);
     assert_eq!(after(&argv, "-cpu"), ["host"]);
     assert!(after(&argv, "-M")[0].starts_with("microvm"));
@@ -81,7 +79,7 @@ fn pc_level_on_the_host() {
     s.extra.clear();
     s.scratch_region = (0, None);
     s.forward_addr = "127.0.0.1".into();
-    let (argv, tuning) = build(&s);
+    let CommandLine { argv, tuning } = build(&s);
     assert_eq!(after(&argv, "-cpu"), ["max"]);
     assert_eq!(after(&argv, "-bios"), ["qboot.rom"]);
     assert!(!after(&argv, "-drive")[1].contains("offset"));
@@ -91,58 +89,32 @@ fn pc_level_on_the_host() {
 }
 
 #[test]
-fn periodic_tick_only_deep_above_tcg() {
-    use Accel::{Kvm, Tcg};
-    // This machine: L1 tcg, L2.. kvm: only L4 and deeper.
-    assert!(!needs_periodic_tick(&[Tcg], Kvm));
-    assert!(!needs_periodic_tick(&[Tcg, Kvm], Kvm));
-    assert!(needs_periodic_tick(&[Tcg, Kvm, Kvm], Kvm));
-    assert!(needs_periodic_tick(&[Tcg, Kvm, Kvm, Kvm], Kvm));
-    assert!(!needs_periodic_tick(&[Tcg, Kvm, Kvm], Tcg));
-    // Hardware nesting: KVM everywhere, never.
-    assert!(!needs_periodic_tick(&[Kvm, Kvm, Kvm], Kvm));
-    assert!(!needs_periodic_tick(&[Kvm, Kvm, Kvm, Kvm, Kvm], Kvm));
+fn a_periodic_tick_becomes_kernel_options_and_tuning() {
     let mut s = spec(Machine::Microvm);
-    s.periodic_tick = true;
-    let (argv, tuning) = build(&s);
+    s.deep.periodic_tick = true;
+    let CommandLine { argv, tuning } = build(&s);
     let append = after(&argv, "-append")[0];
     assert!(append.contains("lapic=notscdeadline highres=off nohz=off"));
     assert!(tuning.contains(&"nohz=off".to_string()));
     assert!(tuning.iter().any(|t| t.contains("min_timer_period_us")));
-    assert!(!kernel_cmdline(&spec(Machine::Microvm)).0.contains("nohz"));
+    assert!(!kernel_cmdline(&spec(Machine::Microvm))
+        .line
+        .contains("nohz"));
 }
 
 #[test]
-fn the_column_runs_from_l1_to_the_parent_of_a_too_deep_kvm_level() {
-    use Accel::{Kvm, Tcg};
-    // This machine, 4 levels: L3 keeps CPU 1 for its child; L1 (tcg) does not, nor
-    // L2 (KVM on emulated SVM: a second vCPU there lost the stack).
-    assert!(!in_column(&[], Tcg, 3));
-    assert!(!in_column(&[Tcg], Kvm, 2));
-    assert!(in_column(&[Tcg, Kvm], Kvm, 1));
-    assert!(
-        !in_column(&[Tcg, Kvm, Kvm], Kvm, 0),
-        "the leaf keeps nothing"
-    );
-    // 3 levels: L3 boots without the periodic tick, no column.
-    assert!(!in_column(&[], Tcg, 2));
-    assert!(!in_column(&[Tcg], Kvm, 1));
-    // A TCG level above L1 restarts the count.
-    assert!(!in_column(&[Tcg, Kvm], Tcg, 1));
-    // Hardware nesting: never.
-    assert!(!in_column(&[], Kvm, 4));
-    assert!(!in_column(&[Kvm, Kvm], Kvm, 2));
+fn a_column_level_and_its_pinned_child_become_options_and_tuning() {
     let mut s = spec(Machine::Microvm);
-    s.child_cpu = true;
-    s.boot_one_cpu = true;
-    let (argv, tuning) = build(&s);
+    s.deep.child_cpu = true;
+    s.deep.boot_one_cpu = true;
+    let CommandLine { argv, tuning } = build(&s);
     let append = after(&argv, "-append")[0];
     assert!(append.contains("nohz_full=1") && append.contains("maxcpus=1"));
     assert!(tuning.contains(&"nohz_full=1".to_string()));
     assert!(tuning.iter().any(|t| t.starts_with("maxcpus=1")));
     let mut s = spec(Machine::Microvm);
-    s.pinned = true;
-    let (argv, tuning) = build(&s);
+    s.deep.pinned = true;
+    let CommandLine { argv, tuning } = build(&s);
     assert_eq!(after(&argv, "-name"), ["L2,debug-threads=on"]);
     assert!(tuning.contains(&"vcpu 1 pinned to L1 CPU 1".to_string()));
 }
