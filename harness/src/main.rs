@@ -18,6 +18,8 @@ mod provenance;
 mod remote;
 mod rundir;
 mod sizing;
+#[cfg(test)]
+mod testreq;
 
 use clap::Parser;
 use std::process::ExitCode;
