@@ -66,10 +66,7 @@ pub fn execute(cfg: &RunConfig, backend: Option<Box<dyn Backend>>) -> CmdResult 
     let rd = RunDir::start(&cfg.out, doc)?;
     note(&format!("run directory: {}", rd.root().display()));
     let rd_hook = rd.clone();
-    let _hook = cleanup::HookGuard::new(move || {
-        let _ = rd_hook.update(skip_pending);
-        let _ = rd_hook.finish(RunStatus::Partial);
-    });
+    let _hook = cleanup::HookGuard::new(move || on_interrupt(&rd_hook));
     let run_start = Instant::now();
     let job = AgentJob {
         binary: &agent.bytes,
@@ -271,6 +268,14 @@ fn guest_verdict(
         note(&format!("{name}: {}", c.detail));
     }
     doctor::first_failure_line(&checks)
+}
+
+/// The interrupt hook, run by the signal thread, which exits the process right after:
+/// the levels never reached are skipped and the run is partial. `finish` seals run.json,
+/// so what the main thread still writes afterwards is ignored (rundir.rs).
+pub(crate) fn on_interrupt(rd: &RunDir) {
+    let _ = rd.update(skip_pending);
+    let _ = rd.finish(RunStatus::Partial);
 }
 
 /// Levels still pending when the run stops were never reached: it was interrupted.
