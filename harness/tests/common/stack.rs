@@ -18,7 +18,7 @@ pub fn skip() -> bool {
     ![
         ("qemu-system-x86_64", "qemu-system-x86"),
         ("dropbearkey", "dropbear-bin"),
-        ("dropbear", "dropbear-bin"),
+        ("/usr/sbin/dropbear", "dropbear-bin"),
         ("busybox", "busybox-static"),
         ("mke2fs", "e2fsprogs"),
         ("zstd", "zstd"),
