@@ -82,8 +82,8 @@ impl RunDir {
     }
 
     /// Change the document and write it out at once. Once the run is finished (sealed)
-    /// `f` is not applied and nothing is written: `Ok` is returned, as the run's record
-    /// is already complete on disk.
+    /// `f` is not applied and nothing is written, and `Ok` is returned: the finished
+    /// record is final (after Ctrl-C it is the interrupt hook's).
     pub fn update(&self, f: impl FnOnce(&mut RunDoc)) -> anyhow::Result<()> {
         let mut state = self.lock();
         if state.sealed {
