@@ -4,11 +4,15 @@
 //! signal thread cleans up everything still registered, runs the interrupt hooks (which
 //! record the interruption in run.json) and exits 130/143. Deeper levels live inside
 //! L1's qemu, so killing the host-side processes takes the whole stack down.
+//!
+//! The main thread keeps running meanwhile. A write that must not be cut short by that
+//! exit (run.json's temporary file and rename) holds [`hold_exit`]: the signal thread
+//! waits for such writes before exiting, and none starts after.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
 #[derive(Default)]
@@ -22,6 +26,8 @@ struct Registry {
 static REGISTRY: OnceLock<Mutex<Registry>> = OnceLock::new();
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// Shared by writes in progress; the signal thread takes it exclusively to exit.
+static EXIT_GATE: RwLock<()> = RwLock::new(());
 
 fn registry() -> std::sync::MutexGuard<'static, Registry> {
     REGISTRY
@@ -37,6 +43,14 @@ fn next_id() -> u64 {
 /// True once a termination signal arrived; long loops check it to stop early.
 pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// Keep the signal-time exit away until the guard is dropped (it waits for the
+/// guard); once the signal thread is exiting, this blocks until the process is gone.
+/// For short writes that must not be left half done, such as a temporary file renamed
+/// into place; never hold it across anything slow.
+pub fn hold_exit() -> RwLockReadGuard<'static, ()> {
+    EXIT_GATE.read().unwrap_or_else(|p| p.into_inner())
 }
 
 /// When a termination signal arrived, block until the signal thread ends the process
@@ -171,7 +185,9 @@ fn remove_path(p: &Path) {
 }
 
 /// Something to do if the run is interrupted (e.g. record it in run.json). Dropping
-/// the guard unregisters it.
+/// the guard unregisters it. Hooks run on the signal thread, in registration order,
+/// while the main thread may still be running: what a hook shares with it must be
+/// synchronised (run.json is: see rundir.rs).
 pub struct HookGuard {
     id: u64,
 }
@@ -220,6 +236,8 @@ pub fn install_signal_handlers() {
             for (_, h) in hooks {
                 h();
             }
+            // Writes in progress finish first; later ones wait for the exit.
+            let _no_more_writes = EXIT_GATE.write().unwrap_or_else(|p| p.into_inner());
             std::process::exit(128 + sig);
         }
     });

@@ -19,4 +19,6 @@ pub mod provenance;
 pub mod remote;
 pub mod rundir;
 pub mod sizing;
+#[cfg(test)]
+pub mod testreq;
 pub mod virt;

@@ -7,7 +7,8 @@
 //! the level never reached as skipped.
 //! Needs qemu-system-x86, dropbear-bin, busybox-static, e2fsprogs, zstd, openssh-client
 //! and apt access for the first image build (scripts/setup installs them); the image is
-//! built once and cached (`nestbench image build`).
+//! built once and cached (`nestbench image build`). Without the tools the tests skip,
+//! saying which is missing; under `CI=true` they fail.
 
 mod common;
 

@@ -257,4 +257,10 @@ fn sigint_during_l0_leaves_no_process_or_file_and_keeps_run_json() {
     let doc = read_doc(&out);
     assert_ne!(doc.status, RunStatus::Running, "interruption not recorded");
     assert!(doc.finished_at.is_some());
+    let temporary: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(temporary.is_empty(), "temporary files left: {temporary:?}");
 }

@@ -8,7 +8,7 @@
 //! uploads, streaming, failure handling), not virtualization.
 //!
 //! Needs root, `sshd`, `ip` and `unshare` (CI has them); skipped with a reason
-//! otherwise. The chain is built once for all scenarios here.
+//! otherwise, failed under `CI=true`. The chain is built once for all scenarios here.
 
 mod common;
 

@@ -147,11 +147,7 @@ mod tests {
 
     #[test]
     fn archive_unpacks_with_cpio() {
-        if std::process::Command::new("cpio")
-            .arg("--version")
-            .output()
-            .is_err()
-        {
+        if !crate::testreq::require_tool("cpio", "cpio") {
             return;
         }
         let mut t = Tree::default();

@@ -46,10 +46,7 @@ pub fn execute(cfg: &RunConfig, backend: Box<dyn Backend>) -> anyhow::Result<Run
     let rd = RunDir::start(&cfg.out, first_doc(cfg, backend.as_ref(), &agent, sizes))?;
     note(&format!("run directory: {}", rd.root().display()));
     let hook_rd = rd.clone();
-    let _hook = cleanup::HookGuard::new(move || {
-        let _ = hook_rd.update(skip_pending);
-        let _ = hook_rd.finish(RunStatus::Partial);
-    });
+    let _hook = cleanup::HookGuard::new(move || on_interrupt(&hook_rd));
     let job = AgentJob {
         binary: &agent.bytes,
         suite: cfg.suite,
@@ -152,6 +149,13 @@ fn first_doc(
             .collect(),
         provenance,
     }
+}
+
+/// What the signal thread does to run.json before it exits: the levels not reached are
+/// skipped and the run is finished (and sealed) as partial.
+pub(crate) fn on_interrupt(rd: &RunDir) {
+    let _ = rd.update(skip_pending);
+    let _ = rd.finish(RunStatus::Partial);
 }
 
 /// Levels still pending when the run stops were never reached: it was interrupted.

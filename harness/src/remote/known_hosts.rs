@@ -332,24 +332,27 @@ mod tests {
         );
     }
 
-    /// Hash a line with the real ssh-keygen (skipped where it is not installed).
+    /// Hash a line with the real ssh-keygen; `None` (the test skips) where it is not
+    /// installed, outside CI.
     fn hashed_fixture() -> Option<String> {
-        let dir = tempfile::tempdir().ok()?;
+        if !crate::testreq::require_tool("ssh-keygen", "openssh-client") {
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("kh");
-        std::fs::write(&f, format!("[10.0.0.3]:2200 ssh-ed25519 {KEY}\n")).ok()?;
-        let ok = std::process::Command::new("ssh-keygen")
+        std::fs::write(&f, format!("[10.0.0.3]:2200 ssh-ed25519 {KEY}\n")).unwrap();
+        let o = std::process::Command::new("ssh-keygen")
             .arg("-H")
             .arg("-f")
             .arg(&f)
             .output()
-            .ok()?
-            .status
-            .success();
-        if !ok {
-            eprintln!("skipped: ssh-keygen not available");
-            return None;
-        }
-        let text = std::fs::read_to_string(&f).ok()?;
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "ssh-keygen -H failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let text = std::fs::read_to_string(&f).unwrap();
         assert!(text.starts_with("|1|"), "{text}");
         Some(text)
     }

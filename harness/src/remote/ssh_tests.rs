@@ -1,5 +1,6 @@
 //! [`SshRemote`] against a real OpenSSH sshd on loopback (root: sshd runs as root
-//! and needs `/run/sshd`; skipped with a reason otherwise): exec, streaming, stderr,
+//! and needs `/run/sshd`; without root or sshd skipped with a reason, and failed under
+//! CI, see `testreq`): exec, streaming, stderr,
 //! timeouts, uploads, a 3-hop jump chain through the same server, and that dropping
 //! a chained remote leaves no pump thread behind. The namespace
 //! tests in `harness/tests/` cover real multi-host chains through the binary.
@@ -33,13 +34,17 @@ fn keygen(path: &Path) {
     assert!(ok, "ssh-keygen failed");
 }
 
+/// A loopback sshd, or `None` (the test skips) where root or sshd is missing outside
+/// CI.
 fn sshd() -> Option<Sshd> {
-    let uid = unsafe { libc::geteuid() };
-    if uid != 0 || !Path::new("/usr/sbin/sshd").exists() {
-        eprintln!("skipped: needs root and /usr/sbin/sshd");
+    let ready = crate::testreq::require_root("sshd runs as root")
+        && crate::testreq::require_tool("/usr/sbin/sshd", "openssh-server")
+        && crate::testreq::require_tool("ssh-keygen", "openssh-client");
+    if !ready {
         return None;
     }
-    std::fs::create_dir_all("/run/sshd").ok()?;
+    std::fs::create_dir_all("/run/sshd")
+        .expect("create /run/sshd (sshd's privilege separation dir)");
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     keygen(&d.join("host"));

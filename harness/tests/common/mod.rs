@@ -1,10 +1,15 @@
 //! Helpers of the SSH / inventory integration tests: the static agent, the
 //! namespace chain ([`netns`]), inventory files for it, and running the real binary.
+//! What a test needs of the machine is checked with [`testreq`]: missing under CI it
+//! fails, elsewhere it skips saying why.
 
 #![allow(dead_code)] // each test binary uses its own subset
 
 pub mod netns;
 pub mod stack;
+/// The unit tests' rule for missing requirements (harness/src/testreq.rs), shared.
+#[path = "../../src/testreq.rs"]
+pub mod testreq;
 
 use model::rundoc::RunDoc;
 use std::path::{Path, PathBuf};
@@ -36,15 +41,10 @@ pub fn static_agent() -> PathBuf {
         .clone()
 }
 
-/// Skip (with the reason on stderr) when the chain cannot be built here.
+/// Whether to skip because the chain cannot be built here (the reason is on stderr);
+/// under CI a missing requirement fails the test instead ([`testreq`]).
 pub fn skip() -> bool {
-    match netns::unavailable() {
-        Some(why) => {
-            eprintln!("skipped: {why}");
-            true
-        }
-        None => false,
-    }
+    !netns::available()
 }
 
 /// One `[[level]]` of an inventory file for the chain.

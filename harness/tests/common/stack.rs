@@ -12,22 +12,20 @@ use std::time::{Duration, Instant};
 /// Nested stacks on a small CI machine must not run side by side.
 pub static SERIAL: Mutex<()> = Mutex::new(());
 
-/// Skip (saying why) when the tools a stack needs are missing.
+/// Whether to skip because a tool a stack needs is missing (saying which); under CI a
+/// missing tool fails the test instead ([`super::testreq`]).
 pub fn skip() -> bool {
-    let missing = [
-        "qemu-system-x86_64",
-        "dropbearkey",
-        "mke2fs",
-        "zstd",
-        "ssh-keygen",
+    ![
+        ("qemu-system-x86_64", "qemu-system-x86"),
+        ("dropbearkey", "dropbear-bin"),
+        ("/usr/sbin/dropbear", "dropbear-bin"),
+        ("busybox", "busybox-static"),
+        ("mke2fs", "e2fsprogs"),
+        ("zstd", "zstd"),
+        ("ssh-keygen", "openssh-client"),
     ]
     .into_iter()
-    .find(|t| Command::new(t).arg("--version").output().is_err());
-    if let Some(t) = missing {
-        eprintln!("skipped: {t} is not installed (run scripts/setup)");
-        return true;
-    }
-    false
+    .all(|(tool, package)| super::testreq::require_tool(tool, package))
 }
 
 /// nestbench with its stack under `scratch` and the static agent.

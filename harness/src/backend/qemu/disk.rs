@@ -101,7 +101,7 @@ mod tests {
 
     #[test]
     fn makes_every_levels_file_system() {
-        if Command::new("mke2fs").arg("-V").output().is_err() {
+        if !crate::testreq::require_tool("mke2fs", "e2fsprogs") {
             return;
         }
         let host = HostResources {

@@ -125,8 +125,10 @@ mod tests {
 
     #[test]
     fn generates_a_stack_of_keys() {
-        let have = |t: &str| Command::new(t).arg("-h").output().is_ok();
-        if !have("ssh-keygen") || !have("dropbearkey") {
+        use crate::testreq::require_tool;
+        if !require_tool("ssh-keygen", "openssh-client")
+            || !require_tool("dropbearkey", "dropbear-bin")
+        {
             return;
         }
         let dir = tempfile::tempdir().unwrap();
