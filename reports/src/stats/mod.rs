@@ -17,10 +17,12 @@
 //! ([`rng`]), so reports are reproducible byte for byte.
 
 pub mod bootstrap;
+pub mod dist;
 pub mod mann_whitney;
 pub mod outliers;
 pub mod rng;
 mod sample;
+mod special;
 mod summary;
 
 #[cfg(test)]
