@@ -24,9 +24,12 @@ pub mod rng;
 mod sample;
 mod special;
 mod summary;
+pub mod welch;
 
 #[cfg(test)]
 mod props;
+#[cfg(test)]
+mod sim;
 
 pub use bootstrap::Interval;
 pub use sample::{Sample, SampleError};
