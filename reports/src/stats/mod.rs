@@ -20,6 +20,7 @@ pub mod bootstrap;
 pub mod correction;
 pub mod dist;
 pub mod mann_whitney;
+pub mod mde;
 pub mod outliers;
 pub mod rng;
 mod sample;

@@ -110,6 +110,16 @@ pub enum Spread {
     Profile(NoiseProfile),
 }
 
+impl Spread {
+    /// Degrees of freedom of the variance of a side with `runs` runs.
+    pub fn df(&self, runs: usize) -> f64 {
+        match self {
+            Spread::Runs => (runs - 1) as f64,
+            Spread::Profile(p) => p.df(),
+        }
+    }
+}
+
 /// One side of a comparison, summarized on the log scale.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LogSide {
@@ -160,10 +170,7 @@ impl LogSide {
 
     /// Degrees of freedom of [`Self::var_log`].
     pub fn df(&self) -> f64 {
-        match self.spread {
-            Spread::Runs => (self.runs - 1) as f64,
-            Spread::Profile(p) => p.df(),
-        }
+        self.spread.df(self.runs)
     }
 }
 
@@ -210,14 +217,10 @@ impl Welch {
 /// Test `current` against `baseline`.
 pub fn test(baseline: &LogSide, current: &LogSide) -> Welch {
     let log_ratio = current.mean_log - baseline.mean_log;
-    let terms = [baseline, current].map(|s| (s.var_log / s.runs as f64, s.df()));
-    let se2 = terms[0].0 + terms[1].0;
-    let df = match (baseline.spread, current.spread) {
-        // One profile on both sides: one variance estimate, not two (module header).
-        (Spread::Profile(a), Spread::Profile(b)) if a == b => a.df(),
-        _ if se2 == 0.0 => baseline.df() + current.df(),
-        _ => se2 * se2 / terms.iter().map(|(v, df)| v * v / df).sum::<f64>(),
-    };
+    let (se2, df) = se2_df([
+        (baseline.var_log, baseline.runs, baseline.spread),
+        (current.var_log, current.runs, current.spread),
+    ]);
     let se = se2.sqrt();
     let (t, p_value) = if se > 0.0 {
         let t = log_ratio / se;
@@ -242,6 +245,20 @@ pub fn test_runs(baseline: &[f64], current: &[f64]) -> Result<Welch, RunsError> 
         &LogSide::from_runs(baseline, None)?,
         &LogSide::from_runs(current, None)?,
     ))
+}
+
+/// The squared standard error of the difference of means and its Welch–Satterthwaite
+/// degrees of freedom, for two sides given as (variance of one run, runs, spread).
+pub(super) fn se2_df(sides: [(f64, usize, Spread); 2]) -> (f64, f64) {
+    let terms = sides.map(|(var, runs, spread)| (var / runs as f64, spread.df(runs)));
+    let se2 = terms[0].0 + terms[1].0;
+    let df = match (sides[0].2, sides[1].2) {
+        // One profile on both sides: one variance estimate, not two (module header).
+        (Spread::Profile(a), Spread::Profile(b)) if a == b => a.df(),
+        _ if se2 == 0.0 => terms[0].1 + terms[1].1,
+        _ => se2 * se2 / terms.iter().map(|(v, df)| v * v / df).sum::<f64>(),
+    };
+    (se2, df)
 }
 
 /// Natural logs of positive finite values, at least one.
