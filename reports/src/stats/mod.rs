@@ -26,6 +26,7 @@ pub mod rng;
 mod sample;
 mod special;
 mod summary;
+pub mod verdict;
 pub mod welch;
 
 #[cfg(test)]
