@@ -17,6 +17,7 @@
 //! ([`rng`]), so reports are reproducible byte for byte.
 
 pub mod bootstrap;
+pub mod changepoint;
 pub mod correction;
 pub mod dist;
 pub mod mann_whitney;
