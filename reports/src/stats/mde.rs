@@ -23,7 +23,8 @@
 //!
 //! The expectation is a product midpoint rule over [`NODES`] quantiles of each
 //! estimated side's χ² (one node for a side whose variance comes from a noise profile);
-//! against 40 000 simulated tests per design it is within half a point of power. The
+//! seeded simulations of the test at the MDE (the tests here) reject within a point of
+//! the planned power at 3, 5 and 10 runs a side, at α = 0.05 and 0.05/105. The
 //! MDE solves power(Δ) = target by safeguarded Newton. Reported as a relative increase
 //! e^Δ − 1; a decrease the test sees equally well is 1 − e^−Δ.
 //!

@@ -61,7 +61,8 @@ pub struct Row<'a> {
     pub profile: Option<NoiseProfile>,
 }
 
-/// Family-level settings.
+/// Family-level settings: `alpha` and `power` in (0, 1), checked by the caller where it
+/// validates its command line.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GateOptions {
     /// Family-wise error rate (default 0.05).
@@ -239,20 +240,10 @@ fn judge(row: &Row, w: &Welch, p_adjusted: f64, mde_log: f64, level: f64, alpha:
     }
 }
 
-/// Pooled SD of the logs of two sides that both estimate their own variance; a side on
-/// a profile contributes nothing (the caller plans with the profile's σ then).
+/// Pooled SD of the logs of two sides that both estimate their own variance.
 fn pooled_sd(b: &LogSide, c: &LogSide) -> f64 {
-    let (ss, df) = [b, c]
-        .iter()
-        .filter(|s| s.spread() == Spread::Runs)
-        .fold((0.0, 0.0), |(ss, df), s| {
-            (ss + s.var_log() * s.df(), df + s.df())
-        });
-    if df > 0.0 {
-        (ss / df).sqrt()
-    } else {
-        0.0
-    }
+    let df = b.df() + c.df();
+    ((b.var_log() * b.df() + c.var_log() * c.df()) / df).sqrt()
 }
 
 /// The MDE for σ = 1 of a design shaped like (`b`, `c`): the MDE is proportional to σ

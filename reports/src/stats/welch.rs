@@ -30,6 +30,7 @@
 
 use super::bootstrap::Interval;
 use super::dist::{t_quantile, t_sf};
+use super::sample::Sample;
 
 /// Why per-run values cannot be tested.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -81,8 +82,7 @@ impl NoiseProfile {
     /// The profile of past per-run medians `values` (≥ 2, positive).
     pub fn from_runs(values: &[f64]) -> Result<Self, RunsError> {
         let logs = logs(values)?;
-        let (_, var) = mean_var(&logs);
-        NoiseProfile::new(var.sqrt(), logs.len())
+        NoiseProfile::new(logs.stddev(), logs.len())
     }
 
     /// Log-scale SD.
@@ -134,15 +134,14 @@ impl LogSide {
     /// runs the profile is ignored (see the module header).
     pub fn from_runs(values: &[f64], profile: Option<NoiseProfile>) -> Result<Self, RunsError> {
         let logs = logs(values)?;
-        let (mean_log, var) = mean_var(&logs);
         let (var_log, spread) = match (logs.len(), profile) {
             (1, Some(p)) => (p.sigma * p.sigma, Spread::Profile(p)),
             (1, None) => return Err(RunsError::NoSpread),
-            _ => (var, Spread::Runs),
+            _ => (logs.stddev().powi(2), Spread::Runs),
         };
         Ok(LogSide {
             runs: logs.len(),
-            mean_log,
+            mean_log: logs.mean(),
             var_log,
             spread,
         })
@@ -261,12 +260,9 @@ pub(super) fn se2_df(sides: [(f64, usize, Spread); 2]) -> (f64, f64) {
     (se2, df)
 }
 
-/// Natural logs of positive finite values, at least one.
-fn logs(values: &[f64]) -> Result<Vec<f64>, RunsError> {
-    if values.is_empty() {
-        return Err(RunsError::Empty);
-    }
-    values
+/// The natural logs of positive finite values, at least one.
+fn logs(values: &[f64]) -> Result<Sample, RunsError> {
+    let logs = values
         .iter()
         .enumerate()
         .map(|(index, &value)| {
@@ -276,18 +272,8 @@ fn logs(values: &[f64]) -> Result<Vec<f64>, RunsError> {
                 Err(RunsError::NotPositive { index, value })
             }
         })
-        .collect()
-}
-
-/// Mean and sample variance (n − 1; 0 for one value).
-pub(super) fn mean_var(x: &[f64]) -> (f64, f64) {
-    let n = x.len() as f64;
-    let mean = x.iter().sum::<f64>() / n;
-    if x.len() < 2 {
-        return (mean, 0.0);
-    }
-    let ss: f64 = x.iter().map(|v| (v - mean).powi(2)).sum();
-    (mean, ss / (n - 1.0))
+        .collect::<Result<Vec<f64>, RunsError>>()?;
+    Sample::new(&logs).map_err(|_| RunsError::Empty)
 }
 
 #[cfg(test)]
