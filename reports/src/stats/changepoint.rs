@@ -19,8 +19,10 @@
 //! test for a t-test to save time; with ≤ a few hundred runs the permutations are cheap,
 //! and unlike a t-test on the best of many splits they account for having picked the
 //! best split. A permutation run stops early once its p can no longer reach the level.
-//! The ends of the search (τ and the segment's end) are simplified from Matteson &
-//! James' (τ, κ) search to whole segments, as in Hunter.
+//! Matteson & James' search over (τ, κ) — a split and an end that may fall short of
+//! the segment's end — is simplified to τ over whole segments. The statistic sees any
+//! change of distribution, so a change point may mark a change of spread with hardly
+//! any change of mean; the reported means say which it was.
 //!
 //! What this cannot detect: a change within [`Options::min_segment`] runs of either end
 //! of the series — in particular, a regression in the latest runs is not confirmed until

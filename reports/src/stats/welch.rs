@@ -180,7 +180,7 @@ pub struct Welch {
     pub log_ratio: f64,
     /// Standard error of `log_ratio`.
     pub se: f64,
-    /// Welch–Satterthwaite degrees of freedom (∞ when every variance is known exactly).
+    /// Welch–Satterthwaite degrees of freedom (a profile side brings its runs − 1).
     pub df: f64,
     /// `log_ratio / se` (±∞ when the spread is zero and the means differ; 0 when both are).
     pub t: f64,
