@@ -1,4 +1,4 @@
-//! Statistics over the samples of one result, and between two samples.
+//! Statistics over the samples of one result, between two samples, and across runs.
 //!
 //! Methods, each cited where it lives:
 //! - [`Sample`]: ≥ 1 finite value, checked once at the boundary.
@@ -13,18 +13,41 @@
 //! - the two-sided Mann–Whitney U test for baseline vs current ([`mann_whitney`], Mann &
 //!   Whitney 1947).
 //!
+//! The regression gate across runs (issue 12), where a run contributes one figure per
+//! level × metric (its median) and the test is across runs, not across one run's samples:
+//! - Student's t, normal, beta and chi-square distributions ([`dist`], on the special
+//!   functions of `special.rs`);
+//! - Welch's t-test on log per-run medians, with a [`welch::NoiseProfile`] from history
+//!   for a side with a single run ([`welch`], Welch 1947);
+//! - Holm / Benjamini–Hochberg adjusted p-values ([`correction`], Holm 1979);
+//! - the minimum detectable effect of that test and the runs needed ([`mde`]);
+//! - the per-row verdict of a family of rows ([`verdict`]);
+//! - E-Divisive change points over a history of runs ([`changepoint`], Matteson & James
+//!   2014);
+//! - the Clopper–Pearson interval of a rate ([`clopper_pearson`], 1934).
+//!
 //! Everything here is a pure function of its inputs: the RNG is a seeded SplitMix64
 //! ([`rng`]), so reports are reproducible byte for byte.
 
 pub mod bootstrap;
+pub mod changepoint;
+pub mod clopper_pearson;
+pub mod correction;
+pub mod dist;
 pub mod mann_whitney;
+pub mod mde;
 pub mod outliers;
 pub mod rng;
 mod sample;
+mod special;
 mod summary;
+pub mod verdict;
+pub mod welch;
 
 #[cfg(test)]
 mod props;
+#[cfg(test)]
+mod sim;
 
 pub use bootstrap::Interval;
 pub use sample::{Sample, SampleError};
