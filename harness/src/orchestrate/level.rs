@@ -51,14 +51,17 @@ pub fn attempt(
         AgentEnd::Failed { .. } if !interrupted() => backend.diagnose(level),
         _ => None,
     };
+    let loss_line = loss
+        .as_ref()
+        .map(|(lost, what)| format!("{level}: the stack lost {lost}: {}", first_line(what)));
     let outcome = rules::classify(end, loss);
     p.done(&progress_word(&outcome, &rec));
-    match &outcome {
-        LevelOutcome::Measured => {}
-        LevelOutcome::Lost { reason, .. } => note(&format!("{level}: {}", first_line(reason))),
-        other => note(&format!(
+    match (&outcome, loss_line) {
+        (LevelOutcome::Measured, _) => {}
+        (LevelOutcome::Lost { .. }, Some(line)) => note(&line),
+        (other, _) => note(&format!(
             "{level}: {}",
-            other.describe().unwrap_or_default()
+            first_line(&other.describe().unwrap_or_default())
         )),
     }
     if outcome.is_up() {
