@@ -169,6 +169,7 @@ impl RunConfig {
             sizes,
             qemu,
             inventory,
+            tags: Default::default(),
         }
     }
 }

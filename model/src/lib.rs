@@ -6,6 +6,7 @@
 //! - [`metric`]: the one identity type of a metric ([`MetricId`]).
 //! - [`protocol`]: the agent's wire format and its incremental parser.
 //! - [`rundoc`]: run.json (schema version 2, reads version 1).
+//! - [`fingerprint`]: which runs are samples of the same configuration on the same host.
 //! - [`level`], [`accel`], [`suite`], [`sizes`], [`info`], [`result`]: the small types
 //!   those are made of.
 //!
@@ -15,6 +16,7 @@
 
 pub mod accel;
 pub mod catalog;
+pub mod fingerprint;
 pub mod info;
 pub mod level;
 pub mod metric;

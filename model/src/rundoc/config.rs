@@ -3,6 +3,7 @@
 
 use crate::{AccelChoice, Sizes, Suite};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// Which backend provisioned the levels.
@@ -62,6 +63,11 @@ pub struct RunConfigRecord {
     /// The inventory, for the inventory backend.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inventory: Option<InventoryConfig>,
+    /// `--tag K=V` labels of the run (e.g. the QEMU or kernel commit under test): kept
+    /// with it in the history and usable in selections; not part of the configuration
+    /// fingerprint, so runs of one configuration with different tags stay comparable.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
 }
 
 /// Options of the QEMU backend as given.

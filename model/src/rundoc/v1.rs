@@ -93,6 +93,7 @@ pub fn upgrade(old: RunDocV1) -> Result<RunDoc, UpgradeError> {
         sizes,
         qemu,
         inventory,
+        tags: Default::default(),
     };
     Ok(RunDoc {
         schema_version: SCHEMA_VERSION,
