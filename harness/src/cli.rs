@@ -133,16 +133,21 @@ pub struct RunArgs {
 /// `nestbench compare …`
 #[derive(Debug, Args)]
 pub struct CompareArgs {
-    /// The baseline run (directory or run.json).
-    pub baseline: PathBuf,
-    /// The current run (directory or run.json).
-    pub current: PathBuf,
+    /// The baseline: a run directory, a run.json, a directory of run directories, or
+    /// history:KEY=VALUE,…
+    pub baseline: String,
+    /// The current runs, given the same way.
+    pub current: String,
     /// Smallest relative change that counts (0.05 = 5%).
     #[arg(long, default_value_t = 0.05)]
     pub noise_threshold: f64,
-    /// p-value below which a change is significant.
+    /// Family-wise error rate over every level × metric compared (Holm).
     #[arg(long, default_value_t = 0.05)]
     pub significance: f64,
+    /// Exit 5 when nothing regressed but some metric is inconclusive (the runs could not
+    /// have detected a change of the noise threshold).
+    #[arg(long)]
+    pub fail_on_inconclusive: bool,
     /// Write a Markdown summary (for a CI job summary) to this file.
     #[arg(long)]
     pub summary: Option<PathBuf>,

@@ -12,6 +12,9 @@ pub enum Outcome {
     Regression,
     /// Exit 4: some levels failed or were skipped; the others' results are written.
     Partial,
+    /// Exit 5: compare found no regression, but some metric is inconclusive and
+    /// `--fail-on-inconclusive` was given.
+    Inconclusive,
 }
 
 /// A failure with its exit code: 1 error, 2 usage.
@@ -59,6 +62,7 @@ pub fn finish(outcome: CmdResult) -> ExitCode {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::Regression) => ExitCode::from(3),
         Ok(Outcome::Partial) => ExitCode::from(4),
+        Ok(Outcome::Inconclusive) => ExitCode::from(5),
         Err(f) => {
             let line = f.message.replace('\n', " ");
             eprintln!("nestbench: error: {line}");

@@ -18,6 +18,7 @@ pub mod progress;
 pub mod provenance;
 pub mod remote;
 pub mod rundir;
+pub mod runsel;
 pub mod sizing;
 #[cfg(test)]
 pub mod testreq;

@@ -1,169 +1,242 @@
-//! Matching two runs level by level and metric by metric, and the verdict of each pair.
+//! Matching two run sets level by level and metric by metric, and deciding every row
+//! that both sides measured as one family (module header of [`super`]).
 
-use super::{warnings, Change, CompareOptions, Comparison, Status};
-use crate::analysis::relative_to_l0;
-use crate::stats::{mann_whitney, Sample, Summary};
-use model::rundoc::{LevelRecord, LevelStatus, RunDoc};
-use model::{Level, WorkloadResult};
+use super::sets::Figures;
+use super::{warnings, Change, CompareOptions, Comparison, Profiles, RunSet, SideFigures, Status};
+use crate::stats::mde::{runs_needed, POWER};
+use crate::stats::verdict::{self, GateOptions, Reason, Row, Verdict};
+use model::rundoc::{LevelStatus, RunDoc};
 
-/// Fewer samples than this on either side cannot reach p < 0.05 reliably.
-pub const MIN_SAMPLES: usize = 5;
+/// How many times the in-run spread the run-to-run spread of a median is assumed to be
+/// when no history says (measured on this project's machines: 2–3×).
+pub const DRIFT_OVER_IN_RUN: f64 = 2.5;
 
-/// Compare `current` against `baseline`.
-pub fn compare(baseline: &RunDoc, current: &RunDoc, options: &CompareOptions) -> Comparison {
-    let mut changes = Vec::new();
-    for b_level in baseline
-        .levels
-        .iter()
-        .filter(|l| l.status == LevelStatus::Ok)
-    {
-        let c_level = current.level(b_level.level);
-        for b in &b_level.results {
-            changes.push(pair(b_level.level, b, c_level, options));
-        }
-    }
-    for c_level in current
-        .levels
-        .iter()
-        .filter(|l| l.status == LevelStatus::Ok)
-    {
-        let b_level = baseline
-            .levels
-            .iter()
-            .find(|l| l.level == c_level.level && l.status == LevelStatus::Ok);
-        for c in &c_level.results {
-            if b_level.and_then(|l| l.result(&c.id)).is_none() {
-                let mut row = blank(c_level.level, c, Status::New);
-                row.current = Sample::new(&c.samples).ok().map(|s| Summary::of(&s, &c.id));
-                row.note = Some("not in the baseline".into());
-                changes.push(row);
+/// Compare `current` against `baseline`; `profiles` give the run-to-run noise for sides
+/// with a single run.
+pub fn compare(
+    baseline: &RunSet,
+    current: &RunSet,
+    options: &CompareOptions,
+    profiles: &Profiles,
+) -> Comparison {
+    let (bf, b_left) = baseline.figures();
+    let (cf, c_left) = current.figures();
+    let mut changes: Vec<Change> = Vec::new();
+    // Rows both sides measured, to be decided as one family: (index in changes, b, c).
+    let mut pairs: Vec<(usize, &Figures, &Figures)> = Vec::new();
+    for b in &bf {
+        let mut row = blank(b, Some(side(b)), Status::Missing);
+        match cf.iter().find(|c| c.level == b.level && c.id.same(&b.id)) {
+            Some(c) => {
+                row.current = Some(side(c));
+                if c.id.unit != b.id.unit {
+                    row.note = Some(format!("unit changed from {} to {}", b.id.unit, c.id.unit));
+                }
+                pairs.push((changes.len(), b, c));
             }
+            None => row.note = Some(missing_reason(b, &current.runs)),
         }
+        changes.push(row);
     }
+    for c in cf
+        .iter()
+        .filter(|c| !bf.iter().any(|b| b.level == c.level && b.id.same(&c.id)))
+    {
+        let mut row = blank(c, None, Status::New);
+        row.current = Some(side(c));
+        row.note = Some("not in the baseline".into());
+        changes.push(row);
+    }
+    for row in &mut changes {
+        row.change = match (&row.baseline, &row.current) {
+            (Some(b), Some(c)) if b.center != 0.0 => Some(c.center / b.center - 1.0),
+            _ => None,
+        };
+    }
+    let (tested, interval_level) = decide(&mut changes, &pairs, options, profiles);
+    let runs = (baseline.runs.len(), current.runs.len());
+    let single_run_note = single_run_note(&changes, runs, tested.max(pairs.len()), options);
     Comparison {
-        baseline_id: baseline.run_id.clone(),
-        current_id: current.run_id.clone(),
+        baseline_label: baseline.label.clone(),
+        current_label: current.label.clone(),
+        runs,
+        failed_levels: (b_left, c_left),
         options: *options,
+        tested,
+        interval_level,
         changes,
-        warnings: warnings::detect(baseline, current),
+        warnings: match (baseline.runs.first(), current.runs.first()) {
+            (Some(b), Some(c)) => warnings::detect(b, c),
+            _ => vec![],
+        },
+        single_run_note,
     }
 }
 
-fn blank(level: Level, r: &WorkloadResult, status: Status) -> Change {
+/// Decide the rows both sides measured; returns m and the interval level.
+fn decide(
+    changes: &mut [Change],
+    pairs: &[(usize, &Figures, &Figures)],
+    options: &CompareOptions,
+    profiles: &Profiles,
+) -> (usize, f64) {
+    // A non-positive median has no logarithm: such rows are left out of the family.
+    let testable: Vec<&(usize, &Figures, &Figures)> = pairs
+        .iter()
+        .filter(|(i, b, c)| {
+            let ok = b.medians.iter().chain(&c.medians).all(|v| *v > 0.0);
+            if !ok {
+                changes[*i].status = Status::Inconclusive(Reason::TooFewRuns);
+                changes[*i].note = Some("a run's median is not positive: not testable".into());
+            }
+            ok
+        })
+        .collect();
+    let rows: Vec<Row> = testable
+        .iter()
+        .map(|(_, b, c)| Row {
+            baseline: &b.medians,
+            current: &c.medians,
+            higher_is_better: b.id.higher_is_better,
+            threshold: options.noise_threshold,
+            profile: profiles.get(b.level, &b.id.key()),
+        })
+        .collect();
+    let gate = GateOptions {
+        alpha: options.significance,
+        power: POWER,
+    };
+    let family = match verdict::decide(&rows, &gate) {
+        Ok(f) => f,
+        // Unreachable after the positivity filter; make every row say so if it happens.
+        Err(e) => {
+            for (i, _, _) in &testable {
+                changes[*i].status = Status::Inconclusive(Reason::TooFewRuns);
+                changes[*i].note = Some(format!("not testable: {e}"));
+            }
+            return (0, 1.0);
+        }
+    };
+    for ((i, _, _), d) in testable.iter().zip(&family.decisions) {
+        let row = &mut changes[*i];
+        row.p_value = d.test.map(|t| t.p_value);
+        row.p_adjusted = d.p_adjusted;
+        row.ratio = d.ratio;
+        row.mde = d.mde;
+        row.status = match d.verdict {
+            Verdict::Regressed => Status::Regressed,
+            Verdict::Improved => Status::Improved,
+            Verdict::Unchanged => Status::Unchanged,
+            Verdict::Inconclusive(r) => Status::Inconclusive(r),
+        };
+    }
+    (family.tested, family.interval_level)
+}
+
+fn side(f: &Figures) -> SideFigures {
+    let logs: Vec<f64> = f
+        .medians
+        .iter()
+        .filter(|v| **v > 0.0)
+        .map(|v| v.ln())
+        .collect();
+    let center = if logs.len() == f.medians.len() && !logs.is_empty() {
+        (logs.iter().sum::<f64>() / logs.len() as f64).exp()
+    } else {
+        crate::stats::Sample::new(&f.medians).map_or(f64::NAN, |s| s.median())
+    };
+    let run_cv = (f.medians.len() >= 2)
+        .then(|| {
+            crate::stats::Sample::new(&f.medians)
+                .ok()
+                .and_then(|s| s.cv())
+        })
+        .flatten();
+    SideFigures {
+        medians: f.medians.clone(),
+        center,
+        run_cv,
+        in_run_cv: f.in_run_cv,
+    }
+}
+
+fn blank(f: &Figures, baseline: Option<SideFigures>, status: Status) -> Change {
     Change {
-        level,
-        id: r.id.clone(),
-        baseline: None,
+        level: f.level,
+        id: f.id.clone(),
+        baseline,
         current: None,
         change: None,
         ratio: None,
         p_value: None,
+        p_adjusted: None,
+        mde: None,
         status,
         note: None,
     }
 }
 
-fn missing_reason(level: Level, c_level: Option<&LevelRecord>, b: &WorkloadResult) -> String {
-    match c_level {
-        None => format!("{level} is not in the current run"),
-        Some(l) if l.status != LevelStatus::Ok => {
-            let word = crate::export::document::status_word(l.status);
-            let why = l
-                .error
-                .clone()
-                .unwrap_or_else(|| "no reason recorded".into());
-            format!("{level} {word} in the current run: {why}")
-        }
-        Some(l) => match l.workload_error(&b.id.workload) {
-            Some(e) => format!(
-                "{} failed at {level} in the current run: {}",
-                b.id.workload, e.message
-            ),
-            None => format!("not measured at {level} in the current run"),
-        },
+/// Why no current run has `b`: the level failed or was not reached, the workload
+/// failed, or it was not measured.
+fn missing_reason(b: &Figures, current: &[RunDoc]) -> String {
+    let level = b.level;
+    let records: Vec<_> = current.iter().filter_map(|r| r.level(level)).collect();
+    if records.is_empty() {
+        return format!("{level} is not in the current runs");
+    }
+    if let Some(l) = records.iter().find(|l| l.status != LevelStatus::Ok) {
+        let why = l
+            .error
+            .clone()
+            .unwrap_or_else(|| "no reason recorded".into());
+        return format!("{level} {} in the current runs: {why}", l.status.word());
+    }
+    match records
+        .iter()
+        .find_map(|l| l.workload_error(&b.id.workload))
+    {
+        Some(e) => format!(
+            "{} failed at {level} in the current runs: {}",
+            b.id.workload, e.message
+        ),
+        None => format!("not measured at {level} in the current runs"),
     }
 }
 
-fn pair(
-    level: Level,
-    b: &WorkloadResult,
-    c_level: Option<&LevelRecord>,
-    opts: &CompareOptions,
-) -> Change {
-    let mut row = blank(level, b, Status::Missing);
-    let b_sample = match Sample::new(&b.samples) {
-        Ok(s) => s,
-        Err(e) => {
-            row.note = Some(format!("baseline samples unusable: {e}"));
-            row.status = Status::Unchanged;
-            return row;
-        }
-    };
-    row.baseline = Some(Summary::of(&b_sample, &b.id));
-    let c = c_level
-        .filter(|l| l.status == LevelStatus::Ok)
-        .and_then(|l| l.result(&b.id));
-    let Some(c) = c else {
-        row.note = Some(missing_reason(level, c_level, b));
-        return row;
-    };
-    let c_sample = match Sample::new(&c.samples) {
-        Ok(s) => s,
-        Err(e) => {
-            row.note = Some(format!("current samples unusable: {e}"));
-            return row;
-        }
-    };
-    row.current = Some(Summary::of(&c_sample, &c.id));
-    let (bm, cm) = (b_sample.median(), c_sample.median());
-    row.change = (bm != 0.0).then(|| cm / bm - 1.0);
-    row.ratio = relative_to_l0(&b_sample, &c_sample, b.id.higher_is_better);
-    let test = mann_whitney::test(&b_sample, &c_sample);
-    row.p_value = Some(test.p_value);
-    row.status = verdict(row.change, test.p_value, b.id.higher_is_better, opts);
-    if b_sample.len().min(c_sample.len()) < MIN_SAMPLES {
-        row.note = Some(format!(
-            "fewer than {MIN_SAMPLES} samples on a side: the test has little power"
-        ));
+/// The advice for a side with one run and no noise profile (module header of
+/// [`super`]).
+fn single_run_note(
+    changes: &[Change],
+    runs: (usize, usize),
+    m: usize,
+    options: &CompareOptions,
+) -> Option<String> {
+    let too_few = changes
+        .iter()
+        .filter(|c| c.status == Status::Inconclusive(Reason::TooFewRuns))
+        .count();
+    if too_few == 0 || runs.0.min(runs.1) > 1 {
+        return None;
     }
-    if c.id.unit != b.id.unit {
-        row.note = Some(format!("unit changed from {} to {}", b.id.unit, c.id.unit));
-    }
-    row
-}
-
-/// Both gates: significant and larger than the noise threshold; direction decides.
-pub fn verdict(
-    change: Option<f64>,
-    p_value: f64,
-    higher_is_better: bool,
-    opts: &CompareOptions,
-) -> Status {
-    let Some(change) = change else {
-        return Status::Unchanged;
-    };
-    if p_value >= opts.significance || change.abs() <= opts.noise_threshold {
-        return Status::Unchanged;
-    }
-    if (change > 0.0) == higher_is_better {
-        Status::Improved
-    } else {
-        Status::Regressed
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn both_gates_and_direction() {
-        let o = CompareOptions::default();
-        assert_eq!(verdict(Some(0.2), 0.01, true, &o), Status::Improved);
-        assert_eq!(verdict(Some(0.2), 0.01, false, &o), Status::Regressed);
-        assert_eq!(verdict(Some(-0.2), 0.01, true, &o), Status::Regressed);
-        assert_eq!(verdict(Some(0.2), 0.2, false, &o), Status::Unchanged);
-        assert_eq!(verdict(Some(0.03), 0.001, false, &o), Status::Unchanged);
-        assert_eq!(verdict(None, 0.001, false, &o), Status::Unchanged);
-    }
+    let mut cvs: Vec<f64> = changes
+        .iter()
+        .filter_map(|c| c.baseline.as_ref().and_then(|b| b.in_run_cv))
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .collect();
+    cvs.sort_by(f64::total_cmp);
+    let advice = cvs.get(cvs.len() / 2).and_then(|&cv| {
+        let sigma = cv * DRIFT_OVER_IN_RUN;
+        let alpha = options.significance / m.max(1) as f64;
+        runs_needed(sigma, options.noise_threshold, alpha, POWER, 200).map(|n| {
+            format!(
+                "; about {n} runs per side would detect ≥ {:.0} % in a typical metric (its in-run CV {:.1} % × {DRIFT_OVER_IN_RUN}, the run-to-run drift measured on this project's machines)",
+                options.noise_threshold * 100.0,
+                cv * 100.0
+            )
+        })
+    });
+    Some(format!(
+        "one run per side cannot separate a change from this host's drift ({too_few} rows inconclusive; no noise profile for this host and configuration: `nestbench calibrate` records one){}",
+        advice.unwrap_or_default()
+    ))
 }

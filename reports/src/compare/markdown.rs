@@ -1,8 +1,9 @@
 //! The comparison as a short Markdown summary for a CI job page or pull request
-//! (`nestbench compare --summary FILE`): verdict first, then warnings, then only the
-//! rows that changed or are missing; unchanged rows are counted, not listed.
+//! (`nestbench compare --summary FILE`, e.g. `$GITHUB_STEP_SUMMARY`): verdict first,
+//! then warnings, then the rows that changed, are missing or are inconclusive, each with
+//! its detectable effect; unchanged rows are counted, not listed.
 
-use super::text::{counts, row_cells, HEADER};
+use super::text::{counts, method, row_cells, HEADER};
 use super::{Change, Comparison, Status};
 use crate::export::document::Table;
 use crate::export::markdown::table;
@@ -36,17 +37,19 @@ fn collapse(rows: Vec<&Change>) -> Vec<Vec<String>> {
 pub fn render(cmp: &Comparison, allow_missing: bool) -> String {
     let verdict = if cmp.has_regression(allow_missing) {
         "❌ regression"
+    } else if cmp.inconclusive() > 0 {
+        "⚠️ no regression found, some metrics inconclusive"
     } else {
         "✅ no regression"
     };
     let mut out = format!(
-        "## nestbench compare: {verdict}\n\nBaseline `{}`, current `{}`: {}. A change counts when Mann–Whitney p < {} and the median moved more than {:.0} %.\n\n",
-        cmp.baseline_id,
-        cmp.current_id,
+        "## nestbench compare: {verdict}\n\n{}: {}. A change counts when its whole interval lies beyond the noise threshold; MDE is the smallest change each row could have detected (80 % power).\n\n",
+        method(cmp),
         counts(cmp),
-        cmp.options.significance,
-        cmp.options.noise_threshold * 100.0
     );
+    if let Some(n) = &cmp.single_run_note {
+        out.push_str(&format!("**Note:** {n}\n\n"));
+    }
     if !cmp.warnings.is_empty() {
         out.push_str("**Comparability warnings**\n\n");
         for w in &cmp.warnings {
@@ -54,15 +57,17 @@ pub fn render(cmp: &Comparison, allow_missing: bool) -> String {
         }
         out.push('\n');
     }
-    let notable: Vec<Vec<String>> = [
-        Status::Regressed,
-        Status::Missing,
-        Status::Improved,
-        Status::New,
-    ]
-    .into_iter()
-    .flat_map(|s| collapse(cmp.with_status(s).collect()))
-    .collect();
+    let inconclusive: Vec<&Change> = cmp
+        .changes
+        .iter()
+        .filter(|c| c.status.is_inconclusive())
+        .collect();
+    let notable: Vec<Vec<String>> = [Status::Regressed, Status::Missing, Status::Improved]
+        .into_iter()
+        .flat_map(|s| collapse(cmp.with_status(s).collect()))
+        .chain(collapse(inconclusive))
+        .chain(collapse(cmp.with_status(Status::New).collect()))
+        .collect();
     if notable.is_empty() {
         out.push_str("No metric changed beyond noise.\n");
     } else {

@@ -1,35 +1,55 @@
-//! `nestbench compare BASELINE CURRENT`: a verdict per level × metric for CI.
+//! `nestbench compare BASELINE CURRENT`: a verdict per level × metric for CI, with runs
+//! as the samples.
 //!
-//! A change counts only when it is both **statistically significant** — the two-sided
-//! Mann–Whitney U test on the two runs' samples gives p < `significance` — **and larger
-//! than the noise threshold** — `|median(current) / median(baseline) − 1| >
-//! noise_threshold` (the same two-gate rule as criterion.rs). Direction follows the
-//! metric: a rate that fell or a latency that rose is a regression.
+//! Each side is a [`RunSet`]: one or more runs of one configuration (a set whose runs
+//! differ in a configuration field is refused, naming the field). Every run contributes
+//! one figure per level × metric — the median of its samples — because one run's
+//! samples share a boot, a host state and a time window and are not independent
+//! replicates of the configuration (on this project's machines the run-to-run spread of
+//! a median is 2–3× the in-run spread). Levels that failed in a run are left out of
+//! that run and counted.
 //!
-//! Each row is one of [`Status`]: `Improved`, `Regressed`, `Unchanged`, `Missing` (in the
-//! baseline, absent from the current run: a level that failed or was not reached, a
-//! metric not measured — counts as a regression unless `allow_missing`) or `New` (only
-//! in the current run; never a regression). Comparability problems (different suite,
-//! params, depth, accel, tuning, tool version, host CPU) are [`Warning`]s.
+//! The decision is [`crate::stats::verdict`]: Welch's t on the logs of the per-run
+//! medians, Holm's correction over every level × metric tested, and the interval of
+//! the ratio at the family's level 1 − α/m wholly beyond the noise threshold. Every row
+//! also says the smallest change it could have detected (80 % power at α/m): a row that
+//! could not have seen a change of the threshold is *inconclusive*, never "unchanged".
+//! A side with one run uses the run-to-run noise of a [`Profiles`] entry (from the
+//! history's calibration) in place of its own spread; without one its rows are
+//! inconclusive and [`Comparison::single_run_note`] says how many runs would do.
+//!
+//! Each row is one of [`Status`]: `Improved`, `Regressed`, `Unchanged`,
+//! `Inconclusive`, `Missing` (in the baseline, absent from every current run: a level
+//! that failed or was not reached, a metric not measured — counts as a regression
+//! unless `allow_missing`) or `New` (only in the current runs; never a regression).
+//! Comparability problems between the sides (different suite, params, depth, accel,
+//! tuning, tool version, host CPU, a busy host) are [`Warning`]s.
+//!
+//! What it cannot detect: a change smaller than a row's detectable effect; a change that
+//! every run of both sides shares (host drift during an interleaved A/B is cancelled,
+//! not detected); changes of spread rather than level.
 
 mod diff;
 pub mod markdown;
+mod sets;
 pub mod text;
 pub mod warnings;
 
 pub use crate::load::load_run;
 pub use diff::compare;
+pub use sets::{Profiles, RunSet, SetError};
 pub use warnings::Warning;
 
-use crate::stats::{Interval, Summary};
+use crate::stats::verdict::Reason;
+use crate::stats::Interval;
 use model::{Level, MetricId};
 
 /// How `compare` decides; validated once from the command line.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CompareOptions {
-    /// Smallest relative change of the median that can count (default 0.05).
+    /// Smallest relative change that can count (default 0.05).
     pub noise_threshold: f64,
-    /// p-value below which a difference is significant (default 0.05).
+    /// Family-wise error rate over every row tested (default 0.05).
     pub significance: f64,
 }
 
@@ -49,7 +69,9 @@ pub enum OptionError {
     #[error("--noise-threshold {0} is out of range: give a fraction in [0, 1), e.g. 0.05 for 5 %")]
     NoiseThreshold(f64),
     /// `--significance` not in (0, 1).
-    #[error("--significance {0} is out of range: give a p-value in (0, 1), e.g. 0.05")]
+    #[error(
+        "--significance {0} is out of range: give a family-wise error rate in (0, 1), e.g. 0.05"
+    )]
     Significance(f64),
 }
 
@@ -72,29 +94,54 @@ impl CompareOptions {
 /// Verdict of one row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Status {
-    /// Significantly and noticeably better.
+    /// Better beyond the threshold, at the family's confidence.
     Improved,
-    /// Significantly and noticeably worse.
+    /// Worse beyond the threshold, at the family's confidence.
     Regressed,
-    /// Not both significant and above the noise threshold.
+    /// Inside the threshold, and a change of the threshold would have been seen.
     Unchanged,
-    /// In the baseline, not usable in the current run.
+    /// Neither can be said, for this reason.
+    Inconclusive(Reason),
+    /// In the baseline, not usable in any current run.
     Missing,
-    /// Only in the current run.
+    /// Only in the current runs.
     New,
 }
 
 impl Status {
-    /// Lower-case word used in tables.
+    /// The word used in tables.
     pub fn word(self) -> &'static str {
         match self {
             Status::Improved => "improved",
             Status::Regressed => "REGRESSED",
             Status::Unchanged => "unchanged",
+            Status::Inconclusive(Reason::TooFewRuns) => "inconclusive (too few runs)",
+            Status::Inconclusive(Reason::Underpowered) => "inconclusive (MDE above threshold)",
+            Status::Inconclusive(Reason::Unconfirmed) => {
+                "inconclusive (interval crosses threshold)"
+            }
             Status::Missing => "MISSING",
             Status::New => "new",
         }
     }
+
+    /// Whether this is one of the inconclusive verdicts.
+    pub fn is_inconclusive(self) -> bool {
+        matches!(self, Status::Inconclusive(_))
+    }
+}
+
+/// One side of a row: the per-run medians that went into it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SideFigures {
+    /// One median per run that measured the row, in run order.
+    pub medians: Vec<f64>,
+    /// Their geometric mean: the side's figure.
+    pub center: f64,
+    /// Coefficient of variation across runs (None with one run).
+    pub run_cv: Option<f64>,
+    /// The in-run coefficient of variation of the first run (for single-run advice).
+    pub in_run_cv: Option<f64>,
 }
 
 /// One level × metric compared.
@@ -104,35 +151,50 @@ pub struct Change {
     pub level: Level,
     /// Which metric (the baseline's unit and direction).
     pub id: MetricId,
-    /// Baseline statistics, if any.
-    pub baseline: Option<Summary>,
-    /// Current statistics, if any.
-    pub current: Option<Summary>,
-    /// `median(current) / median(baseline) − 1`, raw (not oriented).
+    /// The baseline's runs, if any measured it.
+    pub baseline: Option<SideFigures>,
+    /// The current runs, if any measured it.
+    pub current: Option<SideFigures>,
+    /// current / baseline (geometric means), raw (not oriented), minus 1.
     pub change: Option<f64>,
-    /// Current as a fraction of baseline, oriented like relative-to-L0: < 1 is worse.
+    /// current / baseline with its interval at the family's level.
     pub ratio: Option<Interval>,
-    /// Two-sided Mann–Whitney p-value.
+    /// Welch's two-sided p-value.
     pub p_value: Option<f64>,
+    /// Holm-adjusted p-value over the rows tested.
+    pub p_adjusted: Option<f64>,
+    /// Smallest relative change this row could have detected (80 % power, level α/m).
+    pub mde: Option<f64>,
     /// Verdict.
     pub status: Status,
-    /// Why the row is Missing/New/untested, in words.
+    /// Why the row is Missing/New/inconclusive, in words.
     pub note: Option<String>,
 }
 
-/// The result of comparing two runs.
+/// The result of comparing two run sets.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Comparison {
-    /// Baseline run id.
-    pub baseline_id: String,
-    /// Current run id.
-    pub current_id: String,
+    /// How the baseline was given (a path, or a history selection).
+    pub baseline_label: String,
+    /// How the current runs were given.
+    pub current_label: String,
+    /// Runs per side.
+    pub runs: (usize, usize),
+    /// Levels left out because they failed in a run, per side (level × run pairs).
+    pub failed_levels: (usize, usize),
     /// Options used.
     pub options: CompareOptions,
-    /// Every row: baseline order, then rows new in the current run.
+    /// Rows tested (m of the correction).
+    pub tested: usize,
+    /// Confidence of every interval, 1 − α/m.
+    pub interval_level: f64,
+    /// Every row: baseline order, then rows new in the current runs.
     pub changes: Vec<Change>,
-    /// Reasons the runs may not be comparable.
+    /// Reasons the sides may not be comparable.
     pub warnings: Vec<Warning>,
+    /// For a side with one run and no noise profile: that one run per side cannot
+    /// separate a change from this host's drift, and how many runs would.
+    pub single_run_note: Option<String>,
 }
 
 impl Comparison {
@@ -144,6 +206,14 @@ impl Comparison {
     /// Number of rows with `status`.
     pub fn count(&self, status: Status) -> usize {
         self.with_status(status).count()
+    }
+
+    /// Number of inconclusive rows, whatever the reason.
+    pub fn inconclusive(&self) -> usize {
+        self.changes
+            .iter()
+            .filter(|c| c.status.is_inconclusive())
+            .count()
     }
 
     /// Whether CI should fail: any row Regressed, or Missing unless `allow_missing`.

@@ -4,24 +4,30 @@ use super::{Change, Comparison, Status};
 use crate::export::format::sig;
 
 /// Column headings of [`row_cells`].
-pub const HEADER: [&str; 8] = [
-    "level", "metric", "unit", "baseline", "current", "change", "p", "verdict",
+pub const HEADER: [&str; 9] = [
+    "level", "metric", "unit", "baseline", "current", "change", "interval", "MDE", "verdict",
 ];
 
-/// The cells of one row: medians, relative change, p-value, verdict (with its note).
+/// `±x.x %` of a relative value.
+fn pct(v: f64) -> String {
+    format!("{:+.1} %", v * 100.0)
+}
+
+/// The cells of one row: the sides' figures (geometric mean of per-run medians, with the
+/// number of runs), the change with its interval, the detectable effect and the verdict.
 pub fn row_cells(c: &Change) -> Vec<String> {
-    let med = |s: &Option<crate::stats::Summary>| {
+    let side = |s: &Option<super::SideFigures>| {
         s.as_ref()
-            .map(|s| sig(s.median.estimate, 4))
+            .map(|s| format!("{} ({})", sig(s.center, 4), s.medians.len()))
             .unwrap_or_else(|| "–".into())
     };
-    let change = c
-        .change
-        .map(|v| format!("{:+.1} %", v * 100.0))
+    let interval = c
+        .ratio
+        .map(|r| format!("[{}, {}]", pct(r.low - 1.0), pct(r.high - 1.0)))
         .unwrap_or_else(|| "–".into());
-    let p = c
-        .p_value
-        .map(|p| format!("{p:.3}"))
+    let mde = c
+        .mde
+        .map(|m| format!("{:.1} %", m * 100.0))
         .unwrap_or_else(|| "–".into());
     let mut verdict = c.status.word().to_string();
     if let Some(note) = &c.note {
@@ -31,49 +37,64 @@ pub fn row_cells(c: &Change) -> Vec<String> {
         c.level.to_string(),
         c.id.key(),
         c.id.unit.clone(),
-        med(&c.baseline),
-        med(&c.current),
-        change,
-        p,
+        side(&c.baseline),
+        side(&c.current),
+        c.change.map(pct).unwrap_or_else(|| "–".into()),
+        interval,
+        mde,
         verdict,
     ]
 }
 
-/// Counts line: `1 regressed, 0 missing, 2 improved, 18 unchanged, 0 new`.
+/// Counts line: `1 regressed, 0 missing, 2 improved, 18 unchanged, 3 inconclusive, 0 new`.
 pub fn counts(cmp: &Comparison) -> String {
     format!(
-        "{} regressed, {} missing, {} improved, {} unchanged, {} new",
+        "{} regressed, {} missing, {} improved, {} unchanged, {} inconclusive, {} new",
         cmp.count(Status::Regressed),
         cmp.count(Status::Missing),
         cmp.count(Status::Improved),
         cmp.count(Status::Unchanged),
+        cmp.inconclusive(),
         cmp.count(Status::New)
     )
 }
 
-/// The whole comparison: header line, warnings, every row aligned, counts.
+/// What was compared and how, in one line.
+pub fn method(cmp: &Comparison) -> String {
+    format!(
+        "baseline {} ({} runs) vs current {} ({} runs): Welch's t on per-run medians, Holm over {} rows at family α {}, intervals at {:.2} %, noise threshold {:.0} %",
+        cmp.baseline_label,
+        cmp.runs.0,
+        cmp.current_label,
+        cmp.runs.1,
+        cmp.tested,
+        cmp.options.significance,
+        cmp.interval_level * 100.0,
+        cmp.options.noise_threshold * 100.0
+    )
+}
+
+/// The whole comparison: method line, warnings, every row aligned, counts.
 pub fn render(cmp: &Comparison) -> String {
     let mut rows: Vec<Vec<String>> = vec![HEADER.iter().map(|s| s.to_string()).collect()];
     rows.extend(cmp.changes.iter().map(row_cells));
     let widths: Vec<usize> = (0..HEADER.len() - 1)
         .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
         .collect();
-    let mut out = format!(
-        "baseline {} vs current {} (significance {}, noise threshold {:.0} %)\n",
-        cmp.baseline_id,
-        cmp.current_id,
-        cmp.options.significance,
-        cmp.options.noise_threshold * 100.0
-    );
+    let mut out = method(cmp);
+    out.push('\n');
     for w in &cmp.warnings {
         out.push_str(&format!("warning: {w}\n"));
+    }
+    if let Some(n) = &cmp.single_run_note {
+        out.push_str(&format!("note: {n}\n"));
     }
     for r in &rows {
         let mut line = String::new();
         for (i, cell) in r.iter().enumerate() {
             match widths.get(i) {
                 // Numbers right-aligned, names left-aligned.
-                Some(&w) if (3..=6).contains(&i) => line.push_str(&format!("{cell:>w$}  ")),
+                Some(&w) if (3..=7).contains(&i) => line.push_str(&format!("{cell:>w$}  ")),
                 Some(&w) => line.push_str(&format!("{cell:<w$}  ")),
                 None => line.push_str(cell),
             }
