@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod analysis;
+pub mod calibrate;
 pub mod charts;
 pub mod compare;
 mod error;
@@ -19,6 +20,7 @@ pub mod export;
 mod load;
 mod render;
 pub mod stats;
+pub mod trend;
 
 pub use error::ReportError;
 pub use load::{load_run, run_json_path};

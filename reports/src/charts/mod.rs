@@ -13,6 +13,7 @@ pub mod compare;
 pub mod cost_curve;
 pub mod legend;
 pub mod levels;
+pub mod trend;
 
 use crate::analysis::Analysis;
 use crate::ReportError;

@@ -49,6 +49,6 @@ mod props;
 #[cfg(test)]
 mod sim;
 
-pub use bootstrap::Interval;
+pub use bootstrap::{median_ci, Interval};
 pub use sample::{Sample, SampleError};
 pub use summary::Summary;

@@ -1,0 +1,212 @@
+//! Calibration: the run-to-run noise of one configuration on one host, from N runs of
+//! it. For every level × metric, the log-scale standard deviation of the per-run medians
+//! (the spread `compare` lends a single-run side), its coefficient of variation, and the
+//! smallest change a compare could detect with 1, 3, 5 and 10 runs per side at 80 %
+//! power and the per-row level α/m of a compare over the same m rows
+//! ([`crate::stats::mde`]). A single-run side uses the profile's σ with its N − 1
+//! degrees of freedom.
+//!
+//! The σ is a sample standard deviation of N runs: with N = 5 its own relative standard
+//! error is about 35 %, with N = 20 about 16 %. Runs must be back to back or
+//! interleaved on an otherwise idle host to measure that host's drift; what the runs do
+//! not vary over (a kernel update, another host) is not in σ.
+
+use crate::compare::RunSet;
+use crate::stats::mde::{mde_log, Side, POWER};
+use crate::stats::welch::NoiseProfile;
+use model::{Level, MetricId};
+use serde::Serialize;
+
+/// Runs per side the report quotes a detectable effect for.
+pub const DESIGNS: [usize; 4] = [1, 3, 5, 10];
+
+/// The noise of one level × metric.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NoiseRow {
+    /// The level.
+    pub level: Level,
+    /// The metric.
+    #[serde(rename = "metric")]
+    pub id: MetricId,
+    /// Runs it was measured in.
+    pub runs: usize,
+    /// Log-scale SD of the per-run medians.
+    pub log_sigma: f64,
+    /// Coefficient of variation of the per-run medians.
+    pub cv: f64,
+    /// The in-run CV of the first run, for comparison with the run-to-run one.
+    pub in_run_cv: Option<f64>,
+    /// Detectable relative change with `DESIGNS[i]` runs per side.
+    pub mde: Vec<(usize, f64)>,
+}
+
+/// A calibration.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Calibration {
+    /// Format version of the JSON document.
+    pub version: u32,
+    /// Runs it is made of.
+    pub runs: usize,
+    /// The family-wise α the detectable effects assume.
+    pub alpha: f64,
+    /// Rows in the family (m): the per-row level is α/m.
+    pub family: usize,
+    /// Every level × metric measured in at least two runs.
+    pub rows: Vec<NoiseRow>,
+}
+
+impl Calibration {
+    /// The profile `compare` uses for a single-run side of this row.
+    pub fn profile(row: &NoiseRow) -> Option<NoiseProfile> {
+        NoiseProfile::new(row.log_sigma, row.runs).ok()
+    }
+}
+
+/// Calibrate from `set`; detectable effects at family-wise `alpha`.
+pub fn calibrate(set: &RunSet, alpha: f64) -> Calibration {
+    let (figures, _) = set.figures();
+    let measured: Vec<_> = figures
+        .into_iter()
+        .filter(|f| f.medians.len() >= 2 && f.medians.iter().all(|v| *v > 0.0))
+        .collect();
+    let family = measured.len().max(1);
+    let row_alpha = alpha / family as f64;
+    // The detectable log change is proportional to σ for a given design: computed once
+    // per design (and number of runs behind the profile) for σ = 1, then scaled.
+    let mut unit: std::collections::HashMap<(usize, usize), f64> = Default::default();
+    let mut unit_mde = |k: usize, runs: usize| -> Option<f64> {
+        if let Some(v) = unit.get(&(k, runs)) {
+            return Some(*v);
+        }
+        let side = if k == 1 {
+            Side::profiled(NoiseProfile::new(1.0, runs).ok()?)
+        } else {
+            Side::estimated(k, 1.0).ok()?
+        };
+        let v = mde_log(&side, &side, row_alpha, POWER);
+        unit.insert((k, runs), v);
+        Some(v)
+    };
+    let rows = measured
+        .into_iter()
+        .filter_map(|f| {
+            let logs: Vec<f64> = f.medians.iter().map(|v| v.ln()).collect();
+            let n = logs.len() as f64;
+            let mean = logs.iter().sum::<f64>() / n;
+            let log_sigma =
+                (logs.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+            let lin = crate::stats::Sample::new(&f.medians).ok()?;
+            let mde = DESIGNS
+                .iter()
+                .filter_map(|&k| Some((k, (unit_mde(k, logs.len())? * log_sigma).exp_m1())))
+                .collect();
+            Some(NoiseRow {
+                level: f.level,
+                id: f.id,
+                runs: logs.len(),
+                log_sigma,
+                cv: lin.cv().unwrap_or(f64::NAN),
+                in_run_cv: f.in_run_cv,
+                mde,
+            })
+        })
+        .collect();
+    Calibration {
+        version: 1,
+        runs: set.runs.len(),
+        alpha,
+        family,
+        rows,
+    }
+}
+
+/// The calibration as an aligned text table.
+pub fn text(c: &Calibration) -> String {
+    let mut out = format!(
+        "noise from {} runs: run-to-run CV of each level × metric's median, and the smallest change a compare over these {} rows (family α {}, Holm, 80 % power) detects with k runs per side\n",
+        c.runs, c.family, c.alpha
+    );
+    let head = format!("{:<6}{:<30}{:>9}{:>9}", "level", "metric", "CV", "in-run");
+    let mut h = head;
+    for k in DESIGNS {
+        h.push_str(&format!("{:>9}", format!("k={k}")));
+    }
+    out.push_str(&h);
+    out.push('\n');
+    for r in &c.rows {
+        let mut line = format!(
+            "{:<6}{:<30}{:>8.1}%{:>8}",
+            r.level.to_string(),
+            r.id.key(),
+            r.cv * 100.0,
+            r.in_run_cv
+                .map(|v| format!("{:.1}%", v * 100.0))
+                .unwrap_or_else(|| "–".into())
+        );
+        for k in DESIGNS {
+            let cell = r
+                .mde
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, m)| format!("{:.1}%", m * 100.0))
+                .unwrap_or_else(|| "–".into());
+            line.push_str(&format!("{cell:>9}"));
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use model::rundoc::RunDoc;
+
+    #[test]
+    fn the_spread_of_per_run_medians_is_measured_and_more_runs_detect_less() {
+        let base = RunDoc::from_json(
+            include_str!("../tests/fixtures/complete.json"),
+            "complete.json",
+        )
+        .unwrap();
+        // Per-run factors with a known log-scale SD.
+        let factors = [1.0, 1.05, 0.95, 1.02, 0.98, 1.04, 0.96];
+        let runs: Vec<RunDoc> = factors
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let mut d = base.clone();
+                d.run_id = format!("r{i}");
+                for l in &mut d.levels {
+                    for r in &mut l.results {
+                        r.samples.iter_mut().for_each(|s| *s *= f);
+                    }
+                }
+                d
+            })
+            .collect();
+        let logs: Vec<f64> = factors.iter().map(|f: &f64| f.ln()).collect();
+        let m = logs.iter().sum::<f64>() / 7.0;
+        let want = (logs.iter().map(|l| (l - m).powi(2)).sum::<f64>() / 6.0).sqrt();
+        let c = calibrate(&RunSet::new("r", runs).unwrap(), 0.05);
+        assert_eq!(c.runs, 7);
+        assert_eq!(c.rows.len(), 4 * 21);
+        for r in &c.rows {
+            assert!(
+                (r.log_sigma - want).abs() < 1e-9,
+                "{}: {}",
+                r.id,
+                r.log_sigma
+            );
+            let m: Vec<f64> = r.mde.iter().map(|(_, v)| *v).collect();
+            assert_eq!(r.mde.len(), 4);
+            // One run per side borrows the profile's 6 degrees of freedom, which can beat
+            // 3 runs per side estimating their own spread; from 3 runs on, more is better.
+            assert!(m[0].is_finite() && m[0] > 0.0, "{m:?}");
+            assert!(m[1..].windows(2).all(|w| w[0] > w[1]), "{m:?}");
+        }
+        assert!(text(&c).contains("k=10"));
+        assert!(Calibration::profile(&c.rows[0]).is_some());
+    }
+}
