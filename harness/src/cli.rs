@@ -128,6 +128,10 @@ pub struct RunArgs {
     /// The static agent binary to deploy (default: next to nestbench, or the build output).
     #[arg(long, env = "NESTBENCH_AGENT")]
     pub agent: Option<PathBuf>,
+    /// A label for this run, KEY=VALUE (repeatable), e.g. --tag qemu=v8.2.0: kept in
+    /// run.json and the history, selectable with history:tag=KEY=VALUE.
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
 }
 
 /// `nestbench compare …`

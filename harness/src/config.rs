@@ -57,6 +57,8 @@ pub struct RunConfig {
     pub sizes: Sizes,
     /// The static agent binary.
     pub agent: PathBuf,
+    /// `--tag KEY=VALUE` labels.
+    pub tags: std::collections::BTreeMap<String, String>,
 }
 
 impl RunConfig {
@@ -130,6 +132,7 @@ impl RunConfig {
             keep: args.keep,
             sizes,
             agent,
+            tags: parse_tags(&args.tags)?,
         })
     }
 
@@ -169,7 +172,7 @@ impl RunConfig {
             sizes,
             qemu,
             inventory,
-            tags: Default::default(),
+            tags: self.tags.clone(),
         }
     }
 }
@@ -185,6 +188,29 @@ fn validate_only(list: Vec<String>) -> Result<Vec<String>, Failure> {
     }
     catalog::select(Some(&list)).map_err(|e| Failure::usage(format!("--only: {e}")))?;
     Ok(list)
+}
+
+/// `--tag KEY=VALUE` values: keys of letters, digits, `_`, `-` and `.`; one value per
+/// key; no `,` in either (selections separate their keys with commas).
+fn parse_tags(raw: &[String]) -> Result<std::collections::BTreeMap<String, String>, Failure> {
+    let mut out = std::collections::BTreeMap::new();
+    for r in raw {
+        let (k, v) = r.split_once('=').ok_or_else(|| {
+            Failure::usage(format!("--tag {r:?}: expected KEY=VALUE, e.g. qemu=v8.2.0"))
+        })?;
+        let key_ok = !k.is_empty()
+            && k.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        if !key_ok || v.contains(',') {
+            return Err(Failure::usage(format!(
+                "--tag {r:?}: the key takes letters, digits, '_', '-' and '.', and neither may contain ','"
+            )));
+        }
+        if out.insert(k.to_string(), v.to_string()).is_some() {
+            return Err(Failure::usage(format!("--tag {k}: given twice")));
+        }
+    }
+    Ok(out)
 }
 
 fn parse_qemu_args(raw: &[String]) -> Result<Vec<(u32, String)>, Failure> {
@@ -214,4 +240,21 @@ pub fn default_agent_path() -> Option<PathBuf> {
         candidates.push(up.join("x86_64-unknown-linux-gnu/release/nestbench-agent"));
     }
     candidates.into_iter().find(|p| p.is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_are_key_value_pairs_without_commas() {
+        let t = parse_tags(&["qemu=v8.2.0".into(), "side=A".into()]).unwrap();
+        assert_eq!(t["qemu"], "v8.2.0");
+        assert_eq!(t["side"], "A");
+        for bad in ["novalue", "=x", "a b=c", "k=a,b"] {
+            assert!(parse_tags(&[bad.into()]).is_err(), "{bad}");
+        }
+        let e = parse_tags(&["k=1".into(), "k=2".into()]).unwrap_err();
+        assert!(e.message.contains("twice"));
+    }
 }
