@@ -24,8 +24,15 @@ pub enum Command {
         /// A run directory.
         run_dir: PathBuf,
     },
-    /// Compare two runs for CI: exit 0 unchanged/improved, 3 regression, 1 bad input.
+    /// Compare two run sets for CI: exit 0 no regression, 3 regression, 5 inconclusive
+    /// (with --fail-on-inconclusive), 1 bad input.
     Compare(CompareArgs),
+    /// Measure this host's run-to-run noise: N back-to-back runs (or runs already made),
+    /// each metric's CV and the change a compare could detect with 1, 3, 5, 10 runs.
+    Calibrate(CalibrateArgs),
+    /// Each metric's per-run median over a history of runs, with change points; exit 3
+    /// when a change for the worse starts within the last --recent runs.
+    Trend(TrendArgs),
     /// Check what nesting needs on this host (and with --boot, inside real guests).
     Doctor(DoctorArgs),
     /// Guest image management.
@@ -161,6 +168,46 @@ pub struct CompareArgs {
     /// Refuse runs that are not comparable instead of warning.
     #[arg(long)]
     pub strict: bool,
+}
+
+/// `nestbench calibrate …`
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// Make this many back-to-back runs (each a full run, stack included) into --out.
+    #[arg(long, conflicts_with = "from")]
+    pub runs: Option<usize>,
+    /// Use runs already made instead: a directory of run directories, or
+    /// history:KEY=VALUE,…
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Family-wise error rate the detectable effects assume.
+    #[arg(long, default_value_t = 0.05)]
+    pub significance: f64,
+    /// Print one JSON document on stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// The run options of every run (with --runs); --out is the directory of the runs.
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// `nestbench trend …`
+#[derive(Debug, Args)]
+pub struct TrendArgs {
+    /// The runs: a directory of run directories, or history:KEY=VALUE,…
+    pub input: String,
+    /// Only this level (0, 1, …).
+    #[arg(long)]
+    pub level: Option<u32>,
+    /// Only this metric, WORKLOAD/METRIC (e.g. mem.stream/triad).
+    #[arg(long)]
+    pub metric: Option<String>,
+    /// Exit 3 when a change for the worse starts within this many most recent runs.
+    #[arg(long, default_value_t = 5)]
+    pub recent: usize,
+    /// Where to write trend.md, trend.json and the charts (created).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 /// `nestbench doctor …`

@@ -14,6 +14,8 @@ fn main() -> ExitCode {
         cli::Command::Run(args) => commands::run::run(args),
         cli::Command::Report { run_dir } => commands::report::report(&run_dir),
         cli::Command::Compare(args) => commands::compare::compare(args),
+        cli::Command::Calibrate(args) => commands::calibrate::calibrate(args),
+        cli::Command::Trend(args) => commands::trend::trend(args),
         cli::Command::Doctor(args) => commands::doctor::doctor(args),
         cli::Command::Image { action } => commands::image::image(action),
         cli::Command::Down { run_dir } => commands::down::down(&run_dir),

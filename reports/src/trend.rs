@@ -272,6 +272,35 @@ mod tests {
     }
 
     #[test]
+    fn the_trend_chart_draws_every_series_and_its_change_points() {
+        let runs = runs_with_step(30, 22, 0.85);
+        let filter = Filter {
+            level: Some(Level(1)),
+            metric: None,
+        };
+        let t = trend(&runs, &filter, 10, &Options::default());
+        let charts = crate::charts::trend::TrendChart::per_level(&t.series);
+        assert_eq!(charts.len(), 1);
+        let dir = std::env::temp_dir().join(format!("nb-trend-chart-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let w = crate::charts::write(&charts[0], &dir).unwrap();
+        assert!(
+            w.svg.contains("cpu.int/ops") && w.svg.contains("-15 %"),
+            "no change label"
+        );
+        assert_eq!(
+            w.svg.matches("(higher is better)").count()
+                + w.svg.matches("(lower is better)").count(),
+            21
+        );
+        let png = std::fs::read(&w.png_path).unwrap();
+        assert_eq!(&png[1..4], b"PNG");
+        if std::env::var_os("KEEP_CHARTS").is_none() {
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
+    }
+
+    #[test]
     fn an_improvement_is_not_a_regression() {
         let runs = runs_with_step(30, 22, 1.2);
         let t = trend(

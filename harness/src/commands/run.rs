@@ -16,14 +16,27 @@ use model::rundoc::RunStatus;
 pub fn run(args: RunArgs) -> CmdResult {
     let cfg = RunConfig::from_args(args, rundir::new_run_id())?;
     cleanup::install_signal_handlers();
+    let run = run_once(&cfg)?;
+    match run.status {
+        RunStatus::Complete => Ok(Outcome::Ok),
+        RunStatus::Failed => Err(Failure::error(format!(
+            "L0 could not be measured: {}",
+            run.l0_failure.as_deref().unwrap_or("no reason recorded")
+        ))),
+        RunStatus::Partial | RunStatus::Running => Ok(Outcome::Partial),
+    }
+}
+
+/// One whole run of `cfg` (backend, measurement, report), for `run` and `calibrate`.
+pub fn run_once(cfg: &RunConfig) -> Result<orchestrate::RunSummary, Failure> {
     let backend: Box<dyn Backend> = match &cfg.backend {
         BackendConfig::HostOnly => Box::new(HostBackend),
-        BackendConfig::Qemu(opts) => qemu_backend(&cfg, opts)?,
+        BackendConfig::Qemu(opts) => qemu_backend(cfg, opts)?,
         BackendConfig::Inventory(file) => {
             Box::new(InventoryBackend::load(file).map_err(|e| Failure::usage(e.to_string()))?)
         }
     };
-    let run = orchestrate::execute(&cfg, backend)?;
+    let run = orchestrate::execute(cfg, backend)?;
     if let Err(e) = crate::commands::report::render(&run.root) {
         note(&format!(
             "nestbench: warning: report not generated: {e:#}; run `nestbench report {}`",
@@ -34,14 +47,7 @@ pub fn run(args: RunArgs) -> CmdResult {
         note(line);
     }
     note(&format!("results: {}", run.root.display()));
-    match run.status {
-        RunStatus::Complete => Ok(Outcome::Ok),
-        RunStatus::Failed => Err(Failure::error(format!(
-            "L0 could not be measured: {}",
-            run.l0_failure.as_deref().unwrap_or("no reason recorded")
-        ))),
-        RunStatus::Partial | RunStatus::Running => Ok(Outcome::Partial),
-    }
+    Ok(run)
 }
 
 /// Plan the QEMU stack (refused before anything starts when it doesn't fit), then make

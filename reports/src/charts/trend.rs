@@ -3,7 +3,7 @@
 //! intervals, and each change point as a vertical line — red for a change for the
 //! worse, green for one for the better — labelled with its relative change.
 
-use super::{de, log_axis, palette, tick, Chart, DrawError, FONT};
+use super::{de, log_axis, log_range, palette, tick, Chart, DrawError, FONT};
 use crate::trend::Series;
 use model::Level;
 use plotters::coord::Shift;
@@ -115,18 +115,20 @@ fn draw_panel<DB: DrawingBackend>(
             .map_err(de)?;
     }
     let (red, green) = (RGBColor(200, 30, 30), RGBColor(20, 140, 60));
+    // The change line spans the whole plot, its label at the top.
+    let span = log_range(lo, hi);
     for c in &s.changes {
         let col = if c.worse { red } else { green };
         let at = c.index as f64 - 0.5;
         chart
             .draw_series(std::iter::once(PathElement::new(
-                vec![(at, lo.max(f64::MIN_POSITIVE)), (at, hi)],
+                vec![(at, span.start), (at, span.end)],
                 col.stroke_width(2),
             )))
             .map_err(de)?;
         chart
             .draw_series(std::iter::once(
-                EmptyElement::at((at, hi))
+                EmptyElement::at((at, span.end))
                     + Text::new(
                         format!("{:+.0} %", c.change * 100.0),
                         (4, 2),
