@@ -61,7 +61,7 @@ fn three_level_stack_runs_every_category_and_leaves_nothing_behind() {
             .as_deref()
             .is_some_and(|v| v.contains("QEMU")));
         assert!(l.timings.provision_s.is_some_and(|s| s > 0.0));
-        let console = run_dir.join(format!("logs/L{}.console.log", l.level));
+        let console = run_dir.join(format!("logs/{}.console.log", l.level));
         let text = std::fs::read_to_string(&console).unwrap_or_default();
         assert!(
             text.contains("sshd on port"),
@@ -72,7 +72,7 @@ fn three_level_stack_runs_every_category_and_leaves_nothing_behind() {
         for w in ["cpu.int", "mem.stream", "disk.seq", "exit.syscall"] {
             assert!(
                 workloads.contains(&w),
-                "L{} lacks {w}: {:?}",
+                "{} lacks {w}: {:?}",
                 l.level,
                 l.errors
             );

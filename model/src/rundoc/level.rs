@@ -71,7 +71,8 @@ pub enum LevelOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "because", rename_all = "snake_case")]
 pub enum SkipReason {
-    /// A level it needs (its parent, or a hop of its `via` chain) is not up.
+    /// A level it needs (its parent, or a hop of its `via` chain) failed — the first
+    /// such level, which the rules find because they look at levels in order.
     DependsOn {
         /// That level.
         level: Level,
@@ -126,7 +127,7 @@ impl SkipReason {
     /// In words.
     pub fn describe(&self) -> String {
         match self {
-            SkipReason::DependsOn { level } => format!("{level} is not up"),
+            SkipReason::DependsOn { level } => format!("{level} failed"),
             SkipReason::CannotHost { parent, detail } => {
                 format!("{parent} cannot host a child: {detail}")
             }
