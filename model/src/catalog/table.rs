@@ -1,0 +1,164 @@
+//! The entries of the metric catalog: every workload and metric nestbench measures,
+//! in suite order. Types and lookups are in the parent module.
+
+use super::{Better, Category, Layer, MetricDef, Os, Unit, WorkloadDef};
+
+const LINUX: &[Os] = &[Os::Linux];
+
+const fn m(
+    name: &'static str,
+    unit: Unit,
+    better: Better,
+    noise_cv: f64,
+    layer: Layer,
+    about: &'static str,
+) -> MetricDef {
+    MetricDef {
+        name,
+        unit,
+        better,
+        noise_cv,
+        layer,
+        about,
+    }
+}
+
+use Better::{Higher, Lower};
+
+/// Every workload, in the order a suite runs them.
+pub const WORKLOADS: &[WorkloadDef] = &[
+    WorkloadDef {
+        id: "cpu.int",
+        category: Category::Cpu,
+        uses_disk: false,
+        os: LINUX,
+        about: "integer work on one thread that stays in registers",
+        metrics: &[m("ops", Unit::MopsPerS, Higher, 0.05, Layer::Cpu,
+            "xorshift, multiply-add and a data-dependent branch on four 64-bit chains, per second")],
+    },
+    WorkloadDef {
+        id: "cpu.fp",
+        category: Category::Cpu,
+        uses_disk: false,
+        os: LINUX,
+        about: "double-precision multiply and add on one thread",
+        metrics: &[m("flops", Unit::GflopPerS, Higher, 0.05, Layer::Cpu,
+            "f64 multiplies and adds on 16 accumulators (no FMA), per second")],
+    },
+    WorkloadDef {
+        id: "cpu.mt",
+        category: Category::Cpu,
+        uses_disk: false,
+        os: LINUX,
+        about: "the cpu.int kernel on every vCPU at once",
+        metrics: &[
+            m("ops", Unit::MopsPerS, Higher, 0.05, Layer::Cpu,
+                "integer operations per second summed over all vCPUs"),
+            m("scaling", Unit::Times, Higher, 0.05, Layer::Cpu,
+                "all-vCPU rate over the one-thread rate: whether the level's vCPUs really run in parallel"),
+        ],
+    },
+    WorkloadDef {
+        id: "mem.stream",
+        category: Category::Mem,
+        uses_disk: false,
+        os: LINUX,
+        about: "STREAM's four kernels over three arrays, one slice per vCPU",
+        metrics: &[
+            m("copy", Unit::GBPerS, Higher, 0.10, Layer::Memory, "c = a, bytes moved per second"),
+            m("scale", Unit::GBPerS, Higher, 0.10, Layer::Memory, "b = q·c, bytes moved per second"),
+            m("add", Unit::GBPerS, Higher, 0.10, Layer::Memory, "c = a + b, bytes moved per second"),
+            m("triad", Unit::GBPerS, Higher, 0.10, Layer::Memory, "a = b + q·c, bytes moved per second"),
+        ],
+    },
+    WorkloadDef {
+        id: "mem.latency",
+        category: Category::Mem,
+        uses_disk: false,
+        os: LINUX,
+        about: "pointer chasing through a random cycle of cache lines",
+        metrics: &[m("latency", Unit::NsPerLoad, Lower, 0.10, Layer::Memory,
+            "time per dependent load over a buffer far larger than the caches (TLB misses and nested page walks show)")],
+    },
+    WorkloadDef {
+        id: "mem.pagefault",
+        category: Category::Mem,
+        uses_disk: false,
+        os: LINUX,
+        about: "first touch of fresh anonymous memory, one 4 KiB fault per page",
+        metrics: &[m("rate", Unit::FaultsPerS, Higher, 0.10, Layer::GuestKernel,
+            "minor faults per second; with nested paging each new page is also backed by every level below")],
+    },
+    WorkloadDef {
+        id: "disk.seq",
+        category: Category::Disk,
+        uses_disk: true,
+        os: LINUX,
+        about: "sequential 256 KiB blocks over a file on the level's scratch disk (O_DIRECT where possible)",
+        metrics: &[
+            m("write", Unit::MBPerS, Higher, 0.20, Layer::VirtualDisk, "sequential write bandwidth"),
+            m("read", Unit::MBPerS, Higher, 0.20, Layer::VirtualDisk, "sequential read bandwidth"),
+        ],
+    },
+    WorkloadDef {
+        id: "disk.rand",
+        category: Category::Disk,
+        uses_disk: true,
+        os: LINUX,
+        about: "4 KiB random reads and writes over a file on the level's scratch disk",
+        metrics: &[
+            m("read_iops", Unit::Iops, Higher, 0.20, Layer::VirtualDisk, "random 4 KiB reads per second"),
+            m("write_iops", Unit::Iops, Higher, 0.20, Layer::VirtualDisk, "random 4 KiB writes per second"),
+            m("read_p99", Unit::Us, Lower, 0.20, Layer::VirtualDisk, "99th percentile of one random read"),
+        ],
+    },
+    WorkloadDef {
+        id: "disk.fsync",
+        category: Category::Disk,
+        uses_disk: true,
+        os: LINUX,
+        about: "a 4 KiB overwrite followed by fsync, the pattern of a database commit",
+        metrics: &[m("latency", Unit::Us, Lower, 0.20, Layer::VirtualDisk,
+            "time until one small write is durable through every virtual disk")],
+    },
+    WorkloadDef {
+        id: "exit.cpuid",
+        category: Category::Exit,
+        uses_disk: false,
+        os: LINUX,
+        about: "the CPUID instruction, which always exits under VT-x/AMD-V",
+        metrics: &[m("latency", Unit::Ns, Lower, 0.10, Layer::HypervisorKernel,
+            "one CPUID: a VM exit handled by the hypervisor below (inline, without an exit, under TCG)")],
+    },
+    WorkloadDef {
+        id: "exit.syscall",
+        category: Category::Exit,
+        uses_disk: false,
+        os: LINUX,
+        about: "getppid(2) issued with syscall(2), so neither libc nor the vDSO can answer it",
+        metrics: &[m("latency", Unit::Ns, Lower, 0.10, Layer::GuestKernel,
+            "one round trip into the guest kernel and back")],
+    },
+    WorkloadDef {
+        id: "exit.ctxswitch",
+        category: Category::Exit,
+        uses_disk: false,
+        os: LINUX,
+        about: "two threads on one CPU ping-pong one byte over pipes",
+        metrics: &[m("latency", Unit::Ns, Lower, 0.10, Layer::GuestKernel,
+            "one one-way context switch (half a round trip)")],
+    },
+    WorkloadDef {
+        id: "exit.timer",
+        category: Category::Exit,
+        uses_disk: false,
+        os: LINUX,
+        about: "reading the clock, and how late a short sleep wakes",
+        metrics: &[
+            m("clock_gettime", Unit::Ns, Lower, 0.20, Layer::Timer,
+                "one clock_gettime(CLOCK_MONOTONIC) through the level's clock source"),
+            m("sleep_overshoot", Unit::Us, Lower, 0.20, Layer::Timer,
+                "how much later than asked a 1 ms sleep returns: timer interrupt delivery through every level"),
+        ],
+    },
+];
