@@ -137,3 +137,13 @@ fn load_averages_parse_from_proc_text_only() {
     assert!("".parse::<LoadAvg>().is_err());
     assert!("-1 0 0".parse::<LoadAvg>().is_err());
 }
+
+#[test]
+fn unknown_value_with_control_characters_is_refused_in_one_line() {
+    // Found by the rundoc fuzz target: serde quotes an unknown enum value as it was
+    // written, so a level status holding a DEL (or a newline) made the error span lines.
+    let bad = V1.replace(r#""status": "failed""#, r#""status": "fa\u007f\niled""#);
+    let e = RunDoc::from_json(&bad, "x.json").unwrap_err().to_string();
+    assert!(e.contains("unknown variant `fa\\u{7f}\\niled`"), "{e:?}");
+    assert!(!e.chars().any(char::is_control), "{e:?}");
+}
