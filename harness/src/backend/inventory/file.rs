@@ -71,13 +71,39 @@ fn line_of(text: &str, offset: usize) -> usize {
 }
 
 /// Parse and validate inventory `text` (named `file` in messages; `~` is `home`).
+/// Errors are one printable line, whatever the file holds.
 pub fn parse(text: &str, file: &str, home: &Path) -> Result<Vec<InventoryLevel>, String> {
+    parse_lines(text, file, home).map_err(|e| one_line(&e))
+}
+
+/// `msg` with its control characters escaped: messages quote the file's own strings,
+/// which may hold newlines or terminal escapes.
+fn one_line(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len());
+    for c in msg.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn parse_lines(text: &str, file: &str, home: &Path) -> Result<Vec<InventoryLevel>, String> {
     let raw: RawFile = toml::from_str(text).map_err(|e| {
         let at = e
             .span()
             .map(|s| format!(" line {}", line_of(text, s.start)))
             .unwrap_or_default();
-        format!("inventory {file}{at}: {}", e.message().trim())
+        // toml's syntax errors put what was expected on a line of its own.
+        let what: Vec<&str> = e
+            .message()
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        format!("inventory {file}{at}: {}", what.join(": "))
     })?;
     if raw.level.is_empty() {
         return Err(format!(
@@ -274,6 +300,29 @@ host_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJCyQuS3/4QccLBYL8lmedEUUue6epaS
             let e = p(text).unwrap_err();
             assert!(e.contains(want), "{e:?} lacks {want:?}");
             assert!(!e.contains('\n'), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn toml_syntax_errors_and_control_characters_stay_on_one_line() {
+        // Found by the inventory_toml fuzz target: toml puts what it expected on a second
+        // line (`invalid table header` / `expected ...`), and the file's own strings
+        // were quoted with their newlines and control characters.
+        let header = p("[[levee = \"B\"\n").unwrap_err();
+        assert!(
+            header.starts_with("inventory inv.toml line 1: invalid table header: expected"),
+            "{header:?}"
+        );
+        let workdir = p(
+            "[[level]]\nhost = \"h\"\nuser = \"r\"\nkey = \"/k\"\nworkdir = \"t\\nmp\\u001b\"\n",
+        )
+        .unwrap_err();
+        assert!(
+            workdir.contains("workdir \"t\\nmp\\u{1b}\" is not an absolute path"),
+            "{workdir:?}"
+        );
+        for e in [header, workdir] {
+            assert!(!e.chars().any(char::is_control), "{e:?}");
         }
     }
 }
