@@ -282,4 +282,6 @@ fn clip(s: &str) -> String {
 }
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;

@@ -19,6 +19,8 @@ mod provenance;
 pub mod v1;
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;
 
 pub use config::{BackendKind, InventoryConfig, QemuConfig, RunConfigRecord};

@@ -3,7 +3,7 @@
 use super::*;
 use crate::{Accel, Level};
 
-const V1: &str = r#"{
+pub(super) const V1: &str = r#"{
   "schema_version": 1, "run_id": "r1", "tool_version": "0.1.0",
   "started_at": "2025-01-14T09:30:00Z", "finished_at": null, "status": "partial",
   "config": {"backend": "qemu", "levels": 2, "suite": "quick", "accel": "kvm",

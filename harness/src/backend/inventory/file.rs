@@ -224,6 +224,9 @@ pub fn chain(levels: &[InventoryLevel], idx: usize) -> Vec<usize> {
 }
 
 #[cfg(test)]
+mod props;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
