@@ -9,6 +9,7 @@
 //! - [`fingerprint`]: which runs are samples of the same configuration on the same host.
 //! - [`level`], [`accel`], [`suite`], [`sizes`], [`info`], [`result`]: the small types
 //!   those are made of.
+//! - [`testing`]: edits that break valid input, for the parsers' property tests.
 //!
 //! It exists as its own crate so that the dependency direction is honest: `reports`
 //! reads run.json without pulling in the benchmark kernels and libc, and the controller
@@ -25,6 +26,7 @@ pub mod result;
 pub mod rundoc;
 pub mod sizes;
 pub mod suite;
+pub mod testing;
 
 pub use accel::{Accel, AccelChoice};
 pub use info::HostInfo;

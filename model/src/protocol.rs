@@ -224,7 +224,7 @@ impl StreamParser {
     }
 
     fn fail(&mut self, why: String) -> LineEvent {
-        self.out.failure = Some(why);
+        self.out.failure = Some(one_line(&why));
         LineEvent::Broken
     }
 
@@ -253,6 +253,21 @@ pub fn parse_stream(text: &str) -> StreamOutcome {
     p.finish()
 }
 
+/// `why` with its control characters escaped: a failure quotes what the agent printed
+/// (a garbage line, a workload name), and it must stay one printable line in the
+/// progress display, the log and run.json whatever bytes that was.
+fn one_line(why: &str) -> String {
+    let mut out = String::with_capacity(why.len());
+    for c in why.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn clip(s: &str) -> String {
     const MAX: usize = 120;
     if s.len() <= MAX {
@@ -266,5 +281,7 @@ fn clip(s: &str) -> String {
     }
 }
 
+#[cfg(test)]
+mod props;
 #[cfg(test)]
 mod tests;

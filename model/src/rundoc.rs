@@ -19,6 +19,8 @@ mod provenance;
 pub mod v1;
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;
 
 pub use config::{BackendKind, InventoryConfig, QemuConfig, RunConfigRecord};
@@ -88,7 +90,7 @@ impl RunStatus {
 #[derive(Debug, thiserror::Error)]
 pub enum RunDocError {
     /// Not JSON, or not a run.json.
-    #[error("{path} is not a valid nestbench run.json ({source}); point at a run directory or its run.json")]
+    #[error("{path} is not a valid nestbench run.json ({}); point at a run directory or its run.json", one_line(.source))]
     Corrupt {
         /// The file.
         path: String,
@@ -156,6 +158,20 @@ impl RunDoc {
             .max()
             .unwrap_or_default()
     }
+}
+
+/// A parser error as one printable line: serde quotes an unknown enum value as it was
+/// written (`unknown variant `…``), and a file's string may hold any control character.
+fn one_line(e: &serde_json::Error) -> String {
+    let mut out = String::new();
+    for c in e.to_string().chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Deserialize an optional value leniently: anything that does not parse as `T` (a

@@ -86,6 +86,10 @@ fn names(hosts: &str, name: &str, key_type: &str, key_b64: &str) -> bool {
 
 /// Match a hashed host field through libssh2 (HMAC-SHA1 of the name with the salt).
 fn hashed_names(hosts: &str, name: &str, key_type: &str, key_b64: &str) -> bool {
+    // ssh2's check panics on a NUL (it cannot pass it to C); no name holds one.
+    if name.contains('\0') {
+        return false;
+    }
     let Ok(sess) = ssh2::Session::new() else {
         return false;
     };
@@ -112,15 +116,35 @@ fn hashed_names(hosts: &str, name: &str, key_type: &str, key_b64: &str) -> bool 
     )
 }
 
-/// Glob match with `*` and `?`, case-insensitive like OpenSSH host patterns.
+/// Glob match with `*` and `?`, case-insensitive like OpenSSH host patterns. Only the
+/// last `*` is ever backtracked to, so a line of many stars costs at most
+/// `pattern × name` steps (trying every split of the name for each star took hours).
 fn wildcard(pat: &[u8], s: &[u8]) -> bool {
-    match (pat.first(), s.first()) {
-        (None, None) => true,
-        (Some(b'*'), _) => wildcard(&pat[1..], s) || (!s.is_empty() && wildcard(pat, &s[1..])),
-        (Some(b'?'), Some(_)) => wildcard(&pat[1..], &s[1..]),
-        (Some(p), Some(c)) if p.eq_ignore_ascii_case(c) => wildcard(&pat[1..], &s[1..]),
-        _ => false,
+    let (mut p, mut i) = (0, 0);
+    // After the last star seen: where the pattern resumes, and where in the name the
+    // star's match currently ends.
+    let mut star: Option<(usize, usize)> = None;
+    while i < s.len() {
+        match pat.get(p) {
+            Some(b'*') => {
+                p += 1;
+                star = Some((p, i));
+            }
+            Some(&c) if c == b'?' || c.eq_ignore_ascii_case(&s[i]) => {
+                p += 1;
+                i += 1;
+            }
+            _ => match star {
+                Some((resume, end)) => {
+                    p = resume;
+                    i = end + 1;
+                    star = Some((resume, end + 1));
+                }
+                None => return false,
+            },
+        }
     }
+    pat[p..].iter().all(|&c| c == b'*')
 }
 
 /// Check the key `blob` presented by `host:port` against known_hosts `text`.
@@ -194,10 +218,17 @@ pub fn record(file: &Path, host: &str, port: u16, blob: &[u8]) -> std::io::Resul
     )
 }
 
-/// The algorithm name at the start of an SSH public key blob (`ssh-ed25519`, …).
+/// The algorithm name at the start of an SSH public key blob (`ssh-ed25519`, …);
+/// `None` unless it is a name as RFC 4251 §6 defines one (1 to 64 printable ASCII
+/// characters, no comma or space), since [`record`] writes it as a field of a line.
 pub fn key_type(blob: &[u8]) -> Option<&str> {
     let len = u32::from_be_bytes(blob.get(..4)?.try_into().ok()?) as usize;
-    std::str::from_utf8(blob.get(4..4 + len)?).ok()
+    let name = blob.get(4..4 + len)?;
+    let printable = name.iter().all(|&b| b.is_ascii_graphic() && b != b',');
+    if !(1..=64).contains(&len) || !printable {
+        return None;
+    }
+    std::str::from_utf8(name).ok()
 }
 
 /// OpenSSH's fingerprint of a key blob: `SHA256:` + unpadded base64 of its SHA-256.
@@ -244,6 +275,9 @@ pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
     }
     Some(out)
 }
+
+#[cfg(test)]
+mod props;
 
 #[cfg(test)]
 mod tests {
@@ -317,6 +351,80 @@ mod tests {
         assert_eq!(text.lines().count(), 2, "{text}");
         assert_eq!(check(&text, "h", 2200, &blob(KEY)), Verdict::Match);
         assert_eq!(check(&text, "g", 22, &blob(OTHER)), Verdict::Match);
+    }
+
+    #[test]
+    fn key_with_an_empty_type_name_is_recorded_in_a_line_that_reads_back() {
+        // Found by the known_hosts fuzz target: for a blob whose type name is empty,
+        // `record` wrote `host  AAAA…`, a line `check` cannot read, so an accept-new
+        // host stayed unknown and gained a line at every contact. Names that are not
+        // RFC 4251 names (empty, spaces, control characters) are not taken as types.
+        let b = blob("AAAAAOS7hC3NzaC1lZDI1NTE5AAAAIKI8rwVN+09WuWrozvJ3Z822FiLAOS7hQNG/DGWQMtk");
+        assert_eq!(key_type(&b), None);
+        assert_eq!(key_type(b"\0\0\0\x03a b"), None);
+        assert_eq!(key_type(b"\0\0\0\x03a\nb"), None);
+        assert_eq!(key_type(b"\0\0\0\x03abc"), Some("abc"));
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("known_hosts");
+        record(&f, "h", 22, &b).unwrap();
+        let text = std::fs::read_to_string(&f).unwrap();
+        assert_eq!(check(&text, "h", 22, &b), Verdict::Match, "{text}");
+        assert_eq!(known_types(&text, "h", 22), ["ssh-ed25519"]);
+    }
+
+    #[test]
+    fn host_name_with_a_nul_byte_is_unknown_to_hashed_lines() {
+        // Found by the known_hosts fuzz target: a name with a NUL made ssh2's hashed
+        // check panic (`CString::new(..).unwrap()`) instead of not matching.
+        let text = format!(
+            "|1|qh9lxEJ0ijmbMtAvr7yNjN4MA1U=|11dCnmV746KOeJNM8xTHBgRHQck= ssh-ed25519 {KEY}\n"
+        );
+        assert_eq!(check(&text, "10.0.0.1", 22, &blob(KEY)), Verdict::Match);
+        assert_eq!(check(&text, "10.0\0.0.1", 22, &blob(KEY)), Verdict::Unknown);
+        assert!(known_types(&text, "a\0b", 2200).is_empty());
+    }
+
+    #[test]
+    fn patterns_with_many_stars_match_in_linear_time() {
+        // Found reading the matcher while writing the known_hosts fuzz target, and
+        // confirmed by timing it: the recursive glob tried every split of the name for
+        // every `*`, so `**********x` against a 20-character host took over a second
+        // and 40 stars would hang the connection before authentication.
+        let line = format!("{}x ssh-ed25519 {KEY}\n", "*".repeat(4000));
+        let t = std::time::Instant::now();
+        assert_eq!(
+            check(&line, "10.0.0.1.example.org", 22, &blob(KEY)),
+            Verdict::Unknown
+        );
+        assert_eq!(
+            check(&line, "10.0.0.1.example.orx", 22, &blob(KEY)),
+            Verdict::Match
+        );
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            t.elapsed()
+        );
+        for (pat, name, hit) in [
+            ("*", "", true),
+            ("", "", true),
+            ("", "a", false),
+            ("a*", "a", true),
+            ("*a", "ba", true),
+            ("*a", "ab", false),
+            ("a*b*c", "aXbYbZc", true),
+            ("a*b*c", "aXbYbZ", false),
+            ("?", "", false),
+            ("??*", "ab", true),
+            ("*.LAB", "x.lab", true),
+            ("10.0.0.?", "10.0.0.12", false),
+        ] {
+            assert_eq!(
+                wildcard(pat.as_bytes(), name.as_bytes()),
+                hit,
+                "{pat:?} {name:?}"
+            );
+        }
     }
 
     #[test]

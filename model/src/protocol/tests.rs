@@ -95,3 +95,20 @@ fn records_round_trip() {
     let r = Record::End { elapsed_s: 2.0 };
     assert_eq!(r.to_line(), r#"{"type":"end","elapsed_s":2.0}"#);
 }
+
+#[test]
+fn control_characters_the_agent_printed_are_escaped_in_the_failure() {
+    // Found by the protocol_stream fuzz target: a form feed in a broken begin line was
+    // copied into the failure, which must stay one printable line (it is shown in the
+    // progress display and kept in run.json). A workload name is quoted the same way.
+    let out = parse_stream(&stream(&["{\"type\":\"begin\"\u{c}\"protocol\":1", END]));
+    let why = out.failure.unwrap();
+    assert!(why.contains("\\u{c}"), "{why:?}");
+    assert!(!why.chars().any(char::is_control), "{why:?}");
+    let r = RESULT
+        .replace("cpu.int", "cpu\\u001b[2Jint")
+        .replace("[1.0,2.0,3.0,4.0,5.0]", "[]");
+    let why = parse_stream(&stream(&[BEGIN, &r, END])).failure.unwrap();
+    assert!(why.contains("\\u{1b}[2J"), "{why:?}");
+    assert!(!why.chars().any(char::is_control), "{why:?}");
+}

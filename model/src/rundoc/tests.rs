@@ -3,7 +3,7 @@
 use super::*;
 use crate::{Accel, Level};
 
-const V1: &str = r#"{
+pub(super) const V1: &str = r#"{
   "schema_version": 1, "run_id": "r1", "tool_version": "0.1.0",
   "started_at": "2025-01-14T09:30:00Z", "finished_at": null, "status": "partial",
   "config": {"backend": "qemu", "levels": 2, "suite": "quick", "accel": "kvm",
@@ -136,4 +136,38 @@ fn load_averages_parse_from_proc_text_only() {
     assert!("0.5 x 0.2".parse::<LoadAvg>().is_err());
     assert!("".parse::<LoadAvg>().is_err());
     assert!("-1 0 0".parse::<LoadAvg>().is_err());
+}
+
+#[test]
+fn unknown_value_with_control_characters_is_refused_in_one_line() {
+    // Found by the rundoc fuzz target: serde quotes an unknown enum value as it was
+    // written, so a level status holding a DEL (or a newline) made the error span lines.
+    let bad = V1.replace(r#""status": "failed""#, r#""status": "fa\u007f\niled""#);
+    let e = RunDoc::from_json(&bad, "x.json").unwrap_err().to_string();
+    assert!(e.contains("unknown variant `fa\\u{7f}\\niled`"), "{e:?}");
+    assert!(!e.chars().any(char::is_control), "{e:?}");
+}
+
+#[test]
+fn numbers_read_back_exactly_after_to_json() {
+    // Found by the round-trip property test and the rundoc fuzz target: serde_json's default float reader is not
+    // correctly rounded, so a sample or timing written by `to_json` (shortest exact
+    // form) could read back one unit in the last place off, and a stored run changed
+    // when it was read and written again.
+    let mut d = RunDoc::from_json(V1, "v1.json").unwrap();
+    let values = [
+        1.0209382373953911e151,
+        4.2775796690888004e244,
+        5.0313355852931226e141,
+        -9.41611018569294e-61,
+    ];
+    d.levels[0].results[0].samples = values.to_vec();
+    d.levels[0].timings.suite_s = Some(values[0]);
+    let back = RunDoc::from_json(&d.to_json(), "again.json").unwrap();
+    assert_eq!(back.levels[0].results[0].samples, values);
+    assert_eq!(back.levels[0].timings.suite_s, Some(values[0]));
+    // The rundoc fuzz target's case: a sample as a file may spell it.
+    let text = V1.replace("[1.0, 2.0]", "[12.22222222222222]");
+    let d = RunDoc::from_json(&text, "v1.json").unwrap();
+    assert_eq!(RunDoc::from_json(&d.to_json(), "again.json").unwrap(), d);
 }

@@ -157,11 +157,78 @@ fn line_of(text: &str, offset: usize) -> usize {
 }
 
 /// Parse and validate inventory `text` (named `file` in messages; `~` is `home`).
+/// Errors are one printable line, whatever the file holds.
 pub fn parse(text: &str, file: &str, home: &Path) -> Result<Vec<InventoryLevel>, InventoryError> {
+    parse_lines(text, file, home).map_err(InventoryError::printable)
+}
+
+/// `s` with its control characters escaped: messages quote the file's own strings,
+/// which may hold newlines or terminal escapes.
+fn printable(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+impl InventoryError {
+    /// The same error with every string from the file made printable.
+    fn printable(self) -> InventoryError {
+        match self {
+            InventoryError::Syntax {
+                file,
+                line,
+                message,
+            } => InventoryError::Syntax {
+                file: printable(&file),
+                line,
+                message: printable(&message),
+            },
+            InventoryError::Empty { file } => InventoryError::Empty {
+                file: printable(&file),
+            },
+            InventoryError::Level {
+                file,
+                line,
+                level,
+                problem,
+            } => InventoryError::Level {
+                file: printable(&file),
+                line,
+                level: printable(&level),
+                problem: match problem {
+                    LevelProblem::Policy(v) => LevelProblem::Policy(printable(&v)),
+                    LevelProblem::ViaLater { via, level } => LevelProblem::ViaLater {
+                        via: printable(&via),
+                        level: printable(&level),
+                    },
+                    LevelProblem::ViaUnknown(v) => LevelProblem::ViaUnknown(printable(&v)),
+                    LevelProblem::Workdir(v) => LevelProblem::Workdir(printable(&v)),
+                    other => other,
+                },
+            },
+            other => other,
+        }
+    }
+}
+
+fn parse_lines(text: &str, file: &str, home: &Path) -> Result<Vec<InventoryLevel>, InventoryError> {
     let raw: RawFile = toml::from_str(text).map_err(|e| InventoryError::Syntax {
         file: file.to_string(),
         line: e.span().map(|s| line_of(text, s.start)),
-        message: e.message().trim().to_string(),
+        // toml's syntax errors put what was expected on a line of its own.
+        message: e
+            .message()
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(": "),
     })?;
     if raw.level.is_empty() {
         return Err(InventoryError::Empty {
@@ -280,6 +347,9 @@ pub fn chain(levels: &[InventoryLevel], idx: usize) -> Vec<usize> {
 }
 
 #[cfg(test)]
+mod props;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -356,6 +426,30 @@ host_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJCyQuS3/4QccLBYL8lmedEUUue6epaS
             let e = p(text).unwrap_err().to_string();
             assert!(e.contains(want), "{e:?} lacks {want:?}");
             assert!(!e.contains('\n'), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn toml_syntax_errors_and_control_characters_stay_on_one_line() {
+        // Found by the inventory_toml fuzz target: toml puts what it expected on a second
+        // line (`invalid table header` / `expected ...`), and the file's own strings
+        // were quoted with their newlines and control characters.
+        let header = p("[[levee = \"B\"\n").unwrap_err().to_string();
+        assert!(
+            header.starts_with("inventory inv.toml line 1: invalid table header: expected"),
+            "{header:?}"
+        );
+        let workdir = p(
+            "[[level]]\nhost = \"h\"\nuser = \"r\"\nkey = \"/k\"\nworkdir = \"t\\nmp\\u001b\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            workdir.contains("workdir \"t\\nmp\\u{1b}\" is not an absolute path"),
+            "{workdir:?}"
+        );
+        for e in [header, workdir] {
+            assert!(!e.chars().any(char::is_control), "{e:?}");
         }
     }
 }
