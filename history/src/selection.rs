@@ -40,7 +40,9 @@ pub const KEYS: [&str; 11] = [
     "before",
 ];
 
-/// A set of runs of the history, by their indexed fields. `Default` selects all.
+/// A set of runs of the history, by their indexed fields; its text form (after
+/// `history:`) is the one syntax in the [module documentation](self). `Default`
+/// selects all runs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Selection {
     /// Only the N most recent (`last=N`).
