@@ -83,7 +83,18 @@ const MIGRATIONS: &[Migration] = &[Migration {
 }];
 
 /// Bring the database to [`SCHEMA_VERSION`], or refuse one that is newer.
+///
+/// A database already at the version is only read: no lock, no DDL, so a role that
+/// may read and write the tables but not create any (PostgreSQL 15's default for
+/// non-owners) opens a shared history that its owner migrated.
 pub(crate) fn migrate(db: &mut Db, shown: &str) -> Result<(), HistoryError> {
+    match version(db) {
+        Ok(v) if v == SCHEMA_VERSION => return Ok(()),
+        Ok(v) if v > SCHEMA_VERSION => return Err(too_new(shown, v)),
+        Err(e @ HistoryError::Corrupt { .. }) => return Err(e),
+        // Older, or no schema_migrations table yet: migrate (which reads it again).
+        _ => {}
+    }
     db.transaction(|db| {
         db.lock_schema()?;
         db.execute(
@@ -96,11 +107,7 @@ pub(crate) fn migrate(db: &mut Db, shown: &str) -> Result<(), HistoryError> {
         )?;
         let current = version(db)?;
         if current > SCHEMA_VERSION {
-            return Err(HistoryError::TooNew {
-                location: shown.into(),
-                found: current,
-                known: SCHEMA_VERSION,
-            });
+            return Err(too_new(shown, current));
         }
         for m in MIGRATIONS.iter().filter(|m| m.version > current) {
             for sql in m.statements {
@@ -117,6 +124,14 @@ pub(crate) fn migrate(db: &mut Db, shown: &str) -> Result<(), HistoryError> {
         }
         Ok(())
     })
+}
+
+fn too_new(shown: &str, found: i64) -> HistoryError {
+    HistoryError::TooNew {
+        location: shown.into(),
+        found,
+        known: SCHEMA_VERSION,
+    }
 }
 
 /// The database's version: the highest applied step, 0 for none.

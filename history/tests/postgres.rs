@@ -199,3 +199,28 @@ fn a_server_that_is_not_there_is_one_line_quickly_without_the_password() {
         eprintln!("{text}");
     }
 }
+
+#[test]
+fn a_role_that_may_not_create_tables_uses_a_history_its_owner_migrated() {
+    let Some((server, owner)) = postgres("shared") else {
+        return;
+    };
+    drop(open(&owner).unwrap());
+    let mut admin = server.admin("shared");
+    admin
+        .batch_execute(
+            "CREATE ROLE runner LOGIN PASSWORD 'runner-pw';
+             GRANT USAGE ON SCHEMA public TO runner;
+             GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO runner;
+             REVOKE CREATE ON SCHEMA public FROM PUBLIC;",
+        )
+        .unwrap();
+    let pass = server.passfile("runner-pass", "*:*:*:runner:runner-pw\n", 0o600);
+    let url = server
+        .socket_url("shared", &format!("passfile={}", pass.display()))
+        .replace(&format!("{ROLE}@"), "runner@");
+    let mut h = open(&Location::parse(&url).unwrap()).unwrap();
+    let doc = &common::fixture_docs()[0];
+    h.record(doc, None).unwrap();
+    assert_eq!(&h.select(&Default::default()).unwrap()[0].doc, doc);
+}
