@@ -89,10 +89,7 @@ pub(crate) fn connect(url: &PgUrl) -> Result<Client, HistoryError> {
     let mode = match tls {
         Some(m) => m,
         None => match env("PGSSLMODE") {
-            Some(v) => pgurl::parse(&format!("postgres://x@h/d?sslmode={v}"))
-                .map_err(|why| bad(format!("PGSSLMODE: {why}")))?
-                .tls
-                .unwrap_or(TlsMode::Prefer),
+            Some(v) => TlsMode::parse(&v).map_err(|why| bad(format!("PGSSLMODE: {why}")))?,
             None => TlsMode::Prefer,
         },
     };

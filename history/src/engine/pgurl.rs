@@ -22,7 +22,8 @@ pub(crate) enum TlsMode {
 }
 
 impl TlsMode {
-    fn parse(v: &str) -> Result<TlsMode, String> {
+    /// libpq's word for a mode.
+    pub(crate) fn parse(v: &str) -> Result<TlsMode, String> {
         Ok(match v {
             "disable" => TlsMode::Disable,
             "prefer" => TlsMode::Prefer,
