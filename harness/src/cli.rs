@@ -33,6 +33,8 @@ pub enum Command {
     /// Each metric's per-run median over a history of runs, with change points; exit 3
     /// when a change for the worse starts within the last --recent runs.
     Trend(TrendArgs),
+    /// The run history: import run directories, list runs, prune old ones.
+    History(HistoryCmd),
     /// Check what nesting needs on this host (and with --boot, inside real guests).
     Doctor(DoctorArgs),
     /// Guest image management.
@@ -139,6 +141,9 @@ pub struct RunArgs {
     /// run.json and the history, selectable with history:tag=KEY=VALUE.
     #[arg(long = "tag", value_name = "KEY=VALUE")]
     pub tags: Vec<String>,
+    /// Where the run is recorded.
+    #[command(flatten)]
+    pub history: crate::histopt::HistoryArgs,
 }
 
 /// `nestbench compare …`
@@ -159,6 +164,9 @@ pub struct CompareArgs {
     /// have detected a change of the noise threshold).
     #[arg(long)]
     pub fail_on_inconclusive: bool,
+    /// The history that history: inputs and noise profiles come from.
+    #[command(flatten)]
+    pub history: crate::histopt::HistoryArgs,
     /// Write a Markdown summary (for a CI job summary) to this file.
     #[arg(long)]
     pub summary: Option<PathBuf>,
@@ -208,6 +216,49 @@ pub struct TrendArgs {
     /// Where to write trend.md, trend.json and the charts (created).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// The history that history: inputs come from.
+    #[command(flatten)]
+    pub history: crate::histopt::HistoryArgs,
+}
+
+/// `nestbench history …`
+#[derive(Debug, Args)]
+pub struct HistoryCmd {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: HistoryAction,
+    /// The history.
+    #[command(flatten)]
+    pub history: crate::histopt::HistoryArgs,
+}
+
+/// `nestbench history import|list|prune`
+#[derive(Debug, Subcommand)]
+pub enum HistoryAction {
+    /// Record run directories made earlier (a run directory, or a directory of them).
+    Import {
+        /// Run directories, or directories of run directories.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+    },
+    /// The runs a selection holds, oldest first.
+    List {
+        /// KEY=VALUE,… (last=N, tag=K=V, host=, config=, levels=, suite=, backend=,
+        /// tool=, status=, since=, before=); with or without the history: prefix.
+        selection: Option<String>,
+        /// One JSON document on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Drop old runs (noise profiles are kept).
+    Prune {
+        /// Keep the N most recent runs.
+        #[arg(long)]
+        keep_last: Option<usize>,
+        /// Drop runs that started before this RFC 3339 time.
+        #[arg(long)]
+        before: Option<String>,
+    },
 }
 
 /// `nestbench doctor …`

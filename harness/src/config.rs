@@ -59,6 +59,8 @@ pub struct RunConfig {
     pub agent: PathBuf,
     /// `--tag KEY=VALUE` labels.
     pub tags: std::collections::BTreeMap<String, String>,
+    /// Where the run is recorded.
+    pub history: crate::histopt::HistoryArgs,
 }
 
 impl RunConfig {
@@ -133,6 +135,7 @@ impl RunConfig {
             sizes,
             agent,
             tags: parse_tags(&args.tags)?,
+            history: args.history,
         })
     }
 

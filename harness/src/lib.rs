@@ -11,6 +11,7 @@ pub mod config;
 pub mod deploy;
 pub mod doctor;
 pub mod exit;
+pub mod histopt;
 pub mod image;
 pub mod orchestrate;
 pub mod plan;

@@ -16,6 +16,7 @@ fn main() -> ExitCode {
         cli::Command::Compare(args) => commands::compare::compare(args),
         cli::Command::Calibrate(args) => commands::calibrate::calibrate(args),
         cli::Command::Trend(args) => commands::trend::trend(args),
+        cli::Command::History(args) => commands::history::history(args),
         cli::Command::Doctor(args) => commands::doctor::doctor(args),
         cli::Command::Image { action } => commands::image::image(action),
         cli::Command::Down { run_dir } => commands::down::down(&run_dir),

@@ -8,8 +8,11 @@ fn fixture() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../reports/tests/fixtures/complete.json")
 }
 
+/// `nestbench compare` with a throwaway history (tests never touch a user's).
 fn compare(args: &[&str]) -> Output {
+    let h = tempfile::tempdir().unwrap();
     Command::new(env!("CARGO_BIN_EXE_nestbench"))
+        .env("NESTBENCH_HISTORY", h.path().join("history.sqlite"))
         .arg("compare")
         .args(args)
         .output()

@@ -9,8 +9,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Output};
 
+/// nestbench with a throwaway history (tests never touch a user's), removed after.
 fn nestbench(args: &[&str]) -> Output {
+    let h = tempfile::tempdir().unwrap();
     Command::new(env!("CARGO_BIN_EXE_nestbench"))
+        .env("NESTBENCH_HISTORY", h.path().join("history.sqlite"))
         .args(args)
         .output()
         .expect("run nestbench")
@@ -56,7 +59,8 @@ fn l0_run(suite: &str, agent: &Path, out: &Path, work: &Path) -> Command {
         .arg(out)
         .arg("--agent")
         .arg(agent)
-        .env("TMPDIR", work);
+        .env("TMPDIR", work)
+        .env("NESTBENCH_HISTORY", out.with_extension("history.sqlite"));
     c
 }
 

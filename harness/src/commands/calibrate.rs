@@ -8,8 +8,8 @@ use crate::cli::CalibrateArgs;
 use crate::config::RunConfig;
 use crate::exit::{CmdResult, Failure, Outcome};
 use crate::progress::note;
-use crate::{cleanup, rundir, runsel};
-use model::rundoc::{RunDoc, RunStatus};
+use crate::{cleanup, histopt, rundir, runsel};
+use model::rundoc::RunStatus;
 use reports::compare::RunSet;
 use std::path::PathBuf;
 
@@ -21,15 +21,16 @@ pub fn calibrate(args: CalibrateArgs) -> CmdResult {
             args.significance
         )));
     }
+    let hist = args.run.history.clone();
     let set =
         match (&args.from, args.runs) {
             (Some(input), None) => {
-                let mut history = |_: &str| -> Result<Vec<RunDoc>, Failure> {
-                    Err(Failure::error(
-                    "history selections need the run history, which this build does not have yet",
-                ))
+                let mut h = if input.starts_with(runsel::HISTORY_PREFIX) {
+                    hist.open()?
+                } else {
+                    None
                 };
-                runsel::resolve(input, &mut history)?
+                runsel::resolve(input, &mut |sel| histopt::select(h.as_mut(), sel))?
             }
             (None, Some(n)) if n >= 2 => make_runs(n, args.run)?,
             (None, Some(_)) => return Err(Failure::usage(
@@ -40,6 +41,14 @@ pub fn calibrate(args: CalibrateArgs) -> CmdResult {
             )),
         };
     let c = reports::calibrate::calibrate(&set, args.significance);
+    // The profiles are what single-run compares on this host borrow.
+    if let Some(mut h) = hist.open()? {
+        let n = histopt::store_profiles(&mut h, &set, &c)?;
+        note(&format!(
+            "calibrate: {n} noise profiles stored in {} for this host and configuration",
+            h.location()
+        ));
+    }
     if args.json {
         println!(
             "{}",

@@ -6,22 +6,40 @@
 
 use crate::cli::CompareArgs;
 use crate::exit::{CmdResult, Failure, Outcome};
-use crate::runsel;
-use model::rundoc::RunDoc;
+use crate::{histopt, runsel};
 use reports::compare::{self, CompareOptions, Profiles};
 
 /// Entry point of `nestbench compare`.
 pub fn compare(args: CompareArgs) -> CmdResult {
     let opts = CompareOptions::new(args.noise_threshold, args.significance)
         .map_err(|e| Failure::usage(e.to_string()))?;
-    let mut history = |_: &str| -> Result<Vec<RunDoc>, Failure> {
-        Err(Failure::error(
-            "history selections need the run history, which this build does not have yet",
-        ))
+    // The history is needed for history: inputs and for single-run sides' noise.
+    let single = |s: &reports::compare::RunSet| s.runs.len() == 1;
+    let wants = |i: &str| i.starts_with(runsel::HISTORY_PREFIX);
+    let mut h = if wants(&args.baseline) || wants(&args.current) {
+        args.history.open()?
+    } else {
+        None
     };
-    let baseline = runsel::resolve(&args.baseline, &mut history)?;
-    let current = runsel::resolve(&args.current, &mut history)?;
-    let cmp = compare::compare(&baseline, &current, &opts, &Profiles::none());
+    let mut select = |sel: &str| histopt::select(h.as_mut(), sel);
+    let baseline = runsel::resolve(&args.baseline, &mut select)?;
+    let current = runsel::resolve(&args.current, &mut select)?;
+    let profiles = if single(&baseline) || single(&current) {
+        if h.is_none() {
+            h = quiet_open(&args.history);
+        }
+        histopt::profiles(
+            h.as_mut(),
+            if single(&baseline) {
+                &baseline
+            } else {
+                &current
+            },
+        )?
+    } else {
+        Profiles::none()
+    };
+    let cmp = compare::compare(&baseline, &current, &opts, &profiles);
     for w in &cmp.warnings {
         eprintln!("nestbench: warning: {w}");
     }
@@ -59,4 +77,16 @@ pub fn compare(args: CompareArgs) -> CmdResult {
         }
     }
     Ok(Outcome::Ok)
+}
+
+/// The history for noise profiles only: one that does not exist yet or cannot be opened
+/// just means no profiles (said once), not an error.
+fn quiet_open(args: &histopt::HistoryArgs) -> Option<history::History> {
+    match args.open() {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("nestbench: warning: no noise profiles: {}", e.message);
+            None
+        }
+    }
 }

@@ -4,6 +4,7 @@ pub mod calibrate;
 pub mod compare;
 pub mod doctor;
 pub mod down;
+pub mod history;
 pub mod image;
 pub mod report;
 pub mod run;

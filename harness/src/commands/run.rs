@@ -46,6 +46,11 @@ pub fn run_once(cfg: &RunConfig) -> Result<orchestrate::RunSummary, Failure> {
     for line in &run.kept {
         note(line);
     }
+    if let Ok(doc) = reports::load_run(&run.root) {
+        if let Some(w) = cfg.history.record_run(&doc, &run.root) {
+            note(&format!("nestbench: warning: {w}"));
+        }
+    }
     note(&format!("results: {}", run.root.display()));
     Ok(run)
 }

@@ -5,23 +5,22 @@
 
 use crate::cli::TrendArgs;
 use crate::exit::{CmdResult, Failure, Outcome};
-use crate::runsel;
-use model::rundoc::RunDoc;
+use crate::{histopt, runsel};
 use model::Level;
 use reports::stats::changepoint::Options;
 use reports::trend::{self, Filter};
 
 /// Entry point of `nestbench trend`.
 pub fn trend(args: TrendArgs) -> CmdResult {
-    let history = |_: &str| -> Result<Vec<RunDoc>, Failure> {
-        Err(Failure::error(
-            "history selections need the run history, which this build does not have yet",
-        ))
+    let mut h = if args.input.starts_with(runsel::HISTORY_PREFIX) {
+        args.history.open()?
+    } else {
+        None
     };
-    let runs = match args.input.strip_prefix(runsel::HISTORY_PREFIX) {
-        Some(sel) => history(sel)?,
-        None => runsel::from_path(std::path::Path::new(&args.input))?,
-    };
+    // One configuration: a trend across configurations would show their differences as
+    // change points.
+    let set = runsel::resolve(&args.input, &mut |sel| histopt::select(h.as_mut(), sel))?;
+    let runs = set.runs;
     if let Some(m) = &args.metric {
         if model::catalog::metric(
             m.split('/').next().unwrap_or(""),

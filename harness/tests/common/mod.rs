@@ -139,6 +139,8 @@ pub fn run_inventory(dir: &Path, levels: &[Level], extra: &[&str]) -> Ran {
     let out = dir.join("run");
     let agent = static_agent();
     let o = Command::new(env!("CARGO_BIN_EXE_nestbench"))
+        // Tests never touch a user's history: a throwaway one in the test's directory.
+        .env("NESTBENCH_HISTORY", dir.join("history.sqlite"))
         .args(["run", "--backend", "inventory", "--inventory"])
         .arg(&inv)
         .arg("--out")

@@ -32,7 +32,9 @@ pub fn skip() -> bool {
 pub fn nestbench(scratch: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_nestbench"));
     c.env("NESTBENCH_SCRATCH_DIR", scratch)
-        .env("NESTBENCH_AGENT", super::static_agent());
+        .env("NESTBENCH_AGENT", super::static_agent())
+        // Tests never touch a user's history: a throwaway one beside the stack.
+        .env("NESTBENCH_HISTORY", scratch.join("history.sqlite"));
     c
 }
 
