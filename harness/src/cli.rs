@@ -202,7 +202,9 @@ pub struct CalibrateArgs {
 /// `nestbench trend …`
 #[derive(Debug, Args)]
 pub struct TrendArgs {
-    /// The runs: a directory of run directories, or history:KEY=VALUE,…
+    /// The runs, of one configuration: a directory of run directories, or
+    /// history:KEY=VALUE,… (default: every run in the history).
+    #[arg(default_value = "history:")]
     pub input: String,
     /// Only this level (0, 1, …).
     #[arg(long)]

@@ -1,7 +1,8 @@
-//! `compare`: baseline vs current per metric. One row per metric, the current run as a
-//! percentage of the baseline on a log x axis (oriented: left of 100 % is worse), one
-//! dot per level with its 95 % bootstrap interval, a shaded band for the noise
-//! threshold, and the verdict's colour on regressed points (red ring).
+//! `compare`: baseline vs current per metric. One row per metric, the current runs as a
+//! percentage of the baseline on a log x axis (oriented: left of 100 % is worse, so a
+//! latency that rose is drawn left), one dot per level with the interval of the ratio at
+//! the compare's family level (1 − α/m), a shaded band for the noise threshold (the
+//! verdict's band [1/(1+θ), 1+θ]), and a red ring on regressed points.
 
 use super::legend::{self, Entry};
 use super::{de, log_axis, palette, tick, Chart, DrawError, FONT};
@@ -28,6 +29,7 @@ pub struct CompareChart {
     levels: Vec<u32>,
     dots: Vec<Dot>,
     noise: f64,
+    level: f64,
 }
 
 const WIDTH: u32 = 1100;
@@ -54,12 +56,18 @@ impl CompareChart {
             .filter_map(|c| {
                 let r = c.ratio?;
                 let i = metrics.iter().position(|m| *m == c.id.key())? as u32;
+                // Oriented: better is right of 100 %, whatever the metric's direction.
+                let (est, low, high) = if c.id.higher_is_better {
+                    (r.estimate, r.low, r.high)
+                } else {
+                    (1.0 / r.estimate, 1.0 / r.high, 1.0 / r.low)
+                };
                 Some(Dot {
                     row: n - 1 - i, // first metric at the top
                     level: c.level.0,
-                    pct: r.estimate * 100.0,
-                    low: r.low * 100.0,
-                    high: r.high * 100.0,
+                    pct: est * 100.0,
+                    low: low * 100.0,
+                    high: high * 100.0,
                     regressed: c.status == Status::Regressed,
                 })
             })
@@ -69,6 +77,7 @@ impl CompareChart {
             levels,
             dots,
             noise: cmp.options.noise_threshold,
+            level: cmp.interval_level,
         }
     }
 
@@ -80,7 +89,7 @@ impl CompareChart {
         root.fill(&WHITE).map_err(de)?;
         let root = root.titled(&self.title(), (FONT, 22)).map_err(de)?;
         let (plot, strip) = root.split_vertically(self.plot_height());
-        let band = (100.0 * (1.0 - self.noise), 100.0 / (1.0 - self.noise));
+        let band = (100.0 / (1.0 + self.noise), 100.0 * (1.0 + self.noise));
         let lo = self.dots.iter().map(|d| d.low).fold(band.0, f64::min);
         let hi = self.dots.iter().map(|d| d.high).fold(band.1, f64::max);
         let n = self.metrics.len().max(1) as u32;
@@ -107,7 +116,7 @@ impl CompareChart {
             })
             .x_labels(8)
             .x_label_formatter(&|v| format!("{} %", tick(*v)))
-            .x_desc("current as % of baseline (below 100 % = worse)")
+            .x_desc("current as % of baseline, oriented: below 100 % = worse (latencies inverted)")
             .label_style((FONT, 13))
             .axis_desc_style((FONT, 15))
             .draw()
@@ -205,7 +214,10 @@ impl Chart for CompareChart {
         "compare".into()
     }
     fn title(&self) -> String {
-        "Baseline vs current: each metric per level, 95 % CI (log scale)".into()
+        format!(
+            "Baseline vs current: each metric per level, interval at {:.2} % (log scale)",
+            self.level * 100.0
+        )
     }
     fn size(&self) -> (u32, u32) {
         (
