@@ -32,9 +32,7 @@ pub fn skip() -> bool {
 pub fn nestbench(scratch: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_nestbench"));
     c.env("NESTBENCH_SCRATCH_DIR", scratch)
-        .env("NESTBENCH_AGENT", super::static_agent())
-        // Tests never touch a user's history: a throwaway one beside the stack.
-        .env("NESTBENCH_HISTORY", scratch.join("history.sqlite"));
+        .env("NESTBENCH_AGENT", super::static_agent());
     c
 }
 
@@ -64,6 +62,11 @@ pub fn run_stack(levels: u32, only: &str) -> StackRun {
     let out = tempfile::tempdir().unwrap();
     let run_dir = out.path().join("run");
     let o = nestbench(scratch.path())
+        // Tests never touch a user's history: a throwaway one beside the run directory.
+        .env(
+            "NESTBENCH_HISTORY",
+            run_dir.with_extension("history.sqlite"),
+        )
         .args(["run", "--levels", &levels.to_string(), "--suite", "smoke"])
         .args(["--only", only, "--out"])
         .arg(&run_dir)
@@ -202,6 +205,11 @@ pub fn run_acting(
 ) -> (std::process::ExitStatus, bool, String) {
     use std::io::{BufRead, BufReader};
     let mut child = nestbench(scratch)
+        // Tests never touch a user's history: a throwaway one beside the run directory.
+        .env(
+            "NESTBENCH_HISTORY",
+            run_dir.with_extension("history.sqlite"),
+        )
         .args(["run", "--levels", &levels.to_string(), "--suite", "smoke"])
         .args(["--only", only, "--out"])
         .arg(run_dir)
