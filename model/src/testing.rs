@@ -4,6 +4,21 @@
 //! input" means the same in every crate, and the tests need no generator of their own
 //! beyond picking numbers. Test support only: no parser calls it, and it does no I/O.
 
+/// A few random edits of a valid input, for proptest: the one strategy every crate's
+/// mutated-input property tests draw from.
+#[cfg(any(test, feature = "proptest"))]
+pub fn edits() -> impl proptest::strategy::Strategy<Value = Vec<Edit>> {
+    use proptest::prelude::*;
+    let edit = (
+        any::<u8>(),
+        any::<usize>(),
+        any::<usize>(),
+        prop::collection::vec(any::<u8>(), 0..6),
+    )
+        .prop_map(|(k, a, b, bytes)| Edit::from_parts(k, a, b, bytes));
+    prop::collection::vec(edit, 1..5)
+}
+
 /// Fragments that mean something to one of the formats (JSON, TOML, known_hosts, the
 /// agent's JSON lines), inserted whole so that mutations reach past the tokenizer.
 pub const TOKENS: &[&str] = &[

@@ -4,7 +4,7 @@
 //! before the first bad line, and must say what went wrong in one line.
 
 use super::*;
-use crate::testing::{is_one_line, mutate, Edit};
+use crate::testing::{edits, is_one_line, mutate};
 use crate::MetricId;
 use proptest::prelude::*;
 
@@ -61,17 +61,6 @@ fn valid_lines() -> impl Strategy<Value = Vec<String>> {
             .map(|r| r.to_line())
             .collect()
     })
-}
-
-fn edits() -> impl Strategy<Value = Vec<Edit>> {
-    let edit = (
-        any::<u8>(),
-        any::<usize>(),
-        any::<usize>(),
-        prop::collection::vec(any::<u8>(), 0..6),
-    )
-        .prop_map(|(k, a, b, bytes)| Edit::from_parts(k, a, b, bytes));
-    prop::collection::vec(edit, 1..5)
 }
 
 /// What the parser promises about any outcome.

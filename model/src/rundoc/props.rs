@@ -6,7 +6,7 @@
 
 use super::tests::V1;
 use super::*;
-use crate::testing::{is_one_line, mutate, mutate_json, Edit};
+use crate::testing::{edits, is_one_line, mutate, mutate_json};
 use crate::{Accel, AccelChoice, MetricId, Sizes, Suite, WorkloadError, WorkloadResult};
 use proptest::prelude::*;
 use serde_json::Value;
@@ -334,17 +334,6 @@ fn doc(levels: u32) -> impl Strategy<Value = RunDoc> {
                 provenance,
             },
         )
-}
-
-fn edits() -> impl Strategy<Value = Vec<Edit>> {
-    let edit = (
-        any::<u8>(),
-        any::<usize>(),
-        any::<usize>(),
-        prop::collection::vec(any::<u8>(), 0..6),
-    )
-        .prop_map(|(k, a, b, bytes)| Edit::from_parts(k, a, b, bytes));
-    prop::collection::vec(edit, 1..5)
 }
 
 /// Refused in one line, or read as a document that writes and reads back as itself.

@@ -6,7 +6,7 @@
 //! record keys it refuses next time.
 
 use super::*;
-use model::testing::{mutate, Edit};
+use model::testing::{edits, mutate};
 use proptest::prelude::*;
 
 const KEY: &str = "AAAAC3NzaC1lZDI1NTE5AAAAIJCyQuS3/4QccLBYL8lmedEUUue6epaSifjTaJyGaLqp";
@@ -20,17 +20,6 @@ fn base() -> String {
          *.lab,!bad.lab ssh-ed25519 {OTHER}\n@cert-authority *.lab ssh-ed25519 {OTHER}\n\
          @revoked r ssh-ed25519 {OTHER}\n{HASHED} ssh-ed25519 {KEY}\nh?st ssh-ed25519 {OTHER}\n"
     )
-}
-
-fn edits() -> impl Strategy<Value = Vec<Edit>> {
-    let edit = (
-        any::<u8>(),
-        any::<usize>(),
-        any::<usize>(),
-        prop::collection::vec(any::<u8>(), 0..6),
-    )
-        .prop_map(|(k, a, b, bytes)| Edit::from_parts(k, a, b, bytes));
-    prop::collection::vec(edit, 1..5)
 }
 
 fn host() -> impl Strategy<Value = (String, u16)> {

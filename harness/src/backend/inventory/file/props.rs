@@ -4,7 +4,7 @@
 //! that keep docs/inventory.md's rules or is refused in one line naming the file.
 
 use super::*;
-use model::testing::{is_one_line, mutate, Edit};
+use model::testing::{edits, is_one_line, mutate};
 use proptest::prelude::*;
 
 const KEY: &str = "AAAAC3NzaC1lZDI1NTE5AAAAIJCyQuS3/4QccLBYL8lmedEUUue6epaSifjTaJyGaLqp";
@@ -154,17 +154,6 @@ fn file(specs: &[Spec]) -> String {
         out.push('\n');
     }
     out
-}
-
-fn edits() -> impl Strategy<Value = Vec<Edit>> {
-    let edit = (
-        any::<u8>(),
-        any::<usize>(),
-        any::<usize>(),
-        prop::collection::vec(any::<u8>(), 0..6),
-    )
-        .prop_map(|(k, a, b, bytes)| Edit::from_parts(k, a, b, bytes));
-    prop::collection::vec(edit, 1..5)
 }
 
 /// Refused in one line naming the file, or levels that keep the documented rules.
