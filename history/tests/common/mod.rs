@@ -7,6 +7,8 @@
 
 pub mod certs;
 pub mod pg;
+/// The project's one rule for a missing requirement, shared with the controller's tests.
+#[path = "../../../harness/src/testreq.rs"]
 pub mod req;
 pub mod suite;
 
