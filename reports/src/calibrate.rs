@@ -90,20 +90,17 @@ pub fn calibrate(set: &RunSet, alpha: f64) -> Calibration {
     let rows = measured
         .into_iter()
         .filter_map(|f| {
-            let logs: Vec<f64> = f.medians.iter().map(|v| v.ln()).collect();
-            let n = logs.len() as f64;
-            let mean = logs.iter().sum::<f64>() / n;
-            let log_sigma =
-                (logs.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+            let profile = NoiseProfile::from_runs(&f.medians).ok()?;
+            let (runs, log_sigma) = (profile.runs(), profile.sigma());
             let lin = crate::stats::Sample::new(&f.medians).ok()?;
             let mde = DESIGNS
                 .iter()
-                .filter_map(|&k| Some((k, (unit_mde(k, logs.len())? * log_sigma).exp_m1())))
+                .filter_map(|&k| Some((k, (unit_mde(k, runs)? * log_sigma).exp_m1())))
                 .collect();
             Some(NoiseRow {
                 level: f.level,
                 id: f.id,
-                runs: logs.len(),
+                runs,
                 log_sigma,
                 cv: lin.cv().unwrap_or(f64::NAN),
                 in_run_cv: f.in_run_cv,

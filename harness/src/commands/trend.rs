@@ -22,12 +22,10 @@ pub fn trend(args: TrendArgs) -> CmdResult {
     let set = runsel::resolve(&args.input, &mut |sel| histopt::select(h.as_mut(), sel))?;
     let runs = set.runs;
     if let Some(m) = &args.metric {
-        if model::catalog::metric(
-            m.split('/').next().unwrap_or(""),
-            m.split('/').nth(1).unwrap_or(""),
-        )
-        .is_none()
-        {
+        let known = m
+            .split_once('/')
+            .is_some_and(|(w, name)| model::catalog::metric(w, name).is_some());
+        if !known {
             return Err(Failure::usage(format!(
                 "--metric {m:?}: expected WORKLOAD/METRIC of the catalog, e.g. mem.stream/triad"
             )));
