@@ -14,6 +14,7 @@ use history::{History, Location, ProfileRow, Selection};
 use model::rundoc::RunDoc;
 use model::{fingerprint, Level};
 use reports::compare::{Profiles, RunSet};
+use reports::stats::tails::Tail;
 use reports::stats::welch::NoiseProfile;
 
 /// `--history` and `--no-history`.
@@ -97,6 +98,10 @@ pub fn profiles(h: Option<&mut History>, set: &RunSet) -> Result<Profiles, Failu
         .map_err(|e| Failure::error(e.to_string()))?;
     for r in rows {
         if let Ok(p) = NoiseProfile::new(r.log_sigma, r.runs) {
+            let p = match (r.tail_nu, r.tail_scale) {
+                (Some(nu), Some(scale)) => p.with_tail(Tail { nu, scale }),
+                _ => p,
+            };
             out.insert(r.level, &format!("{}/{}", r.workload, r.metric), p);
         }
     }
@@ -124,6 +129,8 @@ pub fn store_profiles(
             log_sigma: r.log_sigma,
             runs: r.runs,
             updated_at: now.clone(),
+            tail_nu: r.tail_nu,
+            tail_scale: r.tail_scale,
         })
         .map_err(|e| Failure::error(e.to_string()))?;
     }

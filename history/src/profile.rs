@@ -1,6 +1,7 @@
 //! Noise profiles: how much a metric moves from run to run on one host in one
 //! configuration (the standard deviation of log medians), kept so that a single new
-//! run can be judged against calibrated noise instead of its own samples alone. The
+//! run can be judged against calibrated noise instead of its own samples alone, and,
+//! since schema version 2, the Student-t tail fitted to it (NULL when none was). The
 //! history stores and returns them; the statistics that compute them live in `reports`.
 
 use crate::engine::Value;
@@ -24,6 +25,10 @@ pub struct ProfileRow {
     pub log_sigma: f64,
     /// How many runs it was computed from.
     pub runs: usize,
+    /// Student-t shape of the level's drift, when a heavy tail was fitted.
+    pub tail_nu: Option<f64>,
+    /// This metric's Student-t scale (log scale), with `tail_nu`.
+    pub tail_scale: Option<f64>,
     /// RFC 3339 time it was computed.
     pub updated_at: String,
 }
@@ -40,14 +45,18 @@ impl History {
             Value::F64(p.log_sigma),
             Value::I64(p.runs as i64),
             Value::Text(p.updated_at.clone()),
+            Value::OptF64(p.tail_nu),
+            Value::OptF64(p.tail_scale),
         ];
         self.db.transaction(|db| {
             db.execute(
                 "INSERT INTO noise_profiles (host_fp, config_fp, level, workload, metric, \
-                 log_sigma, runs, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 log_sigma, runs, updated_at, tail_nu, tail_scale) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
                  ON CONFLICT (host_fp, config_fp, level, workload, metric) DO UPDATE SET \
                  log_sigma = excluded.log_sigma, runs = excluded.runs, \
-                 updated_at = excluded.updated_at",
+                 updated_at = excluded.updated_at, tail_nu = excluded.tail_nu, \
+                 tail_scale = excluded.tail_scale",
                 &values,
             )
             .map(drop)
@@ -61,8 +70,8 @@ impl History {
         config_fp: &str,
     ) -> Result<Vec<ProfileRow>, HistoryError> {
         let rows = self.db.query(
-            "SELECT host_fp, config_fp, level, workload, metric, log_sigma, runs, updated_at \
-             FROM noise_profiles WHERE host_fp = $1 AND config_fp = $2 \
+            "SELECT host_fp, config_fp, level, workload, metric, log_sigma, runs, updated_at, \
+             tail_nu, tail_scale FROM noise_profiles WHERE host_fp = $1 AND config_fp = $2 \
              ORDER BY level, workload, metric",
             &[Value::Text(host_fp.into()), Value::Text(config_fp.into())],
         )?;
@@ -77,6 +86,8 @@ impl History {
                 log_sigma: r.f64(5),
                 runs: r.i64(6) as usize,
                 updated_at: r.text(7),
+                tail_nu: r.opt_f64(8),
+                tail_scale: r.opt_f64(9),
             })
             .collect())
     }

@@ -14,7 +14,7 @@ use crate::engine::{Db, Value};
 use crate::HistoryError;
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// One numbered step.
 struct Migration {
@@ -24,13 +24,14 @@ struct Migration {
 }
 
 /// Every step, in order; `MIGRATIONS.last().version == SCHEMA_VERSION`.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "runs, tags, per-metric medians, noise profiles",
-    statements: &[
-        // One row per run: the indexed fields, and the whole run.json (schema 2) in
-        // `doc`, from which the run is read back exactly.
-        "CREATE TABLE runs (
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "runs, tags, per-metric medians, noise profiles",
+        statements: &[
+            // One row per run: the indexed fields, and the whole run.json (schema 2) in
+            // `doc`, from which the run is read back exactly.
+            "CREATE TABLE runs (
             run_id TEXT PRIMARY KEY,
             started_at TEXT NOT NULL,
             started_unix BIGINT NOT NULL,
@@ -46,17 +47,17 @@ const MIGRATIONS: &[Migration] = &[Migration {
             recorded_at TEXT NOT NULL,
             doc TEXT NOT NULL
         )",
-        "CREATE INDEX runs_by_start ON runs (started_unix, run_id)",
-        "CREATE INDEX runs_by_fingerprint ON runs (host_fp, config_fp)",
-        "CREATE TABLE run_tags (
+            "CREATE INDEX runs_by_start ON runs (started_unix, run_id)",
+            "CREATE INDEX runs_by_fingerprint ON runs (host_fp, config_fp)",
+            "CREATE TABLE run_tags (
             run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
             tag_key TEXT NOT NULL,
             tag_value TEXT NOT NULL,
             PRIMARY KEY (run_id, tag_key)
         )",
-        "CREATE INDEX run_tags_by_tag ON run_tags (tag_key, tag_value)",
-        // Per run × level × metric: the median of the samples and how many there were.
-        "CREATE TABLE run_metrics (
+            "CREATE INDEX run_tags_by_tag ON run_tags (tag_key, tag_value)",
+            // Per run × level × metric: the median of the samples and how many there were.
+            "CREATE TABLE run_metrics (
             run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
             level BIGINT NOT NULL,
             workload TEXT NOT NULL,
@@ -67,8 +68,8 @@ const MIGRATIONS: &[Migration] = &[Migration {
             samples BIGINT NOT NULL,
             PRIMARY KEY (run_id, level, workload, metric)
         )",
-        // Calibrated run-to-run noise per host and configuration.
-        "CREATE TABLE noise_profiles (
+            // Calibrated run-to-run noise per host and configuration.
+            "CREATE TABLE noise_profiles (
             host_fp TEXT NOT NULL,
             config_fp TEXT NOT NULL,
             level BIGINT NOT NULL,
@@ -79,8 +80,18 @@ const MIGRATIONS: &[Migration] = &[Migration {
             updated_at TEXT NOT NULL,
             PRIMARY KEY (host_fp, config_fp, level, workload, metric)
         )",
-    ],
-}];
+        ],
+    },
+    Migration {
+        version: 2,
+        description: "a noise profile's heavy tail (Student-t shape and scale)",
+        statements: &[
+            // NULL for profiles calibrated before tails were fitted, or with normal drift.
+            "ALTER TABLE noise_profiles ADD COLUMN tail_nu DOUBLE PRECISION",
+            "ALTER TABLE noise_profiles ADD COLUMN tail_scale DOUBLE PRECISION",
+        ],
+    },
+];
 
 /// Bring the database to [`SCHEMA_VERSION`], or refuse one that is newer.
 ///

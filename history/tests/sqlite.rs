@@ -110,3 +110,26 @@ fn a_directory_in_the_way_is_one_line() {
     let err = open(&Location::Sqlite(dir.path().to_path_buf())).unwrap_err();
     assert!(one_line(&err.to_string()), "{err}");
 }
+
+#[test]
+fn a_version_1_database_gains_the_tail_columns_and_keeps_its_profiles() {
+    // Made a version 1 database by undoing step 2 on a fresh one: the columns dropped,
+    // its row deleted, and a profile written the way version 1 wrote them.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("history.sqlite");
+    drop(open(&Location::Sqlite(path.clone())).unwrap());
+    raw(&path)
+        .execute_batch(
+            "ALTER TABLE noise_profiles DROP COLUMN tail_nu;
+             ALTER TABLE noise_profiles DROP COLUMN tail_scale;
+             DELETE FROM schema_migrations WHERE version = 2;
+             INSERT INTO noise_profiles VALUES ('h', 'c', 0, 'cpu.int', 'ops', 0.02, 10, 't');",
+        )
+        .unwrap();
+    let mut h = open(&Location::Sqlite(path.clone())).unwrap();
+    assert_eq!(h.schema_version().unwrap(), 2);
+    let p = h.profiles("h", "c").unwrap();
+    assert_eq!(p.len(), 1);
+    assert_eq!((p[0].log_sigma, p[0].runs), (0.02, 10));
+    assert_eq!((p[0].tail_nu, p[0].tail_scale), (None, None));
+}

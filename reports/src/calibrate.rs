@@ -6,6 +6,13 @@
 //! ([`crate::stats::mde`]). A single-run side uses the profile's σ with its N − 1
 //! degrees of freedom.
 //!
+//! Run-to-run drift here is heavy-tailed (one run in twenty far off), so calibration also
+//! fits a Student-t tail per level, one shape shared by that level's metrics
+//! ([`crate::stats::tails`]); a single-run compare is judged against it as well, and the
+//! 1-run detectable effect quoted here includes it. The fit needs at least
+//! [`crate::stats::tails::MIN_RUNS`] runs and sees only the tails those runs showed:
+//! calibrate with 20 runs or more.
+//!
 //! The σ is a sample standard deviation of N runs: with N = 5 its own relative standard
 //! error is about 35 %, with N = 20 about 16 %. Runs must be back to back or
 //! interleaved on an otherwise idle host to measure that host's drift; what the runs do
@@ -13,6 +20,7 @@
 
 use crate::compare::RunSet;
 use crate::stats::mde::{mde_log, Side, POWER};
+use crate::stats::tails::{fit_shared, sum_mde, Tail};
 use crate::stats::welch::NoiseProfile;
 use model::{Level, MetricId};
 use serde::Serialize;
@@ -36,6 +44,10 @@ pub struct NoiseRow {
     pub cv: f64,
     /// The in-run CV of the first run, for comparison with the run-to-run one.
     pub in_run_cv: Option<f64>,
+    /// Student-t shape of the level's drift (shared by its metrics), when fitted.
+    pub tail_nu: Option<f64>,
+    /// This metric's Student-t scale (log scale), when fitted.
+    pub tail_scale: Option<f64>,
     /// Detectable relative change with `DESIGNS[i]` runs per side.
     pub mde: Vec<(usize, f64)>,
 }
@@ -53,12 +65,31 @@ pub struct Calibration {
     pub family: usize,
     /// Every level × metric measured in at least two runs.
     pub rows: Vec<NoiseRow>,
+    /// The tail fitted at each level.
+    pub tails: Vec<LevelTail>,
+}
+
+/// The heavy tail fitted to one level's drift.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LevelTail {
+    /// The level.
+    pub level: Level,
+    /// Student-t shape ν (`null` in JSON for normal drift).
+    pub nu: f64,
+    /// Metrics that took part.
+    pub metrics: usize,
+    /// Values (runs × metrics) that took part.
+    pub values: usize,
 }
 
 impl Calibration {
     /// The profile `compare` uses for a single-run side of this row.
     pub fn profile(row: &NoiseRow) -> Option<NoiseProfile> {
-        NoiseProfile::new(row.log_sigma, row.runs).ok()
+        let p = NoiseProfile::new(row.log_sigma, row.runs).ok()?;
+        Some(match (row.tail_nu, row.tail_scale) {
+            (Some(nu), Some(scale)) => p.with_tail(Tail { nu, scale }),
+            _ => p,
+        })
     }
 }
 
@@ -87,7 +118,7 @@ pub fn calibrate(set: &RunSet, alpha: f64) -> Calibration {
         unit.insert((k, runs), v);
         Some(v)
     };
-    let rows = measured
+    let (mut rows, logs): (Vec<NoiseRow>, Vec<Vec<f64>>) = measured
         .into_iter()
         .filter_map(|f| {
             let profile = NoiseProfile::from_runs(&f.medians).ok()?;
@@ -97,24 +128,67 @@ pub fn calibrate(set: &RunSet, alpha: f64) -> Calibration {
                 .iter()
                 .filter_map(|&k| Some((k, (unit_mde(k, runs)? * log_sigma).exp_m1())))
                 .collect();
-            Some(NoiseRow {
+            let row = NoiseRow {
                 level: f.level,
                 id: f.id,
                 runs,
                 log_sigma,
                 cv: lin.cv().unwrap_or(f64::NAN),
                 in_run_cv: f.in_run_cv,
+                tail_nu: None,
+                tail_scale: None,
                 mde,
-            })
+            };
+            Some((row, f.medians.iter().map(|v| v.ln()).collect()))
         })
-        .collect();
+        .unzip();
+    let tails = fit_tails(&mut rows, &logs, row_alpha);
     Calibration {
-        version: 1,
+        version: 2,
         runs: set.runs.len(),
         alpha,
         family,
         rows,
+        tails,
     }
+}
+
+/// Fit one tail per level over its rows (`logs[i]` are row i's log medians), store each
+/// row's scale, and raise its 1-run detectable effect to what the tail allows. Normal
+/// drift (ν = ∞) adds nothing to Welch's test and is recorded for the level only.
+fn fit_tails(rows: &mut [NoiseRow], logs: &[Vec<f64>], row_alpha: f64) -> Vec<LevelTail> {
+    let mut levels: Vec<Level> = rows.iter().map(|r| r.level).collect();
+    levels.dedup();
+    let mut out = Vec::new();
+    for level in levels {
+        let idx: Vec<usize> = (0..rows.len())
+            .filter(|&i| rows[i].level == level)
+            .collect();
+        let groups: Vec<Vec<f64>> = idx.iter().map(|&i| logs[i].clone()).collect();
+        let Some(fit) = fit_shared(&groups) else {
+            continue;
+        };
+        out.push(LevelTail {
+            level,
+            nu: fit.nu,
+            metrics: fit.groups,
+            values: fit.values,
+        });
+        if fit.nu.is_infinite() {
+            continue;
+        }
+        let unit = sum_mde(row_alpha, POWER, 1.0, 1.0, fit.nu);
+        for (j, &i) in idx.iter().enumerate() {
+            let Some(t) = fit.tail(j) else { continue };
+            let r = &mut rows[i];
+            r.tail_nu = Some(t.nu);
+            r.tail_scale = Some(t.scale);
+            if let Some(m) = r.mde.iter_mut().find(|(k, _)| *k == 1) {
+                m.1 = m.1.max((unit * t.scale).exp_m1());
+            }
+        }
+    }
+    out
 }
 
 /// The calibration as an aligned text table.
@@ -123,6 +197,17 @@ pub fn text(c: &Calibration) -> String {
         "noise from {} runs: run-to-run CV of each level × metric's median, and the smallest change a compare over these {} rows (family α {}, Holm, 80 % power) detects with k runs per side\n",
         c.runs, c.family, c.alpha
     );
+    for t in &c.tails {
+        let shape = if t.nu.is_infinite() {
+            "normal".to_string()
+        } else {
+            format!("heavy-tailed, Student-t ν = {}", t.nu)
+        };
+        out.push_str(&format!(
+            "{}: run-to-run drift {shape} (fitted over {} metrics, {} values); the k=1 column includes it\n",
+            t.level, t.metrics, t.values
+        ));
+    }
     let head = format!("{:<6}{:<30}{:>9}{:>9}", "level", "metric", "CV", "in-run");
     let mut h = head;
     for k in DESIGNS {
@@ -145,7 +230,7 @@ pub fn text(c: &Calibration) -> String {
                 .mde
                 .iter()
                 .find(|(n, _)| *n == k)
-                .map(|(_, m)| format!("{:.1}%", m * 100.0))
+                .map(|(_, m)| crate::export::format::change(*m, false))
                 .unwrap_or_else(|| "–".into());
             line.push_str(&format!("{cell:>9}"));
         }

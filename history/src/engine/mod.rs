@@ -24,6 +24,8 @@ pub(crate) enum Value {
     Text(String),
     /// A `TEXT` that may be NULL.
     OptText(Option<String>),
+    /// A `DOUBLE PRECISION` that may be NULL.
+    OptF64(Option<f64>),
 }
 
 /// One column of a result row.
@@ -51,6 +53,14 @@ impl Row {
     /// Column `i` as text (NULL reads as empty).
     pub fn text(&self, i: usize) -> String {
         self.opt_text(i).unwrap_or_default()
+    }
+
+    /// Column `i` as a float, or `None` for NULL.
+    pub fn opt_f64(&self, i: usize) -> Option<f64> {
+        match self.cell(i) {
+            Cell::Null => None,
+            _ => Some(self.f64(i)),
+        }
     }
 
     /// Column `i` as text or NULL.

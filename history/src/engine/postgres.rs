@@ -65,6 +65,7 @@ fn refs(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
                 Value::F64(x) => x,
                 Value::Text(s) => s,
                 Value::OptText(o) => o,
+                Value::OptF64(o) => o,
             }
         })
         .collect()

@@ -28,6 +28,8 @@ impl rusqlite::ToSql for Value {
             Value::Text(s) => ToSqlOutput::from(s.as_str()),
             Value::OptText(Some(s)) => ToSqlOutput::from(s.as_str()),
             Value::OptText(None) => ToSqlOutput::from(rusqlite::types::Null),
+            Value::OptF64(Some(x)) => ToSqlOutput::from(*x),
+            Value::OptF64(None) => ToSqlOutput::from(rusqlite::types::Null),
         })
     }
 }

@@ -203,9 +203,17 @@ pub fn profiles_are_upserted_per_host_config_level_metric(loc: &Location) {
         log_sigma: sigma,
         runs,
         updated_at: "2025-01-14T09:30:00Z".into(),
+        tail_nu: None,
+        tail_scale: None,
     };
-    h.put_profile(&p(1, "ops", 0.05, 5)).unwrap();
-    h.put_profile(&p(0, "ops", 0.01, 5)).unwrap();
+    // A heavy tail stored, then replaced by a profile without one, and one kept.
+    let tailed = |level, metric, sigma, runs| ProfileRow {
+        tail_nu: Some(1.5),
+        tail_scale: Some(sigma / 3.0),
+        ..p(level, metric, sigma, runs)
+    };
+    h.put_profile(&tailed(1, "ops", 0.05, 5)).unwrap();
+    h.put_profile(&tailed(0, "ops", 0.01, 5)).unwrap();
     h.put_profile(&p(1, "ops", 0.04, 9)).unwrap();
     let other = ProfileRow {
         host_fp: "ffff".into(),
@@ -214,7 +222,7 @@ pub fn profiles_are_upserted_per_host_config_level_metric(loc: &Location) {
     h.put_profile(&other).unwrap();
     assert_eq!(
         h.profiles("00aa", "11bb").unwrap(),
-        [p(0, "ops", 0.01, 5), p(1, "ops", 0.04, 9)]
+        [tailed(0, "ops", 0.01, 5), p(1, "ops", 0.04, 9)]
     );
     assert_eq!(h.profiles("ffff", "11bb").unwrap(), [other]);
     assert!(h.profiles("00aa", "nope").unwrap().is_empty());

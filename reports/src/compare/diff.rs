@@ -6,6 +6,7 @@ use super::{warnings, Change, CompareOptions, Comparison, Profiles, RunSet, Side
 use crate::stats::mde::{runs_needed, POWER};
 use crate::stats::verdict::{self, GateOptions, Reason, Row, Verdict};
 use model::rundoc::{LevelStatus, RunDoc};
+use model::Level;
 
 /// How many times the in-run spread the run-to-run spread of a median is assumed to be
 /// when no history says (measured on this project's machines: 2–3×).
@@ -53,9 +54,10 @@ pub fn compare(
             _ => None,
         };
     }
-    let (tested, interval_level) = decide(&mut changes, &pairs, options, profiles);
+    let (tested, interval_level, tails) = decide(&mut changes, &pairs, options, profiles);
     let runs = (baseline.runs.len(), current.runs.len());
-    let single_run_note = single_run_note(&changes, runs, tested.max(pairs.len()), options);
+    let single_run_note = single_run_note(&changes, runs, tested.max(pairs.len()), options)
+        .or_else(|| heavy_tail_note(&tails));
     Comparison {
         baseline_label: baseline.label.clone(),
         current_label: current.label.clone(),
@@ -73,13 +75,15 @@ pub fn compare(
     }
 }
 
-/// Decide the rows both sides measured; returns m and the interval level.
+/// Decide the rows both sides measured; returns m, the interval level, and the levels
+/// whose single-run rows were judged against a heavy tail (with its shape and profile
+/// runs).
 fn decide(
     changes: &mut [Change],
     pairs: &[(usize, &Figures, &Figures)],
     options: &CompareOptions,
     profiles: &Profiles,
-) -> (usize, f64) {
+) -> (usize, f64, Vec<(Level, f64, usize)>) {
     // A non-positive median has no logarithm: such rows are left out of the family.
     let testable: Vec<&(usize, &Figures, &Figures)> = pairs
         .iter()
@@ -114,15 +118,21 @@ fn decide(
                 changes[*i].status = Status::Inconclusive(Reason::TooFewRuns);
                 changes[*i].note = Some(format!("not testable: {e}"));
             }
-            return (0, 1.0);
+            return (0, 1.0, vec![]);
         }
     };
+    let mut tails: Vec<(Level, f64, usize)> = Vec::new();
     for ((i, _, _), d) in testable.iter().zip(&family.decisions) {
         let row = &mut changes[*i];
         row.p_value = d.test.map(|t| t.p_value);
         row.p_adjusted = d.p_adjusted;
         row.ratio = d.ratio;
         row.mde = d.mde;
+        if let (Some(t), Some(p)) = (d.tail, rows_profile(&rows, &testable, *i)) {
+            if !tails.iter().any(|(l, _, _)| *l == row.level) {
+                tails.push((row.level, t.nu, p.runs()));
+            }
+        }
         row.status = match d.verdict {
             Verdict::Regressed => Status::Regressed,
             Verdict::Improved => Status::Improved,
@@ -130,7 +140,32 @@ fn decide(
             Verdict::Inconclusive(r) => Status::Inconclusive(r),
         };
     }
-    (family.tested, family.interval_level)
+    (family.tested, family.interval_level, tails)
+}
+
+/// The profile of the row built for change `i`.
+fn rows_profile(
+    rows: &[Row],
+    testable: &[&(usize, &Figures, &Figures)],
+    i: usize,
+) -> Option<crate::stats::welch::NoiseProfile> {
+    let k = testable.iter().position(|(j, _, _)| *j == i)?;
+    rows.get(k)?.profile
+}
+
+/// Says that single-run rows were also held against the host's heavy-tailed drift.
+fn heavy_tail_note(tails: &[(Level, f64, usize)]) -> Option<String> {
+    if tails.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = tails
+        .iter()
+        .map(|(l, nu, runs)| format!("Student-t ν = {nu} at {l} from {runs} calibration runs"))
+        .collect();
+    Some(format!(
+        "single-run rows were also judged against this host's heavy-tailed run-to-run drift ({}): a wild run one time in twenty widens their intervals instead of raising an alarm, so a change must stand out from the host's worst runs",
+        parts.join(", ")
+    ))
 }
 
 fn side(f: &Figures) -> SideFigures {

@@ -1,7 +1,7 @@
 //! The comparison as an aligned plain-text table for a terminal.
 
 use super::{Change, Comparison, Status};
-use crate::export::format::sig;
+use crate::export::format::{change, sig};
 
 /// Column headings of [`row_cells`].
 pub const HEADER: [&str; 9] = [
@@ -10,7 +10,7 @@ pub const HEADER: [&str; 9] = [
 
 /// `±x.x %` of a relative value.
 fn pct(v: f64) -> String {
-    format!("{:+.1} %", v * 100.0)
+    change(v, true)
 }
 
 /// The cells of one row: the sides' figures (geometric mean of per-run medians, with the
@@ -27,7 +27,7 @@ pub fn row_cells(c: &Change) -> Vec<String> {
         .unwrap_or_else(|| "–".into());
     let mde = c
         .mde
-        .map(|m| format!("{:.1} %", m * 100.0))
+        .map(|m| change(m, false))
         .unwrap_or_else(|| "–".into());
     let mut verdict = c.status.word().to_string();
     if let Some(note) = &c.note {

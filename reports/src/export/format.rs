@@ -16,6 +16,19 @@ pub fn percent(fraction: f64) -> String {
     format!("{} %", sig(fraction * 100.0, 3))
 }
 
+/// A relative change (0.05 = 5 %) as `+5.0 %`, signed when `signed`; beyond ±1000 %
+/// (an interval or detectable effect of heavy-tailed noise can reach e^10) it is shown
+/// as `> +1000 %`, since more digits would only say "far".
+pub fn change(v: f64, signed: bool) -> String {
+    let p = v * 100.0;
+    match (p > 1000.0, signed) {
+        (true, true) => "> +1000 %".into(),
+        (true, false) => "> 1000 %".into(),
+        (false, true) => format!("{p:+.1} %"),
+        (false, false) => format!("{p:.1} %"),
+    }
+}
+
 /// Optional seconds: `12.3` or `–`.
 pub fn seconds(v: Option<f64>) -> String {
     v.map(|s| sig(s, 3)).unwrap_or_else(|| "–".into())
@@ -33,5 +46,14 @@ mod tests {
         assert_eq!(sig(0.0, 3), "0");
         assert_eq!(percent(0.4561), "45.6 %");
         assert_eq!(percent(0.00025), "0.0250 %");
+    }
+
+    #[test]
+    fn changes_are_capped_where_digits_stop_meaning_anything() {
+        assert_eq!(change(-0.123, true), "-12.3 %");
+        assert_eq!(change(0.05, false), "5.0 %");
+        assert_eq!(change(9.99, true), "+999.0 %");
+        assert_eq!(change(4.5e9, true), "> +1000 %");
+        assert_eq!(change(f64::INFINITY, false), "> 1000 %");
     }
 }

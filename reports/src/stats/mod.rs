@@ -41,6 +41,7 @@ pub mod rng;
 mod sample;
 mod special;
 mod summary;
+pub mod tails;
 pub mod verdict;
 pub mod welch;
 

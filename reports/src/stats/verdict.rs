@@ -29,6 +29,11 @@
 //! figure a report prints. The MDE is planned at the same α/m, since that is the level
 //! the interval rule works at.
 //!
+//! A row with a single-run side whose profile carries a fitted heavy tail
+//! ([`super::tails`]) must pass that test too: its p is the larger of the two, its
+//! interval the wider, its MDE the larger. One wild run in twenty then widens a
+//! single-run interval instead of raising a false alarm.
+//!
 //! Rows whose sides cannot be tested (one run, no profile) make no claim and are not
 //! counted in m. The MDE plans for the profile's σ when the row has one (history is a
 //! steadier estimate than a handful of runs), else for the pooled SD of both sides'
@@ -44,6 +49,7 @@ use std::collections::HashMap;
 use super::bootstrap::Interval;
 use super::correction::holm;
 use super::mde::{mde_log, runs_needed, Side, POWER};
+use super::tails::{sum_mde, sum_quantile, sum_sf, Tail};
 use super::welch::{self, LogSide, NoiseProfile, RunsError, Spread, Welch};
 
 /// One level × metric to decide.
@@ -117,6 +123,8 @@ pub struct Decision {
     pub sigma: Option<f64>,
     /// Minimum detectable relative change (e^Δ − 1) at level α/m and the power asked.
     pub mde: Option<f64>,
+    /// The heavy tail a single-run side was also judged against.
+    pub tail: Option<Tail>,
     /// The verdict.
     pub verdict: Verdict,
 }
@@ -172,16 +180,33 @@ pub fn decide(rows: &[Row], options: &GateOptions) -> Result<Family, RowError> {
         .iter()
         .map(|s| s.map(|(b, c)| welch::test(&b, &c)))
         .collect();
-    let raw: Vec<f64> = tests.iter().flatten().map(|w| w.p_value).collect();
+    let tails: Vec<Option<Tail>> = sides
+        .iter()
+        .map(|s| s.and_then(|(b, c)| single_run_tail(&b, &c)))
+        .collect();
+    let raw: Vec<f64> = tests
+        .iter()
+        .zip(&sides)
+        .zip(&tails)
+        .filter_map(|((t, s), tail)| {
+            let w = t.as_ref()?;
+            let (b, c) = s.as_ref()?;
+            Some(match tail {
+                Some(tl) => w.p_value.max(tail_null(tl, b, c).p(w.log_ratio)),
+                None => w.p_value,
+            })
+        })
+        .collect();
     let mut adjusted = holm(&raw).into_iter();
     let tested = raw.len();
     let row_alpha = options.alpha / tested.max(1) as f64;
     let interval_level = 1.0 - row_alpha;
     let mut unit_mdes = HashMap::new();
+    let mut unit_tails: HashMap<(u64, usize, usize), (f64, f64)> = HashMap::new();
     let decisions = rows
         .iter()
-        .zip(sides.iter().zip(&tests))
-        .map(|(row, (s, t))| match (s, t) {
+        .zip(sides.iter().zip(&tests).zip(&tails))
+        .map(|(row, ((s, t), tail))| match (s, t) {
             (Some((b, c)), Some(w)) => {
                 let p_adjusted = adjusted.next().expect("one per test");
                 let sigma = row.profile.map_or_else(|| pooled_sd(b, c), |p| p.sigma());
@@ -189,14 +214,28 @@ pub fn decide(rows: &[Row], options: &GateOptions) -> Result<Family, RowError> {
                 let unit = *unit_mdes
                     .entry(key)
                     .or_insert_with(|| unit_mde(b, c, row.profile, row_alpha, options.power));
-                let mde_log = unit * sigma;
-                let verdict = judge(row, w, p_adjusted, mde_log, interval_level, options.alpha);
+                let mut mde_log = unit * sigma;
+                let mut half = w.log_half_width(interval_level);
+                if let Some(tl) = tail {
+                    let null = tail_null(tl, b, c);
+                    let (q, d) = *unit_tails
+                        .entry((tl.nu.to_bits(), b.runs(), c.runs()))
+                        .or_insert_with(|| null.unit_quantile_and_mde(row_alpha, options.power));
+                    half = half.max(q * tl.scale);
+                    mde_log = mde_log.max(d * tl.scale);
+                }
+                let verdict = judge(row, w, p_adjusted, mde_log, half, options.alpha);
                 Decision {
                     test: Some(*w),
                     p_adjusted: Some(p_adjusted),
-                    ratio: Some(w.ratio_interval(interval_level)),
+                    ratio: Some(Interval {
+                        estimate: w.ratio(),
+                        low: (w.log_ratio - half).exp(),
+                        high: (w.log_ratio + half).exp(),
+                    }),
                     sigma: Some(sigma),
                     mde: Some(mde_log.exp_m1()),
+                    tail: *tail,
                     verdict,
                 }
             }
@@ -206,6 +245,7 @@ pub fn decide(rows: &[Row], options: &GateOptions) -> Result<Family, RowError> {
                 ratio: None,
                 sigma: None,
                 mde: None,
+                tail: None,
                 verdict: Verdict::Inconclusive(Reason::TooFewRuns),
             },
         })
@@ -220,9 +260,8 @@ pub fn decide(rows: &[Row], options: &GateOptions) -> Result<Family, RowError> {
 }
 
 /// The verdict of one tested row (module header).
-fn judge(row: &Row, w: &Welch, p_adjusted: f64, mde_log: f64, level: f64, alpha: f64) -> Verdict {
+fn judge(row: &Row, w: &Welch, p_adjusted: f64, mde_log: f64, half: f64, alpha: f64) -> Verdict {
     let band = row.threshold.ln_1p();
-    let half = w.log_half_width(level);
     // Oriented so that positive is better.
     let sign = if row.higher_is_better { 1.0 } else { -1.0 };
     let better = sign * w.log_ratio;
@@ -237,6 +276,50 @@ fn judge(row: &Row, w: &Welch, p_adjusted: f64, mde_log: f64, level: f64, alpha:
         Verdict::Inconclusive(Reason::Unconfirmed)
     } else {
         Verdict::Unchanged
+    }
+}
+
+/// The heavy tail of a row with a single-run side, when its profile has one.
+fn single_run_tail(b: &LogSide, c: &LogSide) -> Option<Tail> {
+    [b, c].iter().find_map(|s| match s.spread() {
+        Spread::Profile(p) => p.tail(),
+        Spread::Runs => None,
+    })
+}
+
+/// "No change" under the heavy tail: D = s·(T₁/√n_b + T₂/√n_c), T ~ t_ν.
+struct TailNull {
+    tail: Tail,
+    unit_b: f64,
+    unit_c: f64,
+}
+
+fn tail_null(tail: &Tail, b: &LogSide, c: &LogSide) -> TailNull {
+    TailNull {
+        tail: *tail,
+        unit_b: 1.0 / (b.runs() as f64).sqrt(),
+        unit_c: 1.0 / (c.runs() as f64).sqrt(),
+    }
+}
+
+impl TailNull {
+    /// Two-sided p of an observed log ratio.
+    fn p(&self, log_ratio: f64) -> f64 {
+        sum_sf(
+            log_ratio.abs() / self.tail.scale,
+            self.unit_b,
+            self.unit_c,
+            self.tail.nu,
+        )
+    }
+
+    /// For scale 1: the half-width of the 1 − α interval and the MDE at `power`.
+    fn unit_quantile_and_mde(&self, alpha: f64, power: f64) -> (f64, f64) {
+        let (a, b, nu) = (self.unit_b, self.unit_c, self.tail.nu);
+        (
+            sum_quantile(alpha, a, b, nu),
+            sum_mde(alpha, power, a, b, nu),
+        )
     }
 }
 

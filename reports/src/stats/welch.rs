@@ -22,6 +22,10 @@
 //! independent ones, and the test has exactly k − 1 degrees of freedom. A side with two
 //! or more runs always uses its own spread: it describes the conditions those runs met.
 //!
+//! Run-to-run drift on shared hosts is heavy-tailed; a profile may carry a fitted
+//! Student-t tail ([`super::tails`]) that [`super::verdict`] applies on top of this test
+//! when a side has a single run.
+//!
 //! What this cannot detect: anything the runs do not vary over (a host-wide slowdown
 //! that hits baseline and current alike); changes in spread or shape rather than level;
 //! and with few runs, modest shifts — [`super::mde`] says how large a shift these runs
@@ -31,6 +35,7 @@
 use super::bootstrap::Interval;
 use super::dist::{t_quantile, t_sf};
 use super::sample::Sample;
+use super::tails::Tail;
 
 /// Why per-run values cannot be tested.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -68,6 +73,7 @@ pub enum RunsError {
 pub struct NoiseProfile {
     sigma: f64,
     runs: usize,
+    tail: Option<Tail>,
 }
 
 impl NoiseProfile {
@@ -76,7 +82,25 @@ impl NoiseProfile {
         if !(sigma.is_finite() && sigma >= 0.0) || runs < 2 {
             return Err(RunsError::BadProfile { sigma, runs });
         }
-        Ok(NoiseProfile { sigma, runs })
+        Ok(NoiseProfile {
+            sigma,
+            runs,
+            tail: None,
+        })
+    }
+
+    /// The same profile with a fitted heavy tail ([`super::tails`]), which a single-run
+    /// comparison must also pass; a tail with a non-positive or non-finite scale, or a
+    /// shape below 1, is ignored.
+    pub fn with_tail(mut self, tail: Tail) -> Self {
+        let ok = tail.scale.is_finite() && tail.scale > 0.0 && tail.nu >= 1.0;
+        self.tail = ok.then_some(tail);
+        self
+    }
+
+    /// The fitted heavy tail, when the calibration found one.
+    pub fn tail(&self) -> Option<Tail> {
+        self.tail
     }
 
     /// The profile of past per-run medians `values` (≥ 2, positive).
