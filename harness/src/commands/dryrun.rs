@@ -34,6 +34,8 @@ const AGENT_NAME: &str = "nestbench-agent-XXXXXXXX";
 
 /// The whole dry run as text, for stdout.
 pub fn render(cfg: &RunConfig) -> Result<String, Failure> {
+    // What the run would refuse before starting anything, the dry run refuses too.
+    crate::rundir::check_usable(&cfg.out)?;
     let agent = agentbin::load(&cfg.agent)?;
     let mut out = String::new();
     let w = &mut out;
