@@ -136,8 +136,8 @@ fn remove(remote: &mut dyn Remote, path: &str) {
 /// has a second name). The first stdout line is "size sha256" of what was unpacked;
 /// only when both match `job.binary` do `info` (the second line) and the suite (the
 /// protocol stream) run. The agent is removed at the end, and the command exits with
-/// the agent's status (1 when it did not run).
-fn deploy_command(path: &str, workdir: &str, job: &AgentJob<'_>) -> String {
+/// the agent's status (1 when it did not run). Pure, so `run --dry-run` prints it.
+pub fn deploy_command(path: &str, workdir: &str, job: &AgentJob<'_>) -> String {
     let p = shell_quote(path);
     let mut run = format!(
         "{p} run --suite {} --dir {}",

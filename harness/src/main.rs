@@ -12,7 +12,7 @@ fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         cli::Command::Run(args) => commands::run::run(args),
-        cli::Command::Report { run_dir } => commands::report::report(&run_dir),
+        cli::Command::Report(args) => commands::report::report(args),
         cli::Command::Compare(args) => commands::compare::compare(args),
         cli::Command::Calibrate(args) => commands::calibrate::calibrate(args),
         cli::Command::Trend(args) => commands::trend::trend(args),
@@ -20,6 +20,8 @@ fn main() -> ExitCode {
         cli::Command::Doctor(args) => commands::doctor::doctor(args),
         cli::Command::Image { action } => commands::image::image(action),
         cli::Command::Down { run_dir } => commands::down::down(&run_dir),
+        cli::Command::Completions(args) => commands::completions::completions(args),
+        cli::Command::Man => commands::man::man(),
     };
     exit::finish(outcome)
 }

@@ -42,8 +42,9 @@ struct State {
 /// between processes).
 static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// Create `path` (and parents); refuse an existing non-empty directory.
-pub fn create_dir(path: &Path) -> anyhow::Result<()> {
+/// Whether `path` may become a run directory: absent, or an empty directory. Only
+/// reads (`run --dry-run` asks it too).
+pub fn check_usable(path: &Path) -> anyhow::Result<()> {
     if path.exists() {
         let mut entries = std::fs::read_dir(path).with_context(|| {
             format!(
@@ -58,6 +59,12 @@ pub fn create_dir(path: &Path) -> anyhow::Result<()> {
             );
         }
     }
+    Ok(())
+}
+
+/// Create `path` (and parents); refuse an existing non-empty directory.
+pub fn create_dir(path: &Path) -> anyhow::Result<()> {
+    check_usable(path)?;
     std::fs::create_dir_all(path.join("logs")).with_context(|| {
         format!(
             "cannot create run directory {}; check permissions and free space",

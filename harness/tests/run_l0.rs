@@ -161,6 +161,38 @@ fn levels_0_smoke_writes_a_complete_run_directory() {
 }
 
 #[test]
+fn quiet_prints_nothing_and_writes_the_same_run_directory() {
+    let (agent, _tmp, out, work) = isolated_run();
+    let o = l0_run("smoke", &agent, &out, &work)
+        .args(["--only", "cpu.int", "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "", "--quiet printed on stderr");
+    assert!(
+        o.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let doc = read_doc(&out);
+    assert_eq!(doc.status, RunStatus::Complete);
+    assert!(out.join("report.md").is_file() && out.join("results.csv").is_file());
+    // The run is recorded as without --quiet.
+    assert!(out.with_extension("history.sqlite").is_file());
+    // An error still gets its line.
+    let o = l0_run("smoke", &agent, &out, &work)
+        .arg("--quiet")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).starts_with("nestbench: error: run directory"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
 fn bad_flags_are_usage_errors_with_one_line() {
     for args in [
         &["run", "--levels", "0", "--suite", "huge"][..],

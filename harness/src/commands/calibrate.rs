@@ -2,7 +2,10 @@
 //! `--runs N` it makes N back-to-back runs (each a full run, stack included, into
 //! `--out`/runK, oldest first); with `--from INPUT` it uses runs already made. It prints
 //! every level × metric's run-to-run CV next to its in-run CV and the change a compare
-//! could detect with 1, 3, 5 and 10 runs per side (`reports::calibrate`).
+//! could detect with 1, 3, 5 and 10 runs per side (`reports::calibrate`). `--json`
+//! prints the calibration as one document instead (`format` nestbench-calibrate,
+//! `version` 1 — the fields it had before `format` was added are unchanged); progress
+//! and notes stay on stderr, and `--quiet` silences them.
 
 use crate::cli::CalibrateArgs;
 use crate::config::RunConfig;
@@ -15,6 +18,7 @@ use std::path::PathBuf;
 
 /// Entry point of `nestbench calibrate`.
 pub fn calibrate(args: CalibrateArgs) -> CmdResult {
+    crate::progress::set_quiet(args.run.quiet);
     if !(args.significance > 0.0 && args.significance < 1.0) {
         return Err(Failure::usage(format!(
             "--significance {}: give a family-wise error rate in (0, 1)",
@@ -50,14 +54,27 @@ pub fn calibrate(args: CalibrateArgs) -> CmdResult {
         ));
     }
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&c).map_err(|e| Failure::error(e.to_string()))?
-        );
+        super::print_stdout(&json_document(&c)?)?;
     } else {
-        print!("{}", reports::calibrate::text(&c));
+        super::print_stdout(&reports::calibrate::text(&c))?;
     }
     Ok(Outcome::Ok)
+}
+
+/// `format` of the `--json` document.
+pub const JSON_FORMAT: &str = "nestbench-calibrate";
+
+/// The `--json` document: the calibration's own fields (its `version` among them) and
+/// `format`, so every nestbench document names itself the same way.
+fn json_document(c: &reports::calibrate::Calibration) -> Result<String, Failure> {
+    let fail = |e: serde_json::Error| Failure::error(e.to_string());
+    let mut doc = serde_json::to_value(c).map_err(fail)?;
+    if let Some(o) = doc.as_object_mut() {
+        o.insert("format".into(), JSON_FORMAT.into());
+    }
+    let mut text = serde_json::to_string_pretty(&doc).map_err(fail)?;
+    text.push('\n');
+    Ok(text)
 }
 
 /// `n` runs of the run options, into `--out`/run1 … runN.

@@ -2,15 +2,21 @@
 //! when nothing regressed, 3 when something did (or, with `--strict`, when the runs are
 //! not comparable), 5 with `--fail-on-inconclusive` when nothing regressed but some
 //! metric could not have shown a change of the threshold, 1 for unreadable or mixed
-//! input, 2 for bad option values.
+//! input, 2 for bad option values — whatever `--format` prints.
+//!
+//! stdout is the product: the table, Markdown, JSON or JUnit document alone (so
+//! `--format junit > report.xml` is a valid file); warnings and notes go to stderr,
+//! and `--quiet` silences them, never the document.
 
-use crate::cli::CompareArgs;
+use crate::cli::{CompareArgs, CompareFormat};
 use crate::exit::{CmdResult, Failure, Outcome};
+use crate::progress::{note, warn};
 use crate::{histopt, runsel};
-use reports::compare::{self, CompareOptions, Profiles};
+use reports::compare::{self, CompareOptions, GateFlags, GateResult, Profiles};
 
 /// Entry point of `nestbench compare`.
 pub fn compare(args: CompareArgs) -> CmdResult {
+    crate::progress::set_quiet(args.quiet);
     let opts = CompareOptions::new(args.noise_threshold, args.significance)
         .map_err(|e| Failure::usage(e.to_string()))?;
     // The history is needed for history: inputs and for single-run sides' noise.
@@ -41,9 +47,19 @@ pub fn compare(args: CompareArgs) -> CmdResult {
     };
     let cmp = compare::compare(&baseline, &current, &opts, &profiles);
     for w in &cmp.warnings {
-        eprintln!("nestbench: warning: {w}");
+        warn(&w.to_string());
     }
-    print!("{}", compare::text::render(&cmp));
+    let flags = GateFlags {
+        allow_missing: args.allow_missing,
+        strict: args.strict,
+        fail_on_inconclusive: args.fail_on_inconclusive,
+    };
+    super::print_stdout(&match args.format {
+        CompareFormat::Text => compare::text::render(&cmp),
+        CompareFormat::Markdown => compare::markdown::render(&cmp, args.allow_missing),
+        CompareFormat::Json => compare::json::render(&cmp, &flags),
+        CompareFormat::Junit => compare::junit::render(&cmp, &flags),
+    })?;
     if let Some(path) = &args.summary {
         std::fs::write(path, compare::markdown::render(&cmp, args.allow_missing)).map_err(|e| {
             Failure::error(format!(
@@ -56,27 +72,29 @@ pub fn compare(args: CompareArgs) -> CmdResult {
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(std::path::Path::new("."));
         if let Err(e) = reports::charts::compare::write(&cmp, dir) {
-            eprintln!("nestbench: warning: compare chart not written: {e}");
+            warn(&format!("compare chart not written: {e}"));
         }
     }
     if args.strict && !cmp.warnings.is_empty() {
-        eprintln!("nestbench: --strict: the runs are not comparable (see warnings above)");
+        note("nestbench: --strict: the runs are not comparable (see warnings above)");
     }
-    if cmp.fails(args.allow_missing, args.strict) {
-        return Ok(Outcome::Regression);
-    }
-    if cmp.inconclusive() > 0 {
-        eprintln!(
-            "nestbench: {} of {} rows inconclusive: the runs could not have shown a change of {:.0} % there (see MDE); compare more runs per side",
-            cmp.inconclusive(),
-            cmp.changes.len(),
-            opts.noise_threshold * 100.0
-        );
-        if args.fail_on_inconclusive {
-            return Ok(Outcome::Inconclusive);
+    match cmp.gate(&flags) {
+        GateResult::Regression => Ok(Outcome::Regression),
+        GateResult::Inconclusive => {
+            note(&format!(
+                "nestbench: {} of {} rows inconclusive: the runs could not have shown a change of {:.0} % there (see MDE); compare more runs per side",
+                cmp.inconclusive(),
+                cmp.changes.len(),
+                opts.noise_threshold * 100.0
+            ));
+            Ok(if flags.fail_on_inconclusive {
+                Outcome::Inconclusive
+            } else {
+                Outcome::Ok
+            })
         }
+        GateResult::Pass => Ok(Outcome::Ok),
     }
-    Ok(Outcome::Ok)
 }
 
 /// The history for noise profiles only: one that does not exist yet or cannot be opened
@@ -85,7 +103,7 @@ fn quiet_open(args: &histopt::HistoryArgs) -> Option<history::History> {
     match args.open() {
         Ok(h) => h,
         Err(e) => {
-            eprintln!("nestbench: warning: no noise profiles: {}", e.message);
+            warn(&format!("no noise profiles: {}", e.message));
             None
         }
     }

@@ -1,6 +1,9 @@
-//! `nestbench doctor [--levels N] [--boot]`: print every check with ✔/⚠/✘ and the fix
-//! for each ✘; exit 1 when a run would fail. With `--boot`, bring real guests up level
-//! by level and check nesting inside each.
+//! `nestbench doctor [--levels N] [--boot] [--json]`: print every check with ✔/⚠/✘
+//! and the fix for each ✘; exit 1 when a run would fail. With `--boot`, bring real
+//! guests up level by level and check nesting inside each. With `--json`, stdout is one
+//! document instead (`format` nestbench-doctor, `version` 1: every check with its
+//! status, detail and fix, and whether a run can proceed); boot progress stays on
+//! stderr, and the exit code and error line are as without it.
 
 use crate::cli::{AccelArg, DoctorArgs};
 use crate::config::QemuOptions;
@@ -8,31 +11,79 @@ use crate::doctor::{self, guest, host, Check};
 use crate::exit::{CmdResult, Failure, Outcome};
 use std::time::Duration;
 
+/// `format` of the `--json` document.
+pub const JSON_FORMAT: &str = "nestbench-doctor";
+
 /// Entry point of `nestbench doctor`.
 pub fn doctor(args: DoctorArgs) -> CmdResult {
-    println!("nestbench doctor: host, for --levels {}", args.levels);
+    let human = !args.json;
+    let say = |s: &str| {
+        if human {
+            println!("{s}");
+        }
+    };
+    say(&format!(
+        "nestbench doctor: host, for --levels {}",
+        args.levels
+    ));
     let mut checks = host::for_run(args.levels, None);
     if args.levels > 0 {
         checks.push(image_check());
     }
-    print_all(&checks);
-    if args.boot && !doctor::any_failed(&checks) && args.levels > 0 {
-        println!("\nnestbench doctor: booting {} levels", args.levels);
+    if human {
+        print_all(&checks);
+    }
+    let boot = args.boot && !doctor::any_failed(&checks) && args.levels > 0;
+    if boot {
+        say(&format!(
+            "\nnestbench doctor: booting {} levels",
+            args.levels
+        ));
         let booted = boot_checks(args.levels)?;
-        print_all(&booted);
+        if human {
+            print_all(&booted);
+        }
         checks.extend(booted);
     }
-    if doctor::any_failed(&checks) {
+    let failed = doctor::any_failed(&checks);
+    if args.json {
+        super::print_stdout(&json_document(args.levels, boot, &checks))?;
+    }
+    if failed {
         return Err(Failure::error(format!(
             "a nested run would fail here: {}",
             doctor::first_failure_line(&checks).unwrap_or_default()
         )));
     }
-    println!(
+    say(&format!(
         "\nall checks passed: `nestbench run --levels {}` can run here",
         args.levels
-    );
+    ));
     Ok(Outcome::Ok)
+}
+
+/// The `--json` document.
+fn json_document(levels: u32, booted: bool, checks: &[Check]) -> String {
+    let word = |s: doctor::Status| match s {
+        doctor::Status::Pass => "pass",
+        doctor::Status::Warn => "warn",
+        doctor::Status::Fail => "fail",
+    };
+    let doc = serde_json::json!({
+        "format": JSON_FORMAT,
+        "version": 1,
+        "tool_version": env!("CARGO_PKG_VERSION"),
+        "levels": levels,
+        "booted": booted,
+        "ok": !doctor::any_failed(checks),
+        "checks": checks.iter().map(|c| serde_json::json!({
+            "name": c.name,
+            "status": word(c.status),
+            "detail": c.detail,
+            "fix": c.fix,
+        })).collect::<Vec<_>>(),
+    });
+    format!("{doc:#}\n")
 }
 
 fn print_all(checks: &[Check]) {

@@ -1,6 +1,8 @@
 //! `nestbench history import|list|prune`: backfill the run history from run
 //! directories, list what a selection holds, drop old runs. A history that cannot be
-//! opened (corrupt, newer schema, server down) is one line and exit 1.
+//! opened (corrupt, newer schema, server down) is one line and exit 1. `list --json`
+//! prints one document (`format` nestbench-history, `version` 1) on stdout and nothing
+//! else; the count line of the table goes to stderr.
 
 use crate::cli::{HistoryAction, HistoryCmd};
 use crate::exit::{CmdResult, Failure, Outcome};
@@ -46,6 +48,7 @@ pub fn history(cmd: HistoryCmd) -> CmdResult {
             let runs = h.list(&sel).map_err(err)?;
             if json {
                 let doc = serde_json::json!({
+                    "format": "nestbench-history",
                     "version": 1,
                     "history": h.location().to_string(),
                     "runs": runs.iter().map(|r| serde_json::json!({

@@ -1,11 +1,14 @@
 //! `nestbench run`: validate, pick the backend, run, then render the report and choose
-//! the exit code from the run's status.
+//! the exit code from the run's status. `--dry-run` validates the same way and hands
+//! the configuration to [`super::dryrun`], which prints the plan and commands and can
+//! start nothing. `--quiet` silences progress, notes and warnings; the run directory
+//! and exit code do not change.
 
 use crate::backend::host::HostBackend;
 use crate::backend::inventory::InventoryBackend;
 use crate::backend::qemu::QemuBackend;
 use crate::backend::Backend;
-use crate::cli::RunArgs;
+use crate::cli::RunCmd;
 use crate::config::{BackendConfig, QemuOptions, RunConfig};
 use crate::exit::{CmdResult, Failure, Outcome};
 use crate::progress::note;
@@ -13,8 +16,13 @@ use crate::{cleanup, orchestrate, rundir};
 use model::rundoc::RunStatus;
 
 /// Entry point of `nestbench run`.
-pub fn run(args: RunArgs) -> CmdResult {
-    let cfg = RunConfig::from_args(args, rundir::new_run_id())?;
+pub fn run(cmd: RunCmd) -> CmdResult {
+    crate::progress::set_quiet(cmd.run.quiet);
+    let cfg = RunConfig::from_args(cmd.run, rundir::new_run_id())?;
+    if cmd.dry_run {
+        super::print_stdout(&super::dryrun::render(&cfg)?)?;
+        return Ok(Outcome::Ok);
+    }
     cleanup::install_signal_handlers();
     let run = run_once(&cfg)?;
     match run.status {
@@ -38,8 +46,8 @@ pub fn run_once(cfg: &RunConfig) -> Result<orchestrate::RunSummary, Failure> {
     };
     let run = orchestrate::execute(cfg, backend)?;
     if let Err(e) = crate::commands::report::render(&run.root) {
-        note(&format!(
-            "nestbench: warning: report not generated: {e:#}; run `nestbench report {}`",
+        crate::progress::warn(&format!(
+            "report not generated: {e:#}; run `nestbench report {}`",
             run.root.display()
         ));
     }
@@ -48,7 +56,7 @@ pub fn run_once(cfg: &RunConfig) -> Result<orchestrate::RunSummary, Failure> {
     }
     if let Ok(doc) = reports::load_run(&run.root) {
         if let Some(w) = cfg.history.record_run(&doc, &run.root) {
-            note(&format!("nestbench: warning: {w}"));
+            crate::progress::warn(&w);
         }
     }
     note(&format!("results: {}", run.root.display()));

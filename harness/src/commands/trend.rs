@@ -12,6 +12,7 @@ use reports::trend::{self, Filter};
 
 /// Entry point of `nestbench trend`.
 pub fn trend(args: TrendArgs) -> CmdResult {
+    crate::progress::set_quiet(args.quiet);
     let mut h = if args.input.starts_with(runsel::HISTORY_PREFIX) {
         args.history.open()?
     } else {
@@ -37,7 +38,7 @@ pub fn trend(args: TrendArgs) -> CmdResult {
     };
     let t = trend::trend(&runs, &filter, args.recent, &Options::default());
     let md = t.markdown();
-    print!("{md}");
+    super::print_stdout(&md)?;
     if let Some(dir) = &args.out {
         let fail = |e: &dyn std::fmt::Display| {
             Failure::error(format!(

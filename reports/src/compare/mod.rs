@@ -25,11 +25,17 @@
 //! Comparability problems between the sides (different suite, params, depth, accel,
 //! tuning, tool version, host CPU, a busy host) are [`Warning`]s.
 //!
+//! The rows render as a terminal table ([`text`]), a Markdown summary ([`markdown`]),
+//! a versioned JSON document ([`json`]) or JUnit XML ([`junit`]); whichever is printed,
+//! [`Comparison::gate`] is the one reading of the rows for CI.
+//!
 //! What it cannot detect: a change smaller than a row's detectable effect; a change that
 //! every run of both sides shares (host drift during an interleaved A/B is cancelled,
 //! not detected); changes of spread rather than level.
 
 mod diff;
+pub mod json;
+pub mod junit;
 pub mod markdown;
 mod sets;
 pub mod text;
@@ -225,5 +231,63 @@ impl Comparison {
     /// (`nestbench compare --strict`).
     pub fn fails(&self, allow_missing: bool, strict: bool) -> bool {
         self.has_regression(allow_missing) || (strict && !self.warnings.is_empty())
+    }
+}
+
+/// The flags that decide how a comparison is read for CI (`--allow-missing`,
+/// `--strict`, `--fail-on-inconclusive`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GateFlags {
+    /// A missing row is not a regression.
+    pub allow_missing: bool,
+    /// A comparability warning is a failure.
+    pub strict: bool,
+    /// Inconclusive rows fail the gate when nothing regressed (its own exit code).
+    pub fail_on_inconclusive: bool,
+}
+
+/// What the gate says of a comparison, given its [`GateFlags`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GateResult {
+    /// Nothing regressed and every row was conclusive.
+    Pass,
+    /// Nothing regressed, but some row could not have shown a change of the threshold.
+    Inconclusive,
+    /// A row regressed (or is missing without `allow_missing`, or with `strict` the
+    /// runs are not comparable).
+    Regression,
+}
+
+impl GateResult {
+    /// `pass`, `inconclusive` or `regression`, as the JSON and JUnit documents say it.
+    pub fn word(self) -> &'static str {
+        match self {
+            GateResult::Pass => "pass",
+            GateResult::Inconclusive => "inconclusive",
+            GateResult::Regression => "regression",
+        }
+    }
+
+    /// Whether CI should fail: a regression, or inconclusive rows with
+    /// `fail_on_inconclusive`.
+    pub fn fails(self, flags: &GateFlags) -> bool {
+        match self {
+            GateResult::Pass => false,
+            GateResult::Inconclusive => flags.fail_on_inconclusive,
+            GateResult::Regression => true,
+        }
+    }
+}
+
+impl Comparison {
+    /// The gate's reading of every row under `flags`.
+    pub fn gate(&self, flags: &GateFlags) -> GateResult {
+        if self.fails(flags.allow_missing, flags.strict) {
+            GateResult::Regression
+        } else if self.inconclusive() > 0 {
+            GateResult::Inconclusive
+        } else {
+            GateResult::Pass
+        }
     }
 }

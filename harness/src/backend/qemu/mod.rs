@@ -13,7 +13,7 @@ pub mod launch;
 pub mod nesting;
 pub mod postmortem;
 pub mod ready;
-mod spec;
+pub mod spec;
 pub mod stack;
 pub mod state;
 
@@ -30,10 +30,10 @@ use stack::Stack;
 use std::path::{Path, PathBuf};
 
 /// Where guests keep per-level files (tmpfs): child keys, consoles, pid files.
-const GUEST_RUN: &str = "/run/nestbench";
+pub const GUEST_RUN: &str = "/run/nestbench";
 
 /// Level `n`'s QEMU output in its parent (n ≥ 2): the launch's redirect and `-D`.
-fn guest_qemu_log(n: u32) -> String {
+pub fn guest_qemu_log(n: u32) -> String {
     format!("{GUEST_RUN}/L{n}.qemu.log")
 }
 
@@ -102,6 +102,40 @@ impl QemuBackend {
     }
 }
 
+/// The plan, one line per level (vCPUs, memory, machine, accel, scratch, ssh port),
+/// printed before a run starts and by `run --dry-run`; `l1` is L1's acceleration as
+/// decided on this host, `ports` every level's sshd port (index 0 = L1).
+pub fn plan_lines(plan: &Plan, l1: &Chosen, ports: &[u16]) -> Vec<String> {
+    let Chosen { accel: a1, why } = l1;
+    let depth = plan.levels.len() as u32;
+    let tcg_forced = plan.accel == crate::cli::AccelArg::Tcg;
+    let column = nesting::expected_column(*a1, tcg_forced, depth);
+    plan.levels
+        .iter()
+        .map(|l| {
+            let column = column[l.level as usize - 1];
+            let vcpus = if column && l.vcpus == 1 {
+                "2 vCPUs (the second online once its child starts)".to_string()
+            } else {
+                format!("{} vCPUs", l.vcpus)
+            };
+            let accel = match (l.level, plan.accel) {
+                (1, _) => format!("{} ({why})", a1.as_str()),
+                (_, crate::cli::AccelArg::Auto) => "kvm if its parent shows svm/vmx, else tcg".into(),
+                (_, a) => format!("{a:?}").to_lowercase(),
+            };
+            let machine = match l.machine {
+                Machine::Pc => "pc+qboot",
+                Machine::Microvm => "microvm",
+            };
+            format!(
+                "L{}: {vcpus}, {} MiB, {machine}{}, accel {accel}, scratch ext4 {} MiB, ssh 127.0.0.1:{}",
+                l.level, l.memory_mib, if l.leaf { ", leaf image" } else { "" }, l.fs_mib, ports[l.level as usize - 1]
+            )
+        })
+        .collect()
+}
+
 impl Backend for QemuBackend {
     fn name(&self) -> &'static str {
         "qemu"
@@ -120,35 +154,7 @@ impl Backend for QemuBackend {
     }
 
     fn describe_plan(&self) -> Vec<String> {
-        let Chosen { accel: a1, why } = &self.l1;
-        let depth = self.plan.levels.len() as u32;
-        let tcg_forced = self.plan.accel == crate::cli::AccelArg::Tcg;
-        let column = nesting::expected_column(*a1, tcg_forced, depth);
-        self.plan
-            .levels
-            .iter()
-            .map(|l| {
-                let column = column[l.level as usize - 1];
-                let vcpus = if column && l.vcpus == 1 {
-                    "2 vCPUs (the second online once its child starts)".to_string()
-                } else {
-                    format!("{} vCPUs", l.vcpus)
-                };
-                let accel = match (l.level, self.plan.accel) {
-                    (1, _) => format!("{} ({why})", a1.as_str()),
-                    (_, crate::cli::AccelArg::Auto) => "kvm if its parent shows svm/vmx, else tcg".into(),
-                    (_, a) => format!("{a:?}").to_lowercase(),
-                };
-                let machine = match l.machine {
-                    Machine::Pc => "pc+qboot",
-                    Machine::Microvm => "microvm",
-                };
-                format!(
-                    "L{}: {vcpus}, {} MiB, {machine}{}, accel {accel}, scratch ext4 {} MiB, ssh 127.0.0.1:{}",
-                    l.level, l.memory_mib, if l.leaf { ", leaf image" } else { "" }, l.fs_mib, self.port(l.level)
-                )
-            })
-            .collect()
+        plan_lines(&self.plan, &self.l1, &self.ports)
     }
 
     fn record_provenance(&self, p: &mut Provenance) {

@@ -1,0 +1,133 @@
+//! The options of a run: `nestbench run` and `nestbench calibrate --runs N`, which
+//! makes N runs with the same options and so flattens the same [`RunArgs`]. Only `run`
+//! has `--dry-run` ([`RunCmd`]): calibrating nothing has no meaning.
+
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+
+/// Which backend provisions the levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackendArg {
+    /// QEMU guests started level inside level (default).
+    Qemu,
+    /// Existing machines listed in a TOML file.
+    Inventory,
+}
+
+/// Acceleration choice for QEMU levels: the model's one type for it.
+pub use model::AccelChoice as AccelArg;
+
+/// `--accel` values, listed in `--help`: auto (KVM where the parent shows svm/vmx and
+/// /dev/kvm works, else TCG), kvm (every level), tcg (every level).
+fn accel_values() -> impl clap::builder::TypedValueParser<Value = AccelArg> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    let all = [AccelArg::Auto, AccelArg::Kvm, AccelArg::Tcg];
+    PossibleValuesParser::new(all.map(|a| PossibleValue::new(a.as_str()))).map(move |s| {
+        all.into_iter()
+            .find(|a| a.as_str() == s)
+            .expect("clap only passes listed values")
+    })
+}
+
+/// `nestbench run …`: the run options and what only `run` has.
+#[derive(Debug, Args)]
+pub struct RunCmd {
+    /// The run options.
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Print the plan (levels, memory, vCPUs, sizes, accel) and every command the run
+    /// would execute at each level, then exit: nothing is started or written.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// The options of one run (`run`, and every run `calibrate --runs N` makes).
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Nesting depth: 0 measures the host only.
+    #[arg(long, default_value_t = 4)]
+    pub levels: u32,
+    /// How levels are provisioned.
+    #[arg(long, value_enum, default_value_t = BackendArg::Qemu)]
+    pub backend: BackendArg,
+    /// The inventory file (with --backend inventory).
+    #[arg(long)]
+    pub inventory: Option<PathBuf>,
+    /// smoke, quick or standard.
+    #[arg(long, default_value = "quick")]
+    pub suite: String,
+    /// Run only these workloads (comma-separated ids, e.g. cpu.int,mem.stream).
+    #[arg(long, value_delimiter = ',')]
+    pub only: Option<Vec<String>>,
+    /// The run directory (created; refused if it exists and is not empty).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Acceleration per QEMU level.
+    #[arg(long, value_parser = accel_values(), default_value = "auto")]
+    pub accel: AccelArg,
+    /// Memory of L1 in MiB (deeper levels are derived by the plan).
+    #[arg(long)]
+    pub memory: Option<u64>,
+    /// vCPUs of L1 (deeper levels are derived by the plan).
+    #[arg(long)]
+    pub cpus: Option<u32>,
+    /// Leave the stack up afterwards; `nestbench down RUN_DIR` removes it.
+    #[arg(long)]
+    pub keep: bool,
+    /// Guest kernel to boot at every level instead of the image's.
+    #[arg(long)]
+    pub kernel: Option<PathBuf>,
+    /// Initramfs to use with --kernel.
+    #[arg(long)]
+    pub initrd: Option<PathBuf>,
+    /// qemu-system-x86_64 binary for L1.
+    #[arg(long)]
+    pub qemu: Option<PathBuf>,
+    /// Extra QEMU argument for a level, as LEVEL:ARG (repeatable), e.g. 2:-no-hpet.
+    #[arg(
+        long = "qemu-arg",
+        value_name = "LEVEL:ARG",
+        allow_hyphen_values = true
+    )]
+    pub qemu_args: Vec<String>,
+    /// Working-set sizes in MiB (stream=,latency=,pagefault=,disk=); default: derived
+    /// from the smallest level.
+    #[arg(long)]
+    pub sizes: Option<String>,
+    /// The static agent binary to deploy (default: next to nestbench, or the build output).
+    #[arg(long, env = "NESTBENCH_AGENT")]
+    pub agent: Option<PathBuf>,
+    /// A label for this run, KEY=VALUE (repeatable), e.g. --tag qemu=v8.2.0: kept in
+    /// run.json and the history, selectable with history:tag=KEY=VALUE.
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
+    /// Print nothing but errors on stderr (no plan, progress or warnings); the run
+    /// directory and the exit code are as without it.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Where the run is recorded.
+    #[command(flatten)]
+    pub history: crate::histopt::HistoryArgs,
+}
+
+/// `nestbench calibrate …`
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// Make this many back-to-back runs (each a full run, stack included) into --out.
+    #[arg(long, conflicts_with = "from")]
+    pub runs: Option<usize>,
+    /// Use runs already made instead: a directory of run directories, or
+    /// history:KEY=VALUE,…
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Family-wise error rate the detectable effects assume.
+    #[arg(long, default_value_t = 0.05)]
+    pub significance: f64,
+    /// Print one JSON document on stdout (format nestbench-calibrate, version 1) instead
+    /// of the table; progress stays on stderr.
+    #[arg(long)]
+    pub json: bool,
+    /// The run options of every run (with --runs); --out is the directory of the runs.
+    #[command(flatten)]
+    pub run: RunArgs,
+}
