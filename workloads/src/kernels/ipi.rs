@@ -157,9 +157,10 @@ pub fn ipi(ctx: &Context) -> Result<Vec<WorkloadResult>, RunError> {
             line.round_trip(seq)
         };
         // One round trip first: the target has pinned itself once it answers.
-        let ready = pin(waker_cpu) && next() && target_pinned.load(Ordering::Acquire);
-        let mut lost = false;
-        let m = ready.then(|| {
+        let waker_pinned = pin(waker_cpu);
+        let mut lost = waker_pinned && !next();
+        let pinned = waker_pinned && !lost && target_pinned.load(Ordering::Acquire);
+        let m = pinned.then(|| {
             samples(&ctx.timing, |n| {
                 let mut done = 0u64;
                 while done < n && !lost {
@@ -172,11 +173,11 @@ pub fn ipi(ctx: &Context) -> Result<Vec<WorkloadResult>, RunError> {
         line.hang_up(seq);
         let _ = target.join();
         match m {
+            _ if lost => Err(RunError::Other(format!(
+                "the thread on CPU {target_cpu} did not answer for 10 s"
+            ))),
             None => Err(RunError::Other(format!(
                 "could not pin the two threads to CPUs {waker_cpu} and {target_cpu}"
-            ))),
-            Some(_) if lost => Err(RunError::Other(format!(
-                "the thread on CPU {target_cpu} stopped answering for 10 s"
             ))),
             Some(m) => Ok(m),
         }
