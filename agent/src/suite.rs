@@ -1,19 +1,21 @@
 //! `nestbench-agent run`: runs the selected workloads in suite order and streams the
-//! protocol — `begin`, then each workload's `result`s (or one `error`) as soon as it
-//! finishes, then `end` — flushing after every line, so a controller that loses the
+//! protocol — `begin`, then each workload's `result`s (or one `error`, or a
+//! `not_applicable` per metric when the level lacks what the workload needs) as soon as
+//! it finishes, then `end` — flushing after every line, so a controller that loses the
 //! agent mid-way keeps everything already measured.
 
 use crate::cli::RunOpts;
 use crate::hostinfo;
 use crate::workdir::WorkDir;
 use model::protocol::{Record, PROTOCOL_VERSION};
-use model::WorkloadError;
+use model::{MetricId, NotApplicable, WorkloadError};
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 use workloads::context::{Context, Limits};
-use workloads::registry;
+use workloads::registry::{self, Workload};
+use workloads::RunError;
 
 /// Runs the suite; exit 1 only when stdout cannot be written.
 pub fn run(opts: &RunOpts) -> ExitCode {
@@ -79,22 +81,16 @@ pub fn run(opts: &RunOpts) -> ExitCode {
             w.id()
         );
         let outcome = match &workdir {
-            Some(Err(why)) if w.def.uses_disk => Err(why.to_string()),
-            _ => w.run(&ctx).map_err(|e| e.to_string()),
+            Some(Err(why)) if w.def.uses_disk => Err(RunError::Other(why.to_string())),
+            _ => w.run(&ctx),
         };
-        let records: Vec<Record> = match outcome {
-            Ok(results) => results.into_iter().map(Record::Result).collect(),
-            Err(message) => vec![Record::Error(WorkloadError {
-                workload: w.id().into(),
-                message,
-            })],
+        let records = records_of(w, outcome);
+        let word = match records.first() {
+            Some(Record::Error(_)) => "failed",
+            Some(Record::NotApplicable(_)) => "not applicable",
+            _ => "ok",
         };
-        let failed = matches!(records.first(), Some(Record::Error(_)));
-        eprintln!(
-            "{} in {:.1} s",
-            if failed { "failed" } else { "ok" },
-            t.elapsed().as_secs_f64()
-        );
+        eprintln!("{word} in {:.1} s", t.elapsed().as_secs_f64());
         if records.iter().any(|r| out.emit(r).is_err()) {
             return ExitCode::FAILURE;
         }
@@ -105,6 +101,29 @@ pub fn run(opts: &RunOpts) -> ExitCode {
     }) {
         Ok(()) => ExitCode::SUCCESS,
         Err(()) => ExitCode::FAILURE,
+    }
+}
+
+/// The records of one workload's outcome: its results, a not-applicable record for
+/// each of its catalog metrics, or one error.
+fn records_of(w: &Workload, outcome: Result<Vec<model::WorkloadResult>, RunError>) -> Vec<Record> {
+    match outcome {
+        Ok(results) => results.into_iter().map(Record::Result).collect(),
+        Err(RunError::NotApplicable(reason)) => w
+            .def
+            .metrics
+            .iter()
+            .map(|m| {
+                Record::NotApplicable(NotApplicable {
+                    id: MetricId::of(w.def, m),
+                    reason: reason.clone(),
+                })
+            })
+            .collect(),
+        Err(e) => vec![Record::Error(WorkloadError {
+            workload: w.id().into(),
+            message: e.to_string(),
+        })],
     }
 }
 

@@ -3,7 +3,7 @@
 //! scratch directory must become error records, and it must leave no files behind —
 //! not even when it is killed.
 
-use model::protocol::parse_stream;
+use model::protocol::{parse_stream, PROTOCOL_VERSION};
 use model::HostInfo;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -43,6 +43,101 @@ fn smoke_run_streams_a_complete_protocol() {
         .all(|r| r.samples.len() >= 5 && r.samples.iter().all(|v| *v > 0.0)));
     assert!(s.errors.is_empty());
     assert!(s.end_elapsed_s.unwrap() > 0.0);
+}
+
+#[test]
+fn whole_smoke_suite_accounts_for_every_metric_and_the_new_probes_say_why_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = agent(&[
+        "run",
+        "--suite",
+        "smoke",
+        "--dir",
+        dir.path().to_str().unwrap(),
+        "--sizes",
+        "stream=3,latency=4,pagefault=2,disk=2",
+        "--budget-ms",
+        "10",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = parse_stream(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(s.failure, None);
+    assert_eq!(s.begin.as_ref().unwrap().protocol, PROTOCOL_VERSION);
+    assert!(s.errors.is_empty(), "{:?}", s.errors);
+    for w in model::catalog::WORKLOADS {
+        for m in w.metrics {
+            let id = model::MetricId::of(w, m);
+            let measured = s.results.iter().any(|r| r.id == id);
+            let na = s.not_applicable.iter().find(|n| n.id == id);
+            assert!(
+                measured != na.is_some(),
+                "{id}: measured {measured}, not applicable {na:?}"
+            );
+            if let Some(n) = na {
+                assert!(
+                    ["exit.pio", "exit.hypercall", "exit.ipi"].contains(&w.id),
+                    "{id} not applicable: {}",
+                    n.reason
+                );
+                assert!(!n.reason.trim().is_empty());
+            }
+        }
+    }
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let ipi = s.results.iter().any(|r| r.id.key() == "exit.ipi/latency");
+    assert_eq!(ipi, cpus >= 2, "exit.ipi with {cpus} CPUs");
+    if !ipi {
+        let n = s
+            .not_applicable
+            .iter()
+            .find(|n| n.id.workload == "exit.ipi");
+        assert!(n.unwrap().reason.starts_with("needs two"), "{n:?}");
+    }
+    assert!(
+        entries(dir.path()).is_empty(),
+        "left behind: {:?}",
+        entries(dir.path())
+    );
+}
+
+#[test]
+fn new_exit_probes_are_results_or_not_applicable_records() {
+    let out = agent(&[
+        "run",
+        "--suite",
+        "smoke",
+        "--only",
+        "exit.pio,exit.ipi,exit.hypercall",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = parse_stream(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(s.failure, None);
+    assert!(s.errors.is_empty(), "{:?}", s.errors);
+    assert_eq!(
+        s.begin.unwrap().workloads,
+        ["exit.pio", "exit.hypercall", "exit.ipi"]
+    );
+    let mut seen: Vec<String> = s.results.iter().map(|r| r.id.workload.clone()).collect();
+    seen.extend(s.not_applicable.iter().map(|n| n.id.workload.clone()));
+    seen.sort();
+    assert_eq!(seen, ["exit.hypercall", "exit.ipi", "exit.pio"]);
+    for r in &s.results {
+        assert!(
+            r.samples.len() >= 5 && r.samples.iter().all(|v| v.is_finite() && *v > 0.0),
+            "{}: {:?}",
+            r.id,
+            r.samples
+        );
+        assert_eq!(r.id.unit, "ns");
+    }
 }
 
 #[test]

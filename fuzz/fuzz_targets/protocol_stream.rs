@@ -1,8 +1,9 @@
 //! Arbitrary bytes, read as text the way the controller reads an agent's stdout, fed
 //! line by line to `model::protocol::StreamParser`, checking after every line what the
 //! parser promises: it never panics, a failure once set stays (and later lines change
-//! nothing), results are kept in order and never lost, every kept result has finite,
-//! non-empty samples, nothing counts before `begin`, and `parse_stream` agrees with
+//! nothing), results and not-applicable records are kept in order and never lost, every
+//! kept result has finite, non-empty samples, every not-applicable record a reason and
+//! no metric is both, nothing counts before `begin`, and `parse_stream` agrees with
 //! feeding the lines one at a time.
 
 #![no_main]
@@ -20,10 +21,19 @@ fn check_kept(out: &StreamOutcome) {
             r.samples
         );
     }
+    for n in &out.not_applicable {
+        assert!(!n.reason.trim().is_empty(), "kept a not-applicable without a reason");
+        assert!(
+            !out.results.iter().any(|r| r.id.same(&n.id)),
+            "kept {} both measured and not applicable",
+            n.id
+        );
+    }
     if let Some(e) = out.end_elapsed_s {
         assert!(e.is_finite(), "kept a non-finite elapsed_s: {e}");
     }
-    if !out.results.is_empty() || !out.errors.is_empty() || out.end_elapsed_s.is_some() {
+    let kept = !out.results.is_empty() || !out.not_applicable.is_empty() || !out.errors.is_empty();
+    if kept || out.end_elapsed_s.is_some() {
         assert!(out.begin.is_some(), "kept records without a begin");
     }
     if let Some(f) = &out.failure {
@@ -44,6 +54,7 @@ fuzz_target!(|data: &[u8]| {
         check_kept(after);
         // What was received is never taken back.
         assert!(after.results.starts_with(&before.results));
+        assert!(after.not_applicable.starts_with(&before.not_applicable));
         assert!(after.errors.starts_with(&before.errors));
         assert!(after.warnings.starts_with(&before.warnings));
         if before.begin.is_some() {
@@ -65,6 +76,10 @@ fuzz_target!(|data: &[u8]| {
             LineEvent::Result(w) => {
                 grew(after.results.len(), before.results.len() + 1);
                 assert_eq!(&after.results.last().unwrap().id.workload, w);
+            }
+            LineEvent::NotApplicable(w) => {
+                grew(after.not_applicable.len(), before.not_applicable.len() + 1);
+                assert_eq!(&after.not_applicable.last().unwrap().id.workload, w);
             }
             LineEvent::Error(w) => {
                 grew(after.errors.len(), before.errors.len() + 1);

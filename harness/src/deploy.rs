@@ -185,7 +185,7 @@ impl Reply {
         }
         self.stream_lines += 1;
         let finished_one = match self.parser.feed(line) {
-            LineEvent::Result(w) | LineEvent::Error(w) => Some(w),
+            LineEvent::Result(w) | LineEvent::NotApplicable(w) | LineEvent::Error(w) => Some(w),
             LineEvent::Begin => None,
             _ => return None,
         };

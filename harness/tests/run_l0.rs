@@ -23,7 +23,8 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-/// Every metric of the catalog with its unit: what an L0 run must report, exactly.
+/// Every metric of the catalog with its unit: what an L0 run must report, exactly (as
+/// a result, or as not applicable where the machine decides).
 fn expected_metrics() -> BTreeMap<(&'static str, &'static str), &'static str> {
     model::catalog::WORKLOADS
         .iter()
@@ -131,12 +132,35 @@ fn levels_0_smoke_writes_a_complete_run_directory() {
             r.samples
         );
     }
-    for (w, m) in want.keys() {
+    // Every metric is measured or, where this machine decides, not applicable with
+    // its reason — never both, never neither.
+    for n in &l0.not_applicable {
+        assert_eq!(
+            want.get(&(n.id.workload.as_str(), n.id.metric.as_str())),
+            Some(&n.id.unit.as_str()),
+            "{}",
+            n.id
+        );
         assert!(
-            l0.results
-                .iter()
-                .any(|r| r.id.workload == *w && r.id.metric == *m),
-            "missing {w}/{m}"
+            ["exit.pio", "exit.hypercall", "exit.ipi"].contains(&n.id.workload.as_str()),
+            "{} not applicable at L0: {}",
+            n.id,
+            n.reason
+        );
+        assert!(!n.reason.is_empty(), "{}", n.id);
+    }
+    for (w, m) in want.keys() {
+        let measured = l0
+            .results
+            .iter()
+            .any(|r| r.id.workload == *w && r.id.metric == *m);
+        let na = l0
+            .not_applicable
+            .iter()
+            .any(|n| n.id.workload == *w && n.id.metric == *m);
+        assert!(
+            measured != na,
+            "{w}/{m}: measured {measured}, not applicable {na}"
         );
     }
     assert!(doc.config.sizes.stream_mib.is_some() && doc.config.sizes.disk_mib.is_some());

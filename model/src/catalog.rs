@@ -13,8 +13,8 @@
 //! nested guest's timer and I/O path add: pure computation gives a CV of 1–2 % on a
 //! steady host (threshold 5 %); memory bandwidth depends on placement and neighbours
 //! (10 %); one exit round trip is reflected through every level (10 %); sleep overshoot
-//! is the scheduler's latency, inherently wide (20 %); every level adds a virtual disk
-//! and its queue (20 %). A noisy result is still reported; the flag widens a reader's
+//! and a cross-vCPU wake-up are the scheduler's and the idle loop's latency, inherently
+//! wide (20 %); every level adds a virtual disk and its queue (20 %). A noisy result is still reported; the flag widens a reader's
 //! doubt.
 
 use std::fmt;
@@ -125,6 +125,10 @@ pub enum Layer {
     /// A VM exit handled in the kernel part of the hypervisor below (KVM), reflected
     /// through every level when nested.
     HypervisorKernel,
+    /// A VM exit the kernel part cannot handle, passed on to the user-space VMM of the
+    /// level below (QEMU, Firecracker): a trip through that level's kernel and a process
+    /// of its own, on top of the exit itself.
+    UserVmm,
 }
 
 impl Layer {
@@ -137,6 +141,7 @@ impl Layer {
             Layer::Timer => "timer",
             Layer::VirtualDisk => "virtual disk",
             Layer::HypervisorKernel => "hypervisor (kernel)",
+            Layer::UserVmm => "VMM (user space)",
         }
     }
 }

@@ -32,6 +32,6 @@ pub use accel::{Accel, AccelChoice};
 pub use info::HostInfo;
 pub use level::Level;
 pub use metric::MetricId;
-pub use result::{WorkloadError, WorkloadResult};
+pub use result::{NotApplicable, WorkloadError, WorkloadResult};
 pub use sizes::Sizes;
 pub use suite::Suite;

@@ -1,8 +1,9 @@
-//! The agent protocol, version 1: JSON lines on the agent's stdout.
+//! The agent protocol, version 2: JSON lines on the agent's stdout.
 //!
 //! ```text
-//! {"type":"begin","protocol":1,"agent_version":"…","suite":"smoke","workloads":["cpu.int",…],"info":{…}}
+//! {"type":"begin","protocol":2,"agent_version":"…","suite":"smoke","workloads":["cpu.int",…],"info":{…}}
 //! {"type":"result","workload":"mem.stream","metric":"triad","unit":"GB/s","higher_is_better":true,"params":{…},"samples":[…]}
+//! {"type":"not_applicable","workload":"exit.ipi","metric":"latency","unit":"ns","higher_is_better":false,"reason":"needs two online vCPUs; this level has 1"}
 //! {"type":"error","workload":"disk.seq","message":"…"}
 //! {"type":"end","elapsed_s":12.3}
 //! ```
@@ -11,16 +12,29 @@
 //! level, reported with what was received; results already parsed are kept. A record
 //! with an unknown `type` is skipped with a warning (newer agents may add types).
 //! The controller passes the run's working-set sizes as `--sizes` (see [`crate::sizes`]).
+//!
+//! **Versions.** Version 2 adds `not_applicable`: a metric the level cannot measure
+//! because it lacks what the metric needs (a second vCPU, a hypervisor that answers
+//! hypercalls from user space), with the reason. It is an outcome of its own, neither a
+//! result nor an error ([`NotApplicable`]); a stream that reports one metric both as a
+//! result and as not applicable is a lying agent, and a not-applicable record without a
+//! reason is refused. Version 1 (`begin`, `result`, `error`, `end`) is still read exactly
+//! as before — in a version 1 stream a `not_applicable` line is an unknown type, skipped
+//! with a warning — so an older agent's output stays usable. A version this build does
+//! not know is refused: the controller deploys the agent it was built with.
 
-use crate::{HostInfo, WorkloadError, WorkloadResult};
+use crate::{HostInfo, NotApplicable, WorkloadError, WorkloadResult};
 use serde::{Deserialize, Serialize};
 
-/// The protocol version this build speaks.
-pub const PROTOCOL_VERSION: u32 = 1;
+/// The protocol version this build's agent writes, and the newest its parser reads.
+pub const PROTOCOL_VERSION: u32 = 2;
+
+/// The oldest protocol version the parser still reads.
+pub const OLDEST_PROTOCOL_VERSION: u32 = 1;
 
 /// One line of the agent's output.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum Record {
     /// First line: who is speaking and what will follow.
     Begin {
@@ -37,6 +51,8 @@ pub enum Record {
     },
     /// One metric of one workload.
     Result(WorkloadResult),
+    /// One metric that does not apply at this level, with the reason (version 2).
+    NotApplicable(NotApplicable),
     /// A workload that failed; the others still run.
     Error(WorkloadError),
     /// Last line: the suite finished.
@@ -60,6 +76,8 @@ pub struct StreamOutcome {
     pub begin: Option<Begin>,
     /// Results parsed, in order of arrival.
     pub results: Vec<WorkloadResult>,
+    /// Metrics the agent reported as not applicable at this level, in order of arrival.
+    pub not_applicable: Vec<NotApplicable>,
     /// Workload errors the agent reported.
     pub errors: Vec<WorkloadError>,
     /// `elapsed_s` of the `end` record, when one arrived.
@@ -101,6 +119,8 @@ pub enum LineEvent {
     Begin,
     /// A result for this workload.
     Result(String),
+    /// A metric of this workload that does not apply here.
+    NotApplicable(String),
     /// An error for this workload.
     Error(String),
     /// The end record.
@@ -153,7 +173,7 @@ impl StreamParser {
             .and_then(|t| t.as_str())
             .unwrap_or("")
             .to_string();
-        if !matches!(ty.as_str(), "begin" | "result" | "error" | "end") {
+        if !self.knows(&ty) {
             self.out
                 .warnings
                 .push(format!("skipped agent record of unknown type {ty:?}"));
@@ -186,9 +206,9 @@ impl StreamParser {
                 if self.out.begin.is_some() {
                     return self.fail("agent sent a second begin record".into());
                 }
-                if protocol != PROTOCOL_VERSION {
+                if !(OLDEST_PROTOCOL_VERSION..=PROTOCOL_VERSION).contains(&protocol) {
                     return self.fail(format!(
-                        "agent speaks protocol {protocol}, this controller speaks {PROTOCOL_VERSION}: deploy the agent built with this nestbench"
+                        "agent speaks protocol {protocol}, this controller reads {OLDEST_PROTOCOL_VERSION} to {PROTOCOL_VERSION}: deploy the agent built with this nestbench"
                     ));
                 }
                 self.out.begin = Some(Begin {
@@ -207,9 +227,26 @@ impl StreamParser {
                         r.id.key()
                     ));
                 }
+                if self.out.not_applicable.iter().any(|n| n.id.same(&r.id)) {
+                    return self.fail(both(&r.id));
+                }
                 let w = r.id.workload.clone();
                 self.out.results.push(r);
                 LineEvent::Result(w)
+            }
+            Record::NotApplicable(n) => {
+                if n.reason.trim().is_empty() {
+                    return self.fail(format!(
+                        "agent sent not_applicable {} without a reason",
+                        n.id.key()
+                    ));
+                }
+                if self.out.results.iter().any(|r| r.id.same(&n.id)) {
+                    return self.fail(both(&n.id));
+                }
+                let w = n.id.workload.clone();
+                self.out.not_applicable.push(n);
+                LineEvent::NotApplicable(w)
             }
             Record::Error(e) => {
                 let w = e.workload.clone();
@@ -220,6 +257,16 @@ impl StreamParser {
                 self.out.end_elapsed_s = Some(elapsed_s);
                 LineEvent::End
             }
+        }
+    }
+
+    /// Whether `ty` is a record type of the stream's protocol: `not_applicable` exists
+    /// from version 2 on (before `begin` it is parsed, and refused for coming first).
+    fn knows(&self, ty: &str) -> bool {
+        match ty {
+            "begin" | "result" | "error" | "end" => true,
+            "not_applicable" => self.out.begin.as_ref().is_none_or(|b| b.protocol >= 2),
+            _ => false,
         }
     }
 
@@ -251,6 +298,14 @@ pub fn parse_stream(text: &str) -> StreamOutcome {
         p.feed(line);
     }
     p.finish()
+}
+
+/// The failure of a metric reported both measured and not applicable.
+fn both(id: &crate::MetricId) -> String {
+    format!(
+        "agent reported {} both as a result and as not applicable",
+        id.key()
+    )
 }
 
 /// `why` with its control characters escaped: a failure quotes what the agent printed

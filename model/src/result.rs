@@ -4,6 +4,11 @@
 //! `result` record, run.json stores it per level, `reports` summarises it. Its identity
 //! is a [`MetricId`], flattened so the JSON keeps the fields `workload`, `metric`,
 //! `unit` and `higher_is_better` at the top level.
+//!
+//! A metric that cannot be measured at a level because the level lacks what it needs
+//! (a second vCPU, a hypervisor that answers hypercalls from user space) is neither a
+//! result nor an error: it is [`NotApplicable`], with the reason, so reports can say
+//! "n/a" instead of "missing" or "failed".
 
 use crate::MetricId;
 use serde::{Deserialize, Serialize};
@@ -31,6 +36,19 @@ pub struct WorkloadError {
     pub message: String,
 }
 
+/// A metric that does not apply at one level, and why: the level lacks something the
+/// metric needs. It is an outcome of its own — never a figure, never a failure — that
+/// reports show as "n/a" with the reason and `compare` does not count as missing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotApplicable {
+    /// Which metric, in the unit and direction it would have been measured in.
+    #[serde(flatten)]
+    pub id: MetricId,
+    /// What the level lacks, in words a user can check, e.g. `needs two online vCPUs;
+    /// this level has 1`.
+    pub reason: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -41,5 +59,18 @@ mod tests {
         let r: WorkloadResult = serde_json::from_str(text).unwrap();
         assert_eq!(r.id.key(), "cpu.int/ops");
         assert_eq!(serde_json::to_string(&r).unwrap(), text);
+    }
+
+    #[test]
+    fn not_applicable_is_flat_on_the_wire_and_needs_a_reason() {
+        let text = r#"{"workload":"exit.ipi","metric":"latency","unit":"ns","higher_is_better":false,"reason":"needs two online vCPUs; this level has 1"}"#;
+        let n: NotApplicable = serde_json::from_str(text).unwrap();
+        assert_eq!(n.id.key(), "exit.ipi/latency");
+        assert_eq!(serde_json::to_string(&n).unwrap(), text);
+        let without = text.replace(
+            r#","reason":"needs two online vCPUs; this level has 1""#,
+            "",
+        );
+        assert!(serde_json::from_str::<NotApplicable>(&without).is_err());
     }
 }

@@ -26,7 +26,7 @@ fn csv_has_one_row_per_level_workload_metric() {
     let a = Analysis::new(common::doc("complete.json"));
     let csv = String::from_utf8(export::csv::to_bytes(&a)).unwrap();
     let mut reader = csv::Reader::from_reader(csv.as_bytes());
-    assert_eq!(reader.headers().unwrap().len(), 21);
+    assert_eq!(reader.headers().unwrap().len(), 22);
     assert_eq!(reader.records().count(), 4 * 21);
 }
 

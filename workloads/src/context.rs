@@ -146,6 +146,11 @@ impl Context {
 /// Why a workload could not produce its results.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
+    /// Not a failure: the level lacks what the workload needs (a second vCPU, a
+    /// hypervisor that answers hypercalls from user space), in words a user can check.
+    /// The agent reports every metric of the workload as not applicable with it.
+    #[error("not applicable here: {0}")]
+    NotApplicable(String),
     /// An I/O call failed; `what` says which, with its path.
     #[error("{what}: {source}")]
     Io {

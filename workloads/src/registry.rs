@@ -4,7 +4,7 @@
 //! order.
 
 use crate::context::{Context, RunError};
-use crate::kernels::{cpu, ctxswitch, disk, exit, mem, pagefault};
+use crate::kernels::{cpu, ctxswitch, disk, exit, hypercall, ipi, mem, pagefault, pio};
 use model::catalog::{self, WorkloadDef};
 use model::WorkloadResult;
 
@@ -52,8 +52,11 @@ const KERNELS: &[(&str, Kernel)] = &[
     ("disk.rand", disk::rand),
     ("disk.fsync", disk::fsync),
     ("exit.cpuid", exit::cpuid),
+    ("exit.pio", pio::pio),
+    ("exit.hypercall", hypercall::hypercall),
     ("exit.syscall", exit::syscall),
     ("exit.ctxswitch", ctxswitch::ctxswitch),
+    ("exit.ipi", ipi::ipi),
     ("exit.timer", exit::timer),
 ];
 

@@ -1,13 +1,25 @@
 //! Every workload, run for real with tiny sizes and a short budget: each yields exactly
 //! the metrics the catalog declares, in its units and directions, with ≥ 5 positive
-//! finite samples; disk workloads write in a real temp directory and leave nothing
-//! behind.
+//! finite samples — or, for the probes whose applicability the machine decides, says
+//! why it does not apply; disk workloads write in a real temp directory and leave
+//! nothing behind.
 
 use model::{Sizes, Suite};
 use std::path::PathBuf;
 use std::time::Duration;
-use workloads::context::{Context, Limits};
+use workloads::context::{Context, Limits, RunError};
 use workloads::registry;
+
+/// Workloads this machine may find not applicable, and whether it does here: port I/O
+/// and hypercalls depend on the kernel and the hypervisor (the kernels' module
+/// headers), a cross-vCPU wake-up only on having two CPUs.
+fn may_not_apply(id: &str) -> bool {
+    match id {
+        "exit.pio" | "exit.hypercall" => true,
+        "exit.ipi" => std::thread::available_parallelism().map_or(1, |n| n.get()) < 2,
+        _ => false,
+    }
+}
 
 /// A fresh directory per test (tests run in parallel).
 fn scratch(test: &str) -> PathBuf {
@@ -28,9 +40,18 @@ fn every_workload_yields_sane_figures_under_smoke() {
     let dir = scratch("all");
     let c = ctx(dir.clone());
     for w in registry::all() {
-        let results = w
-            .run(&c)
-            .unwrap_or_else(|e| panic!("{} failed: {e}", w.id()));
+        let results = match w.run(&c) {
+            Ok(r) => r,
+            Err(RunError::NotApplicable(why)) if may_not_apply(w.id()) => {
+                assert!(
+                    !why.trim().is_empty(),
+                    "{} not applicable without a reason",
+                    w.id()
+                );
+                continue;
+            }
+            Err(e) => panic!("{} failed: {e}", w.id()),
+        };
         let metrics: Vec<_> = results.iter().map(|r| r.id.metric.as_str()).collect();
         let declared: Vec<_> = w.def.metrics.iter().map(|m| m.name).collect();
         assert_eq!(metrics, declared, "{}", w.id());
@@ -90,4 +111,86 @@ fn ctxswitch_restores_the_threads_cpu_affinity() {
         .run(&ctx(std::env::temp_dir()))
         .unwrap();
     assert_eq!(std::thread::available_parallelism().unwrap(), before);
+}
+
+#[test]
+fn ipi_gives_a_figure_with_two_cpus_and_restores_the_affinity() {
+    if std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
+        return; // this machine decides: not applicable (checked below by pinning)
+    }
+    let before = std::thread::available_parallelism().unwrap();
+    let r = registry::find("exit.ipi")
+        .unwrap()
+        .run(&ctx(std::env::temp_dir()))
+        .unwrap_or_else(|e| panic!("exit.ipi with {before} CPUs: {e}"));
+    assert!(
+        r[0].samples.iter().all(|s| s.is_finite() && *s > 0.0),
+        "{:?}",
+        r[0].samples
+    );
+    assert!(r[0].params["cpuidle"].is_string());
+    assert_eq!(std::thread::available_parallelism().unwrap(), before);
+}
+
+#[test]
+fn ipi_on_one_allowed_cpu_is_not_applicable_with_the_reason() {
+    // SAFETY: sets and restores this test thread's own affinity.
+    unsafe {
+        let mut saved: libc::cpu_set_t = std::mem::zeroed();
+        let size = std::mem::size_of::<libc::cpu_set_t>();
+        assert_eq!(libc::sched_getaffinity(0, size, &mut saved), 0);
+        let mut one: libc::cpu_set_t = std::mem::zeroed();
+        let first = (0..libc::CPU_SETSIZE as usize)
+            .find(|&c| libc::CPU_ISSET(c, &saved))
+            .unwrap();
+        libc::CPU_SET(first, &mut one);
+        assert_eq!(libc::sched_setaffinity(0, size, &one), 0);
+        let outcome = registry::find("exit.ipi")
+            .unwrap()
+            .run(&ctx(std::env::temp_dir()));
+        libc::sched_setaffinity(0, size, &saved);
+        match outcome {
+            Err(RunError::NotApplicable(why)) => {
+                assert!(why.starts_with("needs two"), "{why}");
+                assert!(why.contains("1"), "{why}");
+            }
+            other => panic!("exit.ipi on one CPU: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn hypercall_and_pio_give_a_figure_or_say_why_not() {
+    for id in ["exit.hypercall", "exit.pio"] {
+        match registry::find(id).unwrap().run(&ctx(std::env::temp_dir())) {
+            Ok(r) => {
+                assert!(
+                    r[0].samples.iter().all(|s| s.is_finite() && *s > 0.0),
+                    "{id}: {:?}",
+                    r[0].samples
+                );
+                let p = &r[0].params;
+                match id {
+                    "exit.hypercall" => {
+                        assert!(
+                            matches!(p["instruction"].as_str(), Some("vmcall" | "vmmcall")),
+                            "{p:?}"
+                        );
+                        assert!(p["returned"].is_i64(), "{p:?}");
+                    }
+                    _ => assert!(
+                        matches!(p["method"].as_str(), Some("ioperm" | "/dev/port")),
+                        "{p:?}"
+                    ),
+                }
+            }
+            Err(RunError::NotApplicable(why)) => match id {
+                "exit.hypercall" => {
+                    assert!(why.contains("vmcall") || why.contains("vmmcall"), "{why}")
+                }
+                _ => assert!(why.contains("ioperm") && why.contains("/dev/port"), "{why}"),
+            },
+            Err(e) => panic!("{id} failed: {e}"),
+        }
+    }
 }

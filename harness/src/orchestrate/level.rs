@@ -74,8 +74,8 @@ pub fn attempt(
     Ok(rec)
 }
 
-/// Fill `rec` from a measurement: the agent's view of the level, timings, results and
-/// workload errors. Returns how the agent ended and its `info`.
+/// Fill `rec` from a measurement: the agent's view of the level, timings, results,
+/// metrics that do not apply and workload errors. Returns how the agent ended and its `info`.
 fn absorb(rec: &mut LevelRecord, m: Result<Measured, DeployError>) -> (AgentEnd, Option<HostInfo>) {
     match m {
         Ok(m) => {
@@ -85,6 +85,7 @@ fn absorb(rec: &mut LevelRecord, m: Result<Measured, DeployError>) -> (AgentEnd,
             rec.timings.deploy_s = Some(m.deploy_s);
             rec.timings.suite_s = Some(m.suite_s);
             rec.results = m.outcome.results;
+            rec.not_applicable = m.outcome.not_applicable;
             rec.errors = m.outcome.errors;
             for w in &m.outcome.warnings {
                 note(&format!("{}: warning: {w}", rec.level));
@@ -109,12 +110,16 @@ fn absorb(rec: &mut LevelRecord, m: Result<Measured, DeployError>) -> (AgentEnd,
 }
 
 fn progress_word(outcome: &LevelOutcome, rec: &LevelRecord) -> String {
+    let na = match rec.not_applicable.len() {
+        0 => String::new(),
+        n => format!(", {n} not applicable"),
+    };
     match outcome {
         LevelOutcome::Measured if rec.errors.is_empty() => {
-            format!("ok, {} results", rec.results.len())
+            format!("ok, {} results{na}", rec.results.len())
         }
         LevelOutcome::Measured => format!(
-            "ok, {} results, {} workloads failed",
+            "ok, {} results{na}, {} workloads failed",
             rec.results.len(),
             rec.errors.len()
         ),

@@ -183,6 +183,11 @@ fn scripted(script: &BTreeMap<u32, Script>, workdir: &str) -> Result<Measured, D
         }),
         outcome: StreamOutcome {
             results: vec![one_result()],
+            // Every level has one vCPU's worth of exit.ipi: kept, and never MISSING.
+            not_applicable: vec![model::NotApplicable {
+                id: MetricId::known("exit.ipi", "latency").unwrap(),
+                reason: "needs two online vCPUs; this level has 1".into(),
+            }],
             failure,
             ..StreamOutcome::default()
         },
@@ -249,6 +254,7 @@ fn every_level_measured_goes_through_one_loop_from_l0() {
     assert_eq!(f.provisioned, [0, 1, 2, 3]);
     assert!(doc.levels.iter().all(|l| l.status == LevelStatus::Ok));
     assert!(doc.levels.iter().all(|l| l.results.len() == 1));
+    assert!(doc.levels.iter().all(|l| l.not_applicable.len() == 1));
     assert_eq!(doc.levels[2].timings.provision_s, Some(1.0));
     assert_eq!(doc.levels[2].env.vcpus, Some(2));
     assert_eq!(doc.status, RunStatus::Complete);
@@ -293,9 +299,10 @@ fn a_level_that_cannot_host_stays_ok_and_only_its_children_are_skipped() {
     assert!(cmp
         .changes
         .iter()
-        .filter(|c| c.level == 1)
+        .filter(|c| c.level == 1 && c.status != reports::compare::Status::NotApplicable)
         .all(|c| c.baseline.is_some() && c.current.is_some()));
     assert_eq!(cmp.count(reports::compare::Status::Missing), 0);
+    assert!(cmp.count(reports::compare::Status::NotApplicable) >= 2);
 }
 
 #[test]

@@ -43,9 +43,31 @@ fn result() -> impl Strategy<Value = Record> {
         })
 }
 
+/// A not-applicable record; its workload has a digit, which results' never have, so a
+/// valid stream never reports one metric both ways.
+fn not_applicable() -> impl Strategy<Value = Record> {
+    (
+        "[a-z]{1,4}[0-9]\\.[a-z]{1,6}",
+        "[a-z_]{1,8}",
+        "[a-z][a-z ;]{0,30}",
+    )
+        .prop_map(|(workload, metric, reason)| {
+            Record::NotApplicable(NotApplicable {
+                id: MetricId {
+                    workload,
+                    metric,
+                    unit: "ns".into(),
+                    higher_is_better: false,
+                },
+                reason,
+            })
+        })
+}
+
 fn body_record() -> impl Strategy<Value = Record> {
     prop_oneof![
         4 => result(),
+        1 => not_applicable(),
         1 => ("[a-z.]{1,10}", ".{0,20}").prop_map(|(workload, message)| {
             Record::Error(WorkloadError { workload, message })
         }),
@@ -68,7 +90,15 @@ fn check_promises(out: &StreamOutcome) -> Result<(), TestCaseError> {
     for r in &out.results {
         prop_assert!(!r.samples.is_empty() && r.samples.iter().all(|s| s.is_finite()));
     }
-    if !out.results.is_empty() || !out.errors.is_empty() || out.end_elapsed_s.is_some() {
+    for n in &out.not_applicable {
+        prop_assert!(!n.reason.trim().is_empty(), "{n:?}");
+        prop_assert!(
+            !out.results.iter().any(|r| r.id.same(&n.id)),
+            "{n:?} also measured"
+        );
+    }
+    let kept = !out.results.is_empty() || !out.not_applicable.is_empty() || !out.errors.is_empty();
+    if kept || out.end_elapsed_s.is_some() {
         prop_assert!(out.begin.is_some(), "records kept without a begin");
     }
     match &out.failure {
@@ -95,6 +125,23 @@ proptest! {
         let out = parse_stream(&lines.join("\n"));
         prop_assert_eq!(&out.failure, &None);
         prop_assert_eq!(out.results.len(), lines.iter().filter(|l| l.contains(r#""type":"result""#)).count());
+        prop_assert_eq!(out.not_applicable.len(), lines.iter().filter(|l| l.contains(r#""type":"not_applicable""#)).count());
+        check_promises(&out)?;
+    }
+
+    #[test]
+    fn version_1_streams_skip_not_applicable_and_keep_the_rest(lines in valid_lines()) {
+        // A version 1 agent never sends not_applicable; a version 1 stream that has it
+        // reads as before: an unknown type, skipped with a warning.
+        let mut v1 = lines.clone();
+        v1[0] = v1[0].replace(&format!("\"protocol\":{PROTOCOL_VERSION}"), "\"protocol\":1");
+        let v2 = parse_stream(&lines.join("\n"));
+        let out = parse_stream(&v1.join("\n"));
+        prop_assert_eq!(&out.failure, &None);
+        prop_assert!(out.not_applicable.is_empty());
+        prop_assert_eq!(out.warnings.len(), v2.not_applicable.len());
+        prop_assert_eq!(&out.results, &v2.results);
+        prop_assert_eq!(&out.errors, &v2.errors);
         check_promises(&out)?;
     }
 

@@ -2,9 +2,11 @@
 //! (`timings`), what it measured, and its outcome — typed ([`LevelOutcome`]), with the
 //! plain `status` and `error` derived from it for simple readers and version 1 files.
 //! Whether the level could host a child is recorded apart ([`Hosting`]): a level whose
-//! own figures are good stays `ok` even when its children cannot run.
+//! own figures are good stays `ok` even when its children cannot run. Metrics the level
+//! could not measure because it lacks what they need are kept as `not_applicable`,
+//! apart from its results and its workload errors.
 
-use crate::{Accel, HostInfo, Level, MetricId, WorkloadError, WorkloadResult};
+use crate::{Accel, HostInfo, Level, MetricId, NotApplicable, WorkloadError, WorkloadResult};
 use serde::{Deserialize, Serialize};
 
 /// Status of one level, as simple readers see it (derived from [`LevelOutcome`]).
@@ -182,6 +184,10 @@ pub struct LevelRecord {
     /// Everything measured at this level.
     #[serde(default)]
     pub results: Vec<WorkloadResult>,
+    /// Metrics that do not apply at this level, each with the reason (added after
+    /// version 2 was released: optional, omitted when empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_applicable: Vec<NotApplicable>,
 }
 
 impl LevelRecord {
@@ -198,6 +204,7 @@ impl LevelRecord {
             timings: Timings::default(),
             errors: vec![],
             results: vec![],
+            not_applicable: vec![],
         }
     }
 
@@ -211,6 +218,11 @@ impl LevelRecord {
     /// The result of `id` at this level.
     pub fn result(&self, id: &MetricId) -> Option<&WorkloadResult> {
         self.results.iter().find(|r| r.id.same(id))
+    }
+
+    /// Why `id` does not apply at this level, when the agent said it does not.
+    pub fn not_applicable(&self, id: &MetricId) -> Option<&NotApplicable> {
+        self.not_applicable.iter().find(|n| n.id.same(id))
     }
 
     /// The error record of `workload` at this level.

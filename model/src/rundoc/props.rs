@@ -7,7 +7,9 @@
 use super::tests::V1;
 use super::*;
 use crate::testing::{edits, is_one_line, mutate, mutate_json};
-use crate::{Accel, AccelChoice, MetricId, Sizes, Suite, WorkloadError, WorkloadResult};
+use crate::{
+    Accel, AccelChoice, MetricId, NotApplicable, Sizes, Suite, WorkloadError, WorkloadResult,
+};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -138,10 +140,16 @@ fn level(n: u32) -> impl Strategy<Value = LevelRecord> {
             (text(), text()).prop_map(|(workload, message)| WorkloadError { workload, message }),
             0..2,
         ),
-        prop::collection::vec(result(), 0..3),
+        (
+            prop::collection::vec(result(), 0..3),
+            prop::collection::vec(
+                (result(), text()).prop_map(|(r, reason)| NotApplicable { id: r.id, reason }),
+                0..2,
+            ),
+        ),
     )
         .prop_map(
-            move |((name, outcome, error), hosting, env, (p, r, d, s), errors, results)| {
+            move |((name, outcome, error), hosting, env, (p, r, d, s), errors, (results, na))| {
                 let mut l = LevelRecord::pending(Level(n));
                 l.name = name;
                 l.error = error;
@@ -158,6 +166,7 @@ fn level(n: u32) -> impl Strategy<Value = LevelRecord> {
                 };
                 l.errors = errors;
                 l.results = results;
+                l.not_applicable = na;
                 l
             },
         )

@@ -171,3 +171,44 @@ fn numbers_read_back_exactly_after_to_json() {
     let d = RunDoc::from_json(&text, "v1.json").unwrap();
     assert_eq!(RunDoc::from_json(&d.to_json(), "again.json").unwrap(), d);
 }
+
+#[test]
+fn not_applicable_is_optional_kept_per_level_and_omitted_when_empty() {
+    // A file written before the field existed reads with none, and writes none back.
+    let d = RunDoc::from_json(V1, "v1.json").unwrap();
+    assert!(d.levels.iter().all(|l| l.not_applicable.is_empty()));
+    assert!(!d.to_json().contains("not_applicable"));
+    let mut d = d;
+    let id = crate::MetricId {
+        workload: "exit.ipi".into(),
+        metric: "latency".into(),
+        unit: "ns".into(),
+        higher_is_better: false,
+    };
+    d.levels[0].not_applicable.push(crate::NotApplicable {
+        id: id.clone(),
+        reason: "needs two online vCPUs; this level has 1".into(),
+    });
+    let back = RunDoc::from_json(&d.to_json(), "v2.json").unwrap();
+    assert_eq!(back, d);
+    let n = back.levels[0].not_applicable(&id).unwrap();
+    assert_eq!(n.reason, "needs two online vCPUs; this level has 1");
+    assert!(back.levels[0].result(&id).is_none());
+    assert!(back.levels[1].not_applicable(&id).is_none());
+}
+
+#[test]
+fn a_not_applicable_entry_without_a_reason_or_not_a_list_is_refused_in_one_line() {
+    let d = RunDoc::from_json(V1, "v1.json").unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&d.to_json()).unwrap();
+    v["levels"][0]["not_applicable"] = serde_json::json!([{"workload": "exit.ipi",
+        "metric": "latency", "unit": "ns", "higher_is_better": false}]);
+    let e = RunDoc::from_json(&v.to_string(), "x.json").unwrap_err();
+    assert!(matches!(e, RunDocError::Corrupt { .. }), "{e}");
+    assert!(e.to_string().contains("reason"), "{e}");
+    v["levels"][0]["not_applicable"] = "n/a".into();
+    let e = RunDoc::from_json(&v.to_string(), "x.json")
+        .unwrap_err()
+        .to_string();
+    assert!(!e.contains('\n'), "{e}");
+}

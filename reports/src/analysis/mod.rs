@@ -4,7 +4,9 @@
 //!
 //! The set of results is the union over all levels, in the order they first appear
 //! (L0's order, normally), so a failed or skipped level still has a row per metric
-//! that says *failed* instead of silently disappearing or reading as zero.
+//! that says *failed* instead of silently disappearing or reading as zero. A metric the
+//! agent reported as not applicable at a level has a row there too, with no figure and
+//! the reason: "n/a", neither an error nor missing.
 
 pub mod category;
 mod relative;
@@ -31,6 +33,9 @@ pub struct Row {
     pub summary: Option<Summary>,
     /// Why `summary` is `None` at an ok level (workload error, bad samples).
     pub problem: Option<String>,
+    /// Why the metric does not apply at this level, when the agent said so (then
+    /// `summary` and `problem` are `None`).
+    pub not_applicable: Option<String>,
     /// Fraction of L0, oriented so that < 1 is slower; levels ≥ 1 only.
     pub relative: Option<Interval>,
 }
@@ -90,11 +95,17 @@ impl Analysis {
     }
 }
 
+/// Every metric measured at some level, then every metric only ever not applicable
+/// (so a metric that applies nowhere in the run still gets its "n/a" rows).
 fn collect_metrics(levels: &[LevelRecord]) -> Vec<MetricId> {
+    let measured = levels.iter().flat_map(|l| l.results.iter().map(|r| &r.id));
+    let not_applicable = levels
+        .iter()
+        .flat_map(|l| l.not_applicable.iter().map(|n| &n.id));
     let mut out: Vec<MetricId> = Vec::new();
-    for r in levels.iter().flat_map(|l| &l.results) {
-        if !out.iter().any(|m| m.same(&r.id)) {
-            out.push(r.id.clone());
+    for id in measured.chain(not_applicable) {
+        if !out.iter().any(|m| m.same(id)) {
+            out.push(id.clone());
         }
     }
     out
@@ -102,10 +113,15 @@ fn collect_metrics(levels: &[LevelRecord]) -> Vec<MetricId> {
 
 fn make_row(level: &LevelRecord, m: &MetricId, l0: Option<&LevelRecord>) -> Row {
     let result = level.result(m);
+    let not_applicable = match result {
+        None => level.not_applicable(m).map(|n| n.reason.clone()),
+        Some(_) => None,
+    };
     let sample = result.map(|r| Sample::new(&r.samples));
     let (summary, problem) = match (&sample, level.status) {
         (Some(Ok(s)), _) => (Some(Summary::of(s, m)), None),
         (Some(Err(e)), _) => (None, Some(e.to_string())),
+        (None, _) if not_applicable.is_some() => (None, None),
         (None, LevelStatus::Ok) => (None, Some(workload_error(level, &m.workload))),
         (None, _) => (None, None),
     };
@@ -122,6 +138,7 @@ fn make_row(level: &LevelRecord, m: &MetricId, l0: Option<&LevelRecord>) -> Row 
         id: m.clone(),
         summary,
         problem,
+        not_applicable,
         relative,
     }
 }

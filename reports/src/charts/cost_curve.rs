@@ -1,7 +1,8 @@
 //! `cost-curve`: the cost of nesting. Every metric as a percentage of L0 across levels
 //! on one log axis (L0 is 100 % by definition), oriented so that lower is always slower,
 //! plus each category's geometric mean as a thick black-edged line. The legend sits in
-//! its own strip below the plot.
+//! its own strip below the plot. A metric that does not apply at L0 has no reference,
+//! so no line; its legend entry says so.
 
 use super::legend::{self, Entry};
 use super::{de, log_axis, palette, tick, Chart, DrawError, FONT};
@@ -33,7 +34,11 @@ impl CostCurve {
         let max_level = a.doc.deepest().0;
         let mut lines = Vec::new();
         for (i, m) in a.metrics.iter().enumerate() {
-            let mut points = vec![(0, 100.0)];
+            // L0 is 100 % of itself only where the metric applies there.
+            let l0_na = a
+                .row(model::Level::HOST, &m.key())
+                .is_some_and(|r| r.not_applicable.is_some());
+            let mut points = if l0_na { vec![] } else { vec![(0, 100.0)] };
             points.extend(
                 a.rows
                     .iter()
@@ -41,7 +46,11 @@ impl CostCurve {
                     .filter_map(|r| r.relative.map(|rel| (r.level.0, rel.estimate * 100.0))),
             );
             let entry = Entry {
-                label: m.key(),
+                label: if l0_na {
+                    format!("{} (n/a at L0)", m.key())
+                } else {
+                    m.key()
+                },
                 color: palette(i),
                 thick: false,
             };

@@ -1,7 +1,8 @@
 //! `levels-<category>`: every metric of one category against nesting level, one panel
 //! per metric (each with its own unit on a log y axis, since levels differ up to
 //! thousands of times), medians joined by a line, 95 % bootstrap intervals as error bars.
-//! A level without a figure is labelled with its status (`failed`, `skipped`) at the
+//! A level without a figure is labelled with its status (`failed`, `skipped`), or `n/a`
+//! in grey where the metric does not apply there (the report gives the reason), at the
 //! bottom of the panel instead of being drawn as zero.
 
 use super::{de, log_axis, log_range, palette, tick, Chart, DrawError, FONT};
@@ -38,6 +39,8 @@ pub struct LevelsChart {
 }
 
 const COLS: usize = 3;
+/// The gap word of a metric that does not apply at a level: not a failure, so grey.
+const NOT_APPLICABLE: &str = "n/a";
 const PANEL: (u32, u32) = (420, 300);
 
 impl LevelsChart {
@@ -53,6 +56,9 @@ impl LevelsChart {
                 let mut gaps = Vec::new();
                 for row in a.rows.iter().filter(|r| r.id.same(m)) {
                     match &row.summary {
+                        None if row.not_applicable.is_some() => {
+                            gaps.push((row.level.0, NOT_APPLICABLE.into()))
+                        }
                         Some(s) if s.median.estimate > 0.0 => points.push(Point {
                             level: row.level.0,
                             median: s.median.estimate,
@@ -169,11 +175,17 @@ fn draw_panel<DB: DrawingBackend>(
     }
     let bottom = log_range(lo, hi).start;
     let red = RGBColor(200, 30, 30);
+    let grey = RGBColor(110, 110, 110);
     for (level, word) in &p.gaps {
+        let color = if word == NOT_APPLICABLE { &grey } else { &red };
         chart
             .draw_series(std::iter::once(
                 EmptyElement::at((at(*level), bottom))
-                    + Text::new(word.clone(), (-18, -22), (FONT, 13).into_font().color(&red)),
+                    + Text::new(
+                        word.clone(),
+                        (-18, -22),
+                        (FONT, 13).into_font().color(color),
+                    ),
             ))
             .map_err(de)?;
     }

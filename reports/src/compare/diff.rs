@@ -1,12 +1,14 @@
 //! Matching two run sets level by level and metric by metric, and deciding every row
-//! that both sides measured as one family (module header of [`super`]).
+//! that both sides measured as one family (module header of [`super`]). A metric that
+//! does not apply on a side is matched too, so it becomes an "n/a" row with its reason
+//! instead of a missing one.
 
-use super::sets::Figures;
+use super::sets::{Figures, NotApplicableAt};
 use super::{warnings, Change, CompareOptions, Comparison, Profiles, RunSet, SideFigures, Status};
 use crate::stats::mde::{runs_needed, POWER};
 use crate::stats::verdict::{self, GateOptions, Reason, Row, Verdict};
 use model::rundoc::{LevelStatus, RunDoc};
-use model::Level;
+use model::{Level, MetricId};
 
 /// How many times the in-run spread the run-to-run spread of a median is assumed to be
 /// when no history says (measured on this project's machines: 2–3×).
@@ -22,11 +24,12 @@ pub fn compare(
 ) -> Comparison {
     let (bf, b_left) = baseline.figures();
     let (cf, c_left) = current.figures();
+    let (bna, cna) = (baseline.not_applicable(), current.not_applicable());
     let mut changes: Vec<Change> = Vec::new();
     // Rows both sides measured, to be decided as one family: (index in changes, b, c).
     let mut pairs: Vec<(usize, &Figures, &Figures)> = Vec::new();
     for b in &bf {
-        let mut row = blank(b, Some(side(b)), Status::Missing);
+        let mut row = blank(b.level, &b.id, Some(side(b)), Status::Missing);
         match cf.iter().find(|c| c.level == b.level && c.id.same(&b.id)) {
             Some(c) => {
                 row.current = Some(side(c));
@@ -35,7 +38,10 @@ pub fn compare(
                 }
                 pairs.push((changes.len(), b, c));
             }
-            None => row.note = Some(missing_reason(b, &current.runs)),
+            None => match reason(&cna, b.level, &b.id) {
+                Some(why) => not_applicable(&mut row, None, Some(why)),
+                None => row.note = Some(missing_reason(b, &current.runs)),
+            },
         }
         changes.push(row);
     }
@@ -43,9 +49,30 @@ pub fn compare(
         .iter()
         .filter(|c| !bf.iter().any(|b| b.level == c.level && b.id.same(&c.id)))
     {
-        let mut row = blank(c, None, Status::New);
+        let mut row = blank(c.level, &c.id, None, Status::New);
         row.current = Some(side(c));
-        row.note = Some("not in the baseline".into());
+        match reason(&bna, c.level, &c.id) {
+            Some(why) => not_applicable(&mut row, Some(why), None),
+            None => row.note = Some("not in the baseline".into()),
+        }
+        changes.push(row);
+    }
+    // Not applicable on one side or both, measured on neither.
+    let measured = |n: &NotApplicableAt| {
+        bf.iter()
+            .chain(&cf)
+            .any(|f| f.level == n.level && f.id.same(&n.id))
+    };
+    for n in bna.iter().chain(&cna).filter(|n| !measured(n)) {
+        if changes
+            .iter()
+            .any(|c| c.level == n.level && c.id.same(&n.id))
+        {
+            continue;
+        }
+        let mut row = blank(n.level, &n.id, None, Status::NotApplicable);
+        let (b, c) = (reason(&bna, n.level, &n.id), reason(&cna, n.level, &n.id));
+        not_applicable(&mut row, b, c);
         changes.push(row);
     }
     for row in &mut changes {
@@ -195,10 +222,10 @@ fn side(f: &Figures) -> SideFigures {
     }
 }
 
-fn blank(f: &Figures, baseline: Option<SideFigures>, status: Status) -> Change {
+fn blank(level: Level, id: &MetricId, baseline: Option<SideFigures>, status: Status) -> Change {
     Change {
-        level: f.level,
-        id: f.id.clone(),
+        level,
+        id: id.clone(),
         baseline,
         current: None,
         change: None,
@@ -208,7 +235,28 @@ fn blank(f: &Figures, baseline: Option<SideFigures>, status: Status) -> Change {
         mde: None,
         status,
         note: None,
+        not_applicable: (None, None),
     }
+}
+
+/// The reason a side gives for `id` not applying at `level`, if it does.
+fn reason(list: &[NotApplicableAt], level: Level, id: &MetricId) -> Option<String> {
+    list.iter()
+        .find(|n| n.level == level && n.id.same(id))
+        .map(|n| n.reason.clone())
+}
+
+/// Mark `row` not applicable with the sides' reasons, and say which side gave which.
+fn not_applicable(row: &mut Change, baseline: Option<String>, current: Option<String>) {
+    row.status = Status::NotApplicable;
+    row.note = Some(match (&baseline, &current) {
+        (Some(b), Some(c)) if b == c => format!("not applicable: {c}"),
+        (Some(b), Some(c)) => format!("not applicable: {c} (baseline: {b})"),
+        (Some(b), None) => format!("not applicable in the baseline: {b}"),
+        (None, Some(c)) => format!("not applicable in the current runs: {c}"),
+        (None, None) => "not applicable".into(),
+    });
+    row.not_applicable = (baseline, current);
 }
 
 /// Why no current run has `b`: the level failed or was not reached, the workload

@@ -26,6 +26,7 @@ pub fn verdict_word(s: Status) -> &'static str {
         Status::Inconclusive(_) => "inconclusive",
         Status::Missing => "missing",
         Status::New => "new",
+        Status::NotApplicable => "not_applicable",
     }
 }
 

@@ -5,7 +5,7 @@
 //!
 //! Mapping: Regressed → `<failure>`; Missing → `<error>` (or `<skipped>` under
 //! `--allow-missing`, which says it does not count); Inconclusive → `<skipped>` (the
-//! runs could not tell); Unchanged, Improved and New pass, their figures in
+//! runs could not tell); not applicable → `<skipped>` with the reason; Unchanged, Improved and New pass, their figures in
 //! `<system-out>`. When the sides are not comparable, one more testcase,
 //! `nestbench.compare` / `comparability`, lists the warnings: a `<failure>` under
 //! `--strict`, passing otherwise. The suite's `<properties>` carry the family's
@@ -51,7 +51,7 @@ fn outcome(c: &Change, flags: &GateFlags) -> Outcome {
         Status::Regressed => Outcome::Failure("regressed"),
         Status::Missing if flags.allow_missing => Outcome::Skipped,
         Status::Missing => Outcome::Error("missing"),
-        Status::Inconclusive(_) => Outcome::Skipped,
+        Status::Inconclusive(_) | Status::NotApplicable => Outcome::Skipped,
         Status::Unchanged | Status::Improved | Status::New => Outcome::Pass,
     }
 }

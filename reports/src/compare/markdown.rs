@@ -1,7 +1,8 @@
 //! The comparison as a short Markdown summary for a CI job page or pull request
 //! (`nestbench compare --summary FILE`, e.g. `$GITHUB_STEP_SUMMARY`): verdict first,
 //! then warnings, then the rows that changed, are missing or are inconclusive, each with
-//! its detectable effect; unchanged rows are counted, not listed.
+//! its detectable effect, then those that apply on one side only; unchanged rows and
+//! rows that apply on neither side are counted, not listed.
 
 use super::text::{counts, method, row_cells, HEADER};
 use super::{Change, Comparison, Status};
@@ -67,6 +68,11 @@ pub fn render(cmp: &Comparison, allow_missing: bool) -> String {
         .flat_map(|s| collapse(cmp.with_status(s).collect()))
         .chain(collapse(inconclusive))
         .chain(collapse(cmp.with_status(Status::New).collect()))
+        .chain(collapse(
+            cmp.with_status(Status::NotApplicable)
+                .filter(|c| c.baseline.is_some() || c.current.is_some())
+                .collect(),
+        ))
         .collect();
     if notable.is_empty() {
         out.push_str("No metric changed beyond noise.\n");

@@ -21,7 +21,10 @@
 //! Each row is one of [`Status`]: `Improved`, `Regressed`, `Unchanged`,
 //! `Inconclusive`, `Missing` (in the baseline, absent from every current run: a level
 //! that failed or was not reached, a metric not measured — counts as a regression
-//! unless `allow_missing`) or `New` (only in the current runs; never a regression).
+//! unless `allow_missing`), `New` (only in the current runs; never a regression) or
+//! `NotApplicable` (a side's runs said the metric does not apply at that level — it
+//! lacks a second vCPU, a hypervisor that answers hypercalls… —, so there is nothing to
+//! compare: shown as "n/a" with the reason, never missing, never a regression).
 //! Comparability problems between the sides (different suite, params, depth, accel,
 //! tuning, tool version, host CPU, a busy host) are [`Warning`]s.
 //!
@@ -43,7 +46,7 @@ pub mod warnings;
 
 pub use crate::load::load_run;
 pub use diff::compare;
-pub use sets::{Profiles, RunSet, SetError};
+pub use sets::{NotApplicableAt, Profiles, RunSet, SetError};
 pub use warnings::Warning;
 
 use crate::stats::verdict::Reason;
@@ -112,6 +115,9 @@ pub enum Status {
     Missing,
     /// Only in the current runs.
     New,
+    /// Not applicable at this level on one side or both (the row's `not_applicable`
+    /// says why), and measured on at most one: nothing to compare, nothing missing.
+    NotApplicable,
 }
 
 impl Status {
@@ -128,6 +134,7 @@ impl Status {
             }
             Status::Missing => "MISSING",
             Status::New => "new",
+            Status::NotApplicable => "n/a",
         }
     }
 
@@ -173,8 +180,11 @@ pub struct Change {
     pub mde: Option<f64>,
     /// Verdict.
     pub status: Status,
-    /// Why the row is Missing/New/inconclusive, in words.
+    /// Why the row is Missing/New/inconclusive/not applicable, in words.
     pub note: Option<String>,
+    /// Why the metric does not apply at this level, on the baseline's side and on the
+    /// current side, where that side's runs said so and none measured it.
+    pub not_applicable: (Option<String>, Option<String>),
 }
 
 /// The result of comparing two run sets.

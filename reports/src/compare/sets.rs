@@ -60,6 +60,34 @@ impl RunSet {
         Ok(RunSet { label, runs })
     }
 
+    /// Every level × metric some run (at an ok level) reported as not applicable and no
+    /// run measured, in order of first appearance.
+    pub fn not_applicable(&self) -> Vec<NotApplicableAt> {
+        let ok = || {
+            self.runs
+                .iter()
+                .flat_map(|r| &r.levels)
+                .filter(|l| l.status == LevelStatus::Ok)
+        };
+        let mut out: Vec<NotApplicableAt> = Vec::new();
+        for level in ok() {
+            for n in &level.not_applicable {
+                let measured = ok().any(|l| l.level == level.level && l.result(&n.id).is_some());
+                let seen = out
+                    .iter()
+                    .any(|o| o.level == level.level && o.id.same(&n.id));
+                if !measured && !seen {
+                    out.push(NotApplicableAt {
+                        level: level.level,
+                        id: n.id.clone(),
+                        reason: n.reason.clone(),
+                    });
+                }
+            }
+        }
+        out
+    }
+
     /// The per-run figures of every level × metric, in order of first appearance, and
     /// how many level × run pairs were left out because the level was not ok.
     pub fn figures(&self) -> (Vec<Figures>, usize) {
@@ -96,6 +124,17 @@ impl RunSet {
             .collect();
         (out, left_out)
     }
+}
+
+/// A level × metric that a side's runs reported as not applicable and none measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotApplicableAt {
+    /// The level.
+    pub level: Level,
+    /// The metric (as the first run recorded it).
+    pub id: MetricId,
+    /// The first run's reason.
+    pub reason: String,
 }
 
 /// One level × metric of a side: the median of each run that measured it.

@@ -16,10 +16,10 @@ fn pct(v: f64) -> String {
 /// The cells of one row: the sides' figures (geometric mean of per-run medians, with the
 /// number of runs), the change with its interval, the detectable effect and the verdict.
 pub fn row_cells(c: &Change) -> Vec<String> {
-    let side = |s: &Option<super::SideFigures>| {
-        s.as_ref()
-            .map(|s| format!("{} ({})", sig(s.center, 4), s.medians.len()))
-            .unwrap_or_else(|| "–".into())
+    let side = |s: &Option<super::SideFigures>, na: &Option<String>| match (s, na) {
+        (Some(s), _) => format!("{} ({})", sig(s.center, 4), s.medians.len()),
+        (None, Some(_)) => "n/a".into(),
+        (None, None) => "–".into(),
     };
     let interval = c
         .ratio
@@ -37,8 +37,8 @@ pub fn row_cells(c: &Change) -> Vec<String> {
         c.level.to_string(),
         c.id.key(),
         c.id.unit.clone(),
-        side(&c.baseline),
-        side(&c.current),
+        side(&c.baseline, &c.not_applicable.0),
+        side(&c.current, &c.not_applicable.1),
         c.change.map(pct).unwrap_or_else(|| "–".into()),
         interval,
         mde,
@@ -46,9 +46,10 @@ pub fn row_cells(c: &Change) -> Vec<String> {
     ]
 }
 
-/// Counts line: `1 regressed, 0 missing, 2 improved, 18 unchanged, 3 inconclusive, 0 new`.
+/// Counts line: `1 regressed, 0 missing, 2 improved, 18 unchanged, 3 inconclusive, 0 new`,
+/// and `, 2 n/a` when some rows do not apply.
 pub fn counts(cmp: &Comparison) -> String {
-    format!(
+    let mut text = format!(
         "{} regressed, {} missing, {} improved, {} unchanged, {} inconclusive, {} new",
         cmp.count(Status::Regressed),
         cmp.count(Status::Missing),
@@ -56,7 +57,12 @@ pub fn counts(cmp: &Comparison) -> String {
         cmp.count(Status::Unchanged),
         cmp.inconclusive(),
         cmp.count(Status::New)
-    )
+    );
+    match cmp.count(Status::NotApplicable) {
+        0 => {}
+        n => text.push_str(&format!(", {n} n/a")),
+    }
+    text
 }
 
 /// What was compared and how, in one line.

@@ -2,16 +2,17 @@
 //!
 //! Columns: `level, level_status, workload, metric, unit, higher_is_better, n, median,
 //! mean, stddev, min, max, cv, ci_low, ci_high, outliers, noisy, relative_to_l0,
-//! rel_ci_low, rel_ci_high, accel`. `ci_*` is the 95 % bootstrap interval of the median;
-//! `relative_to_l0` is oriented so that < 1 means slower than L0 (see
+//! rel_ci_low, rel_ci_high, accel, not_applicable`. `ci_*` is the 95 % bootstrap interval
+//! of the median; `relative_to_l0` is oriented so that < 1 means slower than L0 (see
 //! [`crate::analysis::relative_to_l0`]). Cells without a value (failed levels, L0's own
-//! relative figure) are empty, never zero. Numbers use the shortest text that reads back
+//! relative figure, a metric that does not apply) are empty, never zero;
+//! `not_applicable` holds the reason a metric does not apply at the level, else nothing. Numbers use the shortest text that reads back
 //! to the same `f64`.
 
 use crate::analysis::{Analysis, Row};
 
 /// Column names, in order.
-pub const HEADER: [&str; 21] = [
+pub const HEADER: [&str; 22] = [
     "level",
     "level_status",
     "workload",
@@ -33,6 +34,7 @@ pub const HEADER: [&str; 21] = [
     "rel_ci_low",
     "rel_ci_high",
     "accel",
+    "not_applicable",
 ];
 
 fn num(v: Option<f64>) -> String {
@@ -71,6 +73,7 @@ fn record(row: &Row) -> Vec<String> {
         num(rel.map(|r| r.low)),
         num(rel.map(|r| r.high)),
         row.accel.map(|a| a.to_string()).unwrap_or_default(),
+        row.not_applicable.clone().unwrap_or_default(),
     ]
 }
 

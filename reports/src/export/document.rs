@@ -1,5 +1,6 @@
 //! The report's content, independent of format: [`build`] decides *what* a reader sees
-//! (summary, one table per category, level environments, charts); `markdown` and `html`
+//! (summary, one table per category, level environments, metrics that do not apply with
+//! their reasons, errors, charts); `markdown` and `html`
 //! only decide how it looks, so the two files always say the same thing.
 
 use super::format::{percent, seconds, sig};
@@ -58,6 +59,16 @@ pub fn build(a: &Analysis) -> Document {
     }
     blocks.push(Block::Heading(2, "Levels".into()));
     blocks.push(Block::Table(env_table(&a.doc.levels)));
+    let not_applicable = not_applicable_table(&a.doc.levels);
+    if !not_applicable.rows.is_empty() {
+        blocks.push(Block::Heading(2, "Not applicable".into()));
+        blocks.push(Block::Para(
+            "Metrics a level could not measure because it lacks what they need; \"n/a\" in \
+             the tables above. Not failures."
+                .into(),
+        ));
+        blocks.push(Block::Table(not_applicable));
+    }
     let errors = error_table(&a.doc.levels);
     if !errors.rows.is_empty() {
         blocks.push(Block::Heading(2, "Errors".into()));
@@ -87,6 +98,9 @@ pub fn status_word(status: LevelStatus) -> &'static str {
 }
 
 fn cell(row: &Row) -> String {
+    if row.not_applicable.is_some() {
+        return "n/a".into();
+    }
     let Some(s) = &row.summary else {
         return match row.level_status {
             LevelStatus::Ok => "error".into(),
@@ -200,6 +214,21 @@ fn env_table(levels: &[LevelRecord]) -> Table {
         .collect();
     Table {
         header: header.iter().map(|s| s.to_string()).collect(),
+        rows,
+    }
+}
+
+fn not_applicable_table(levels: &[LevelRecord]) -> Table {
+    let rows = levels
+        .iter()
+        .flat_map(|l| {
+            l.not_applicable
+                .iter()
+                .map(|n| vec![l.level.to_string(), n.id.key(), n.reason.clone()])
+        })
+        .collect();
+    Table {
+        header: vec!["level".into(), "metric".into(), "reason".into()],
         rows,
     }
 }

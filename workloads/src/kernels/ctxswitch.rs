@@ -5,6 +5,7 @@
 //! wake-up; the latency reported is one one-way switch, i.e. half a round trip.
 //! The agent's own CPU affinity is restored afterwards.
 
+use super::affinity::{affinity, pin, set_affinity};
 use crate::context::{obj, Context, RunError};
 use crate::timing::{samples, Step};
 use model::WorkloadResult;
@@ -21,32 +22,6 @@ fn pipe() -> Result<(File, File), RunError> {
     }
     // SAFETY: both descriptors are fresh and owned by nobody else.
     Ok(unsafe { (File::from_raw_fd(fds[0]), File::from_raw_fd(fds[1])) })
-}
-
-/// The calling thread's CPU affinity.
-fn affinity() -> Option<libc::cpu_set_t> {
-    // SAFETY: sched_getaffinity fills the zeroed set for the calling thread.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        (libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) == 0)
-            .then_some(set)
-    }
-}
-
-fn set_affinity(set: &libc::cpu_set_t) -> bool {
-    // SAFETY: applies a valid set to the calling thread.
-    unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), set) == 0 }
-}
-
-/// Pins the calling thread to `cpu`; returns whether that worked.
-fn pin(cpu: usize) -> bool {
-    // SAFETY: builds a set holding one CPU.
-    let set = unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(cpu, &mut set);
-        set
-    };
-    set_affinity(&set)
 }
 
 /// exit.ctxswitch: nanoseconds per one-way switch between two threads on one CPU.
