@@ -132,6 +132,32 @@ pub enum Layer {
 }
 
 impl Layer {
+    /// Every layer, from the vCPU itself to the user-space VMM below: the order in which
+    /// reports group metrics by layer.
+    pub const ALL: [Layer; 7] = [
+        Layer::Cpu,
+        Layer::Memory,
+        Layer::GuestKernel,
+        Layer::Timer,
+        Layer::VirtualDisk,
+        Layer::HypervisorKernel,
+        Layer::UserVmm,
+    ];
+
+    /// What this layer is, in one line: the group headings of charts and the metric
+    /// descriptions of the HTML reports.
+    pub const fn about(self) -> &'static str {
+        match self {
+            Layer::Cpu => "instructions run by the vCPU: native under hardware virtualization, translated under TCG",
+            Layer::Memory => "memory accesses through this level's page tables and every nested page table below",
+            Layer::GuestKernel => "the guest kernel's own work: system calls, scheduling, first-touch faults",
+            Layer::Timer => "the level's clock source and timer interrupts, emulated by the hypervisor below",
+            Layer::VirtualDisk => "each level's virtual disk, backed by a file on its parent's",
+            Layer::HypervisorKernel => "a VM exit handled by the kernel part of the hypervisor below (KVM)",
+            Layer::UserVmm => "a VM exit passed on to the user-space VMM below (QEMU)",
+        }
+    }
+
     /// Short name for tables and charts.
     pub const fn name(self) -> &'static str {
         match self {

@@ -42,3 +42,16 @@ fn unknown_workloads_fall_back_to_their_prefix() {
     assert_eq!(metric("disk.rand", "read_p99").unwrap().1.unit, Unit::Us);
     assert!(metric("disk.rand", "nope").is_none());
 }
+
+#[test]
+fn every_layer_is_listed_once_and_described() {
+    for (i, l) in Layer::ALL.iter().enumerate() {
+        assert!(!l.about().is_empty() && !l.name().is_empty());
+        assert!(!Layer::ALL[..i].contains(l), "{} twice", l.name());
+    }
+    for w in WORKLOADS {
+        for m in w.metrics {
+            assert!(Layer::ALL.contains(&m.layer), "{}/{}", w.id, m.name);
+        }
+    }
+}
