@@ -55,7 +55,7 @@ pub fn render_run_dir(run_dir: &Path) -> Result<RenderSummary, ReportError> {
     for chart in charts::run_charts(&analysis) {
         let written = charts::write(chart.as_ref(), &chart_dir)?;
         files.extend([written.svg_path.clone(), written.png_path.clone()]);
-        svgs.push((chart.title(), written.svg));
+        svgs.push((chart.name(), written.svg));
     }
     put(
         &mut files,

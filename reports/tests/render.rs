@@ -132,13 +132,23 @@ fn render_writes_everything_and_leaves_run_json_alone() {
     }
 }
 
-fn assert_no_external_references(html: &str) {
+/// Self-contained: no URL, no linked style sheet, no external script (the one inline
+/// script is allowed), no image or font to fetch.
+pub fn assert_no_external_references(html: &str) {
     let lower = html.to_lowercase();
     for bad in [
-        "http://", "https://", "<link", "<script", "src=", "@import", "url(",
+        "http://",
+        "https://",
+        "<link",
+        "<script src",
+        "src=",
+        "@import",
+        "url(",
+        "<iframe",
     ] {
         assert!(!lower.contains(bad), "report.html contains {bad:?}");
     }
+    assert_eq!(lower.matches("<script").count(), 1, "one inline script");
 }
 
 #[test]

@@ -2,11 +2,16 @@
 //! percentage of the baseline on a log x axis (oriented: left of 100 % is worse, so a
 //! latency that rose is drawn left), one dot per level with the interval of the ratio at
 //! the compare's family level (1 − α/m), a shaded band for the noise threshold (the
-//! verdict's band [1/(1+θ), 1+θ]), and a red ring on regressed points.
+//! verdict's band [1/(1+θ), 1+θ]), and a red ring on regressed points. Each level has
+//! its own colour and marker; hovering a dot gives the ratio, its interval, the runs per
+//! side and the verdict.
 
+use super::hover::Hover;
 use super::legend::{self, Entry};
-use super::{de, log_axis, palette, tick, Chart, DrawError, FONT};
+use super::style::{self, Canvas, Marker};
+use super::{de, draw_title, log_axis, tick, Chart, DrawError, FONT, TITLE_H};
 use crate::compare::{Comparison, Status};
+use crate::export::format::change;
 use crate::ReportError;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -20,6 +25,7 @@ struct Dot {
     low: f64,
     high: f64,
     regressed: bool,
+    tip: String,
 }
 
 /// Baseline vs current, per metric and level.
@@ -69,6 +75,17 @@ impl CompareChart {
                     low: low * 100.0,
                     high: high * 100.0,
                     regressed: c.status == Status::Regressed,
+                    tip: format!(
+                        "{} {}: current {} of baseline ({} runs vs {}), interval {} to {}, {}",
+                        c.level,
+                        c.id.key(),
+                        change(r.estimate - 1.0, true),
+                        c.baseline.as_ref().map_or(0, |s| s.medians.len()),
+                        c.current.as_ref().map_or(0, |s| s.medians.len()),
+                        change(r.low - 1.0, true),
+                        change(r.high - 1.0, true),
+                        c.status.word()
+                    ),
                 })
             })
             .collect();
@@ -85,10 +102,44 @@ impl CompareChart {
         ROW_H * self.metrics.len().max(1) as u32 + 90
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<(), DrawError> {
+    fn entries(&self) -> Vec<Entry> {
+        let mut entries: Vec<Entry> = self
+            .levels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| Entry {
+                label: format!("L{l}"),
+                style: style::series(i),
+                line: false,
+            })
+            .collect();
+        let mut band = style::summary();
+        band.color = RGBColor(205, 205, 205);
+        band.marker = Marker::Square;
+        entries.push(Entry {
+            label: format!("noise band ±{:.0} %", self.noise * 100.0),
+            style: band,
+            line: false,
+        });
+        let mut ring = style::summary();
+        ring.color = RGBColor(220, 0, 0);
+        ring.marker = Marker::Ring;
+        entries.push(Entry {
+            label: "regressed (ring)".into(),
+            style: ring,
+            line: false,
+        });
+        entries
+    }
+
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: DrawingArea<DB, Shift>,
+    ) -> Result<Vec<Hover>, DrawError> {
         root.fill(&WHITE).map_err(de)?;
-        let root = root.titled(&self.title(), (FONT, 22)).map_err(de)?;
-        let (plot, strip) = root.split_vertically(self.plot_height());
+        let mut canvas = Canvas::new(&root);
+        let top = draw_title(&canvas, &self.title(), WIDTH)? as i32;
+        let plot = root.clone().shrink((0, top), (WIDTH, self.plot_height()));
         let band = (100.0 / (1.0 + self.noise), 100.0 * (1.0 + self.noise));
         let lo = self.dots.iter().map(|d| d.low).fold(band.0, f64::min);
         let hi = self.dots.iter().map(|d| d.high).fold(band.1, f64::max);
@@ -159,53 +210,22 @@ impl CompareChart {
             } else {
                 0
             };
-            let color = palette(li);
-            let y = || SegmentValue::CenterOf(d.row);
-            let (x0, _) = chart.backend_coord(&(d.low, y()));
-            let (x1, _) = chart.backend_coord(&(d.high, y()));
-            chart
-                .draw_series(std::iter::once(
-                    EmptyElement::at((d.low, y()))
-                        + PathElement::new(vec![(0, dy), (x1 - x0, dy)], color.stroke_width(1)),
-                ))
-                .map_err(de)?;
-            chart
-                .draw_series(std::iter::once(
-                    EmptyElement::at((d.pct, y())) + Circle::new((0, dy), 3, color.filled()),
-                ))
-                .map_err(de)?;
+            let st = style::series(li);
+            let at = |v: f64| {
+                let (x, y) = chart.backend_coord(&(v, SegmentValue::CenterOf(d.row)));
+                (x, y + dy)
+            };
+            canvas.segment(at(d.low), at(d.high), st.color, 1)?;
+            canvas.marker(at(d.pct), st.marker, 3, st.color)?;
             if d.regressed {
-                let red = RGBColor(220, 0, 0);
-                chart
-                    .draw_series(std::iter::once(
-                        EmptyElement::at((d.pct, y()))
-                            + Circle::new((0, dy), 6, red.stroke_width(2)),
-                    ))
-                    .map_err(de)?;
+                canvas.marker(at(d.pct), Marker::Ring, 7, RGBColor(220, 0, 0))?;
             }
+            canvas.hover(at(d.pct), 6, d.tip.clone());
         }
-        let mut entries: Vec<Entry> = self
-            .levels
-            .iter()
-            .enumerate()
-            .map(|(i, l)| Entry {
-                label: format!("L{l}"),
-                color: palette(i),
-                thick: false,
-            })
-            .collect();
-        entries.push(Entry {
-            label: format!("noise band ±{:.0} %", self.noise * 100.0),
-            color: grey,
-            thick: true,
-        });
-        entries.push(Entry {
-            label: "regressed (ring)".into(),
-            color: RGBColor(220, 0, 0),
-            thick: false,
-        });
-        legend::draw(&strip, &entries, 6)?;
-        root.present().map_err(de)
+        let strip_y = top + self.plot_height() as i32;
+        legend::draw(&canvas, &self.entries(), (0, strip_y), WIDTH)?;
+        root.present().map_err(de)?;
+        Ok(canvas.hovers)
     }
 }
 
@@ -222,7 +242,7 @@ impl Chart for CompareChart {
     fn size(&self) -> (u32, u32) {
         (
             WIDTH,
-            40 + self.plot_height() + legend::height(self.levels.len() + 2, 6),
+            TITLE_H + self.plot_height() + legend::height(&self.entries(), WIDTH),
         )
     }
     crate::chart_backends!();

@@ -1,7 +1,10 @@
-//! Legends drawn in their own strip below a chart, so no entry ever covers data.
+//! Legends drawn in their own strip below a chart, so no entry ever covers data. Each
+//! entry shows its series' line pattern and marker, so it can be matched in greyscale,
+//! and the columns are as wide as the longest label (measured in the embedded font):
+//! labels never run into each other.
 
-use super::{de, DrawError, FONT};
-use plotters::coord::Shift;
+use super::style::{Canvas, SeriesStyle};
+use super::{text_width, DrawError};
 use plotters::prelude::*;
 
 /// One legend entry.
@@ -9,44 +12,83 @@ use plotters::prelude::*;
 pub struct Entry {
     /// Text.
     pub label: String,
-    /// Series colour.
-    pub color: RGBColor,
-    /// Drawn with a thick stroke (summary series).
-    pub thick: bool,
+    /// The series' look.
+    pub style: SeriesStyle,
+    /// Whether the series has a line (else only its marker is shown).
+    pub line: bool,
 }
 
-/// Height in pixels of a legend of `n` entries in `columns` columns.
-pub fn height(n: usize, columns: usize) -> u32 {
-    let rows = n.div_ceil(columns.max(1));
-    (rows as u32) * 20 + 16
+const SIZE: u32 = 13;
+const ROW_H: u32 = 20;
+const SAMPLE_W: i32 = 30;
+const GAP: u32 = 20;
+const MARGIN: u32 = 16;
+
+/// Columns and column width of `entries` in a strip `width` pixels wide.
+fn layout(entries: &[Entry], width: u32) -> (usize, u32) {
+    let widest = entries
+        .iter()
+        .map(|e| text_width(&e.label, SIZE))
+        .max()
+        .unwrap_or(0);
+    let col_w = widest + SAMPLE_W as u32 + 8 + GAP;
+    let usable = width.saturating_sub(2 * MARGIN).max(1);
+    let cols = (usable / col_w.max(1)).clamp(1, entries.len().max(1) as u32) as usize;
+    (cols, col_w)
 }
 
-/// Draw `entries` in a grid of `columns` columns filling `area`.
+/// Height in pixels of the legend of `entries` in a strip `width` pixels wide.
+pub fn height(entries: &[Entry], width: u32) -> u32 {
+    if entries.is_empty() {
+        return 0;
+    }
+    let (cols, _) = layout(entries, width);
+    entries.len().div_ceil(cols) as u32 * ROW_H + 12
+}
+
+/// Draw `entries` in a strip `width` pixels wide whose top left corner is `origin`.
 pub fn draw<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
+    canvas: &Canvas<'_, DB>,
     entries: &[Entry],
-    columns: usize,
+    origin: (i32, i32),
+    width: u32,
 ) -> Result<(), DrawError> {
-    let columns = columns.max(1);
-    let (w, _) = area.dim_in_pixel();
-    let col_w = (w as i32 - 40) / columns as i32;
+    let (cols, col_w) = layout(entries, width);
     for (i, e) in entries.iter().enumerate() {
-        let x = 20 + (i % columns) as i32 * col_w;
-        let y = 8 + (i / columns) as i32 * 20;
-        let stroke = if e.thick { 4 } else { 2 };
-        area.draw(&PathElement::new(
-            vec![(x, y + 8), (x + 24, y + 8)],
-            e.color.stroke_width(stroke),
-        ))
-        .map_err(de)?;
-        area.draw(&Circle::new((x + 12, y + 8), 3, e.color.filled()))
-            .map_err(de)?;
-        area.draw(&Text::new(
-            e.label.clone(),
-            (x + 30, y),
-            (FONT, 14).into_font().color(&BLACK),
-        ))
-        .map_err(de)?;
+        let x = origin.0 + MARGIN as i32 + (i % cols) as i32 * col_w as i32;
+        let y = origin.1 + 6 + (i / cols) as i32 * ROW_H as i32;
+        let mid = y + ROW_H as i32 / 2 - 2;
+        if e.line {
+            canvas.line(&[(x, mid), (x + SAMPLE_W, mid)], &e.style)?;
+        }
+        canvas.marker((x + SAMPLE_W / 2, mid), e.style.marker, 4, e.style.color)?;
+        canvas.text(&e.label, (x + SAMPLE_W + 8, y + 2), SIZE, BLACK)?;
+    }
+    Ok(())
+}
+
+/// Height of `lines` of notes at 13 px.
+pub fn notes_height(lines: usize) -> u32 {
+    if lines == 0 {
+        0
+    } else {
+        lines as u32 * 18 + 8
+    }
+}
+
+/// Draw notes, one line each, from `origin`.
+pub fn draw_notes<DB: DrawingBackend>(
+    canvas: &Canvas<'_, DB>,
+    lines: &[String],
+    origin: (i32, i32),
+) -> Result<(), DrawError> {
+    for (i, l) in lines.iter().enumerate() {
+        canvas.text(
+            l,
+            (origin.0 + MARGIN as i32, origin.1 + 4 + 18 * i as i32),
+            SIZE,
+            RGBColor(60, 60, 60),
+        )?;
     }
     Ok(())
 }

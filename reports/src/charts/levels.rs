@@ -1,120 +1,217 @@
 //! `levels-<category>`: every metric of one category against nesting level, one panel
 //! per metric (each with its own unit on a log y axis, since levels differ up to
 //! thousands of times), medians joined by a line, 95 % bootstrap intervals as error bars.
-//! A level without a figure is labelled with its status (`failed`, `skipped`), or `n/a`
-//! in grey where the metric does not apply there (the report gives the reason), at the
-//! bottom of the panel instead of being drawn as zero.
+//!
+//! The x axis says how each level ran (`L1` over `tcg`, `kvm*` when tuned, `failed`),
+//! and a note under the panels lists the tuning flags. When a category's metrics
+//! exercise different layers of the stack (the exit probes: some exits are handled by
+//! KVM, one by the user-space VMM, some never leave the guest kernel), the panels are
+//! grouped by layer in the catalog's order, each group under a heading that says what
+//! handles it. A metric without a figure at a level reads `n/a` in grey where it does
+//! not apply there, `error` or `≤ 0` in red, at the bottom of its panel, never zero; a
+//! level that was not measured at all says so on the axis.
 
-use super::{de, log_axis, log_range, palette, tick, Chart, DrawError, FONT};
+use super::axis::{self, LevelTick};
+use super::hover::{figure, Hover};
+use super::legend;
+use super::style::{self, Canvas, SeriesStyle, GREY, RED};
+use super::{de, draw_title, tick, Chart, DrawError, FONT, TITLE_H};
 use crate::analysis::Analysis;
-use crate::export::document::status_word;
+use model::catalog::Layer;
+use model::rundoc::LevelStatus;
 use model::MetricId;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-/// One point of a panel: level, median, interval.
+/// One point of a panel: level, median, interval, sample count.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Point {
     level: u32,
     median: f64,
     low: f64,
     high: f64,
+    n: usize,
 }
 
 /// One metric's panel.
 #[derive(Debug, Clone)]
 struct Panel {
     metric: MetricId,
+    layer: Option<Layer>,
     points: Vec<Point>,
-    /// Levels without a figure, with the word to show.
-    gaps: Vec<(u32, String)>,
+    /// Levels without a figure where the level itself was measured, with the word to
+    /// show and why.
+    gaps: Vec<(u32, &'static str, String)>,
 }
 
 /// Metrics of one category against level.
 #[derive(Debug, Clone)]
 pub struct LevelsChart {
     category: String,
-    max_level: u32,
-    panels: Vec<Panel>,
+    ticks: Vec<LevelTick>,
+    /// Panels grouped by layer: the heading (None when the category has one layer)
+    /// and the panels under it.
+    groups: Vec<(Option<Layer>, Vec<Panel>)>,
+    notes: Vec<String>,
 }
 
 const COLS: usize = 3;
-/// The gap word of a metric that does not apply at a level: not a failure, so grey.
-const NOT_APPLICABLE: &str = "n/a";
 const PANEL: (u32, u32) = (420, 300);
+const WIDTH: u32 = PANEL.0 * COLS as u32;
+
+fn panel(a: &Analysis, m: &MetricId) -> Panel {
+    let mut points = Vec::new();
+    let mut gaps = Vec::new();
+    for row in a.rows.iter().filter(|r| r.id.same(m)) {
+        let l = row.level.0;
+        match &row.summary {
+            None if row.not_applicable.is_some() => {
+                gaps.push((l, "n/a", row.not_applicable.clone().unwrap_or_default()))
+            }
+            Some(s) if s.median.estimate > 0.0 => points.push(Point {
+                level: l,
+                median: s.median.estimate,
+                low: s.median.low.max(s.median.estimate * 1e-6),
+                high: s.median.high,
+                n: s.n,
+            }),
+            Some(_) => gaps.push((l, "≤ 0", "a median of zero or less".into())),
+            None if row.level_status == LevelStatus::Ok => gaps.push((
+                l,
+                "error",
+                row.problem.clone().unwrap_or_else(|| "not measured".into()),
+            )),
+            // The axis says the level failed or was skipped.
+            None => {}
+        }
+    }
+    Panel {
+        metric: m.clone(),
+        layer: m.def().map(|(_, d)| d.layer),
+        points,
+        gaps,
+    }
+}
+
+/// `items` grouped by the layer each exercises, in the catalog's layer order (unknown
+/// metrics last); one group without a heading when they all exercise one layer.
+pub fn layer_groups<T: Clone>(
+    items: Vec<T>,
+    layer: impl Fn(&T) -> Option<Layer>,
+) -> Vec<(Option<Layer>, Vec<T>)> {
+    let mut layers: Vec<Option<Layer>> = Vec::new();
+    for i in &items {
+        if !layers.contains(&layer(i)) {
+            layers.push(layer(i));
+        }
+    }
+    if layers.len() <= 1 {
+        return vec![(None, items)];
+    }
+    let rank = |l: &Option<Layer>| match l {
+        Some(l) => Layer::ALL.iter().position(|x| x == l).unwrap_or(0),
+        None => Layer::ALL.len(),
+    };
+    layers.sort_by_key(rank);
+    layers
+        .iter()
+        .map(|l| {
+            (
+                *l,
+                items.iter().filter(|i| layer(i) == *l).cloned().collect(),
+            )
+        })
+        .collect()
+}
+
+/// Height of a layer group's heading.
+pub const GROUP_H: u32 = 26;
+/// Draw the heading of a group of `layer` at `y` across `width`.
+pub fn draw_group_heading<DB: DrawingBackend>(
+    canvas: &Canvas<'_, DB>,
+    layer: Layer,
+    y: i32,
+    width: u32,
+) -> Result<(), DrawError> {
+    let text = format!("{} — {}", layer.name(), layer.about());
+    canvas.text(&text, (16, y + 5), 15, RGBColor(30, 30, 90))?;
+    let line_y = y + GROUP_H as i32 - 2;
+    canvas.segment(
+        (16, line_y),
+        (width as i32 - 16, line_y),
+        RGBColor(190, 190, 210),
+        1,
+    )
+}
 
 impl LevelsChart {
     /// The chart of `category` in `a`.
     pub fn new(a: &Analysis, category: &str) -> LevelsChart {
-        let max_level = a.doc.deepest().0;
-        let panels = a
+        let panels: Vec<Panel> = a
             .metrics
             .iter()
             .filter(|m| m.category() == category)
-            .map(|m| {
-                let mut points = Vec::new();
-                let mut gaps = Vec::new();
-                for row in a.rows.iter().filter(|r| r.id.same(m)) {
-                    match &row.summary {
-                        None if row.not_applicable.is_some() => {
-                            gaps.push((row.level.0, NOT_APPLICABLE.into()))
-                        }
-                        Some(s) if s.median.estimate > 0.0 => points.push(Point {
-                            level: row.level.0,
-                            median: s.median.estimate,
-                            low: s.median.low.max(s.median.estimate * 1e-6),
-                            high: s.median.high,
-                        }),
-                        Some(_) => gaps.push((row.level.0, "≤ 0".into())),
-                        None if row.level_status == model::rundoc::LevelStatus::Ok => {
-                            gaps.push((row.level.0, "error".into()))
-                        }
-                        None => gaps.push((row.level.0, status_word(row.level_status).into())),
-                    }
-                }
-                Panel {
-                    metric: m.clone(),
-                    points,
-                    gaps,
-                }
-            })
+            .map(|m| panel(a, m))
             .collect();
+        let groups = layer_groups(panels, |p| p.layer);
+        let notes = axis::tuning_note(&[&a.doc])
+            .map(|n| axis::wrap(&n, axis::chars_in(WIDTH - 40, 13)))
+            .unwrap_or_default();
         LevelsChart {
             category: category.to_string(),
-            max_level,
-            panels,
+            ticks: axis::level_ticks(&a.doc),
+            groups,
+            notes,
         }
     }
 
-    fn grid(&self) -> (usize, usize) {
-        let cols = self.panels.len().clamp(1, COLS);
-        (self.panels.len().div_ceil(cols).max(1), cols)
+    fn grouped(&self) -> bool {
+        self.groups.iter().any(|(l, _)| l.is_some())
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<(), DrawError> {
+    fn rows(&self, panels: usize) -> u32 {
+        panels.div_ceil(COLS).max(1) as u32
+    }
+
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: DrawingArea<DB, Shift>,
+    ) -> Result<Vec<Hover>, DrawError> {
         root.fill(&WHITE).map_err(de)?;
-        let root = root.titled(&self.title(), (FONT, 22)).map_err(de)?;
-        let (rows, cols) = self.grid();
-        for (i, (panel, area)) in self
-            .panels
-            .iter()
-            .zip(root.split_evenly((rows, cols)))
-            .enumerate()
-        {
-            draw_panel(&area, panel, self.max_level, palette(i))?;
+        let mut canvas = Canvas::new(&root);
+        let mut y = draw_title(&canvas, &self.title(), WIDTH)? as i32;
+        let mut index = 0;
+        for (layer, panels) in &self.groups {
+            if let Some(l) = layer {
+                draw_group_heading(&canvas, *l, y, WIDTH)?;
+                y += GROUP_H as i32;
+            }
+            for (i, p) in panels.iter().enumerate() {
+                let (col, row) = ((i % COLS) as i32, (i / COLS) as i32);
+                let area = root
+                    .clone()
+                    .shrink((col * PANEL.0 as i32, y + row * PANEL.1 as i32), PANEL);
+                draw_panel(&mut canvas, &area, p, &self.ticks, style::series(index))?;
+                index += 1;
+            }
+            y += (self.rows(panels.len()) * PANEL.1) as i32;
         }
-        root.present().map_err(de)
+        legend::draw_notes(&canvas, &self.notes, (0, y))?;
+        root.present().map_err(de)?;
+        Ok(canvas.hovers)
     }
 }
 
 fn draw_panel<DB: DrawingBackend>(
+    canvas: &mut Canvas<'_, DB>,
     area: &DrawingArea<DB, Shift>,
     p: &Panel,
-    max_level: u32,
-    color: RGBColor,
+    ticks: &[LevelTick],
+    st: SeriesStyle,
 ) -> Result<(), DrawError> {
     let lo = p.points.iter().map(|q| q.low).fold(f64::INFINITY, f64::min);
     let hi = p.points.iter().map(|q| q.high).fold(0.0, f64::max);
+    let max_level = ticks.iter().map(|t| t.level).max().unwrap_or(0).max(1);
     let direction = if p.metric.higher_is_better {
         "higher is better"
     } else {
@@ -123,18 +220,16 @@ fn draw_panel<DB: DrawingBackend>(
     let mut chart = ChartBuilder::on(area)
         .caption(format!("{} ({direction})", p.metric.key()), (FONT, 15))
         .margin(8)
-        .x_label_area_size(28)
+        .x_label_area_size(axis::level_ticks_height(12))
         .y_label_area_size(62)
-        .build_cartesian_2d((0..max_level.max(1)).into_segmented(), log_axis(lo, hi))
+        .build_cartesian_2d((0..max_level).into_segmented(), super::log_axis(lo, hi))
         .map_err(de)?;
     chart
         .configure_mesh()
         .disable_x_mesh()
         .x_labels(max_level as usize + 2)
-        .x_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(l) => format!("L{l}"),
-            _ => String::new(),
-        })
+        .x_label_formatter(&|_| String::new())
+        .x_label_style((FONT, 12).into_font().color(&TRANSPARENT))
         .y_labels(6)
         .y_label_formatter(&|v| tick(*v))
         .y_desc(p.metric.unit.clone())
@@ -142,52 +237,39 @@ fn draw_panel<DB: DrawingBackend>(
         .axis_desc_style((FONT, 13))
         .draw()
         .map_err(de)?;
-    let at = |l: u32| SegmentValue::CenterOf(l);
-    chart
-        .draw_series(LineSeries::new(
-            p.points.iter().map(|q| (at(q.level), q.median)),
-            color.stroke_width(2),
-        ))
-        .map_err(de)?;
+    let at = |l: u32, v: f64| chart.backend_coord(&(SegmentValue::CenterOf(l), v));
+    let (_, ys) = chart.plotting_area().get_pixel_range();
+    let x_of = |l: u32| at(l, 1.0).0;
+    axis::draw_level_ticks(canvas, ticks, x_of, ys.end, 12)?;
+    let line: Vec<(i32, i32)> = p.points.iter().map(|q| at(q.level, q.median)).collect();
+    canvas.line(&line, &st)?;
     for q in &p.points {
-        let bar = color.stroke_width(1);
-        chart
-            .draw_series(std::iter::once(PathElement::new(
-                vec![(at(q.level), q.low), (at(q.level), q.high)],
-                bar,
-            )))
-            .map_err(de)?;
-        for y in [q.low, q.high] {
-            chart
-                .draw_series(std::iter::once(
-                    EmptyElement::at((at(q.level), y))
-                        + PathElement::new(vec![(-5, 0), (5, 0)], bar),
-                ))
-                .map_err(de)?;
-        }
-        chart
-            .draw_series(std::iter::once(Circle::new(
-                (at(q.level), q.median),
-                3,
-                color.filled(),
-            )))
-            .map_err(de)?;
+        let (x, y) = at(q.level, q.median);
+        canvas.interval(x, at(q.level, q.low).1, at(q.level, q.high).1, st.color)?;
+        canvas.marker((x, y), st.marker, 4, st.color)?;
+        let text = format!(
+            "L{} {}: {}",
+            q.level,
+            p.metric.key(),
+            figure(
+                q.median,
+                q.low,
+                q.high,
+                &p.metric.unit,
+                &format!("n = {} samples", q.n)
+            )
+        );
+        canvas.hover((x, y), 7, text);
     }
-    let bottom = log_range(lo, hi).start;
-    let red = RGBColor(200, 30, 30);
-    let grey = RGBColor(110, 110, 110);
-    for (level, word) in &p.gaps {
-        let color = if word == NOT_APPLICABLE { &grey } else { &red };
-        chart
-            .draw_series(std::iter::once(
-                EmptyElement::at((at(*level), bottom))
-                    + Text::new(
-                        word.clone(),
-                        (-18, -22),
-                        (FONT, 13).into_font().color(color),
-                    ),
-            ))
-            .map_err(de)?;
+    for (level, word, why) in &p.gaps {
+        let color = if *word == "n/a" { GREY } else { RED };
+        let x = x_of(*level);
+        canvas.text_centered(word, (x, ys.end - 22), 13, color)?;
+        canvas.hover(
+            (x, ys.end - 15),
+            10,
+            format!("L{level} {}: {word} — {why}", p.metric.key()),
+        );
     }
     Ok(())
 }
@@ -197,14 +279,31 @@ impl Chart for LevelsChart {
         format!("levels-{}", self.category)
     }
     fn title(&self) -> String {
+        let grouped = if self.grouped() {
+            ", grouped by the layer that handles them"
+        } else {
+            ""
+        };
         format!(
-            "{}: median per nesting level, 95 % CI (log scale)",
+            "{}: median per nesting level, 95 % CI (log scale){grouped}",
             self.category
         )
     }
     fn size(&self) -> (u32, u32) {
-        let (rows, cols) = self.grid();
-        (PANEL.0 * cols as u32, PANEL.1 * rows as u32 + 40)
+        let panels: u32 = self
+            .groups
+            .iter()
+            .map(|(_, ps)| self.rows(ps.len()) * PANEL.1)
+            .sum();
+        let heads = if self.grouped() {
+            GROUP_H * self.groups.len() as u32
+        } else {
+            0
+        };
+        (
+            WIDTH,
+            TITLE_H + heads + panels + legend::notes_height(self.notes.len()),
+        )
     }
     crate::chart_backends!();
 }

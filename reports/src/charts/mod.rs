@@ -5,22 +5,39 @@
 //! and registered with plotters' `ab_glyph` backend, so PNGs render identically on a
 //! machine without fontconfig or any system font.
 //!
-//! Every chart implements [`Chart`]: it draws onto any plotters backend through
-//! [`draw_any`]-style generic code, and [`write`] renders it to both formats.
-//! Legends are drawn below the plot area ([`legend`]) so they never hide data.
+//! Every chart implements [`Chart`]: it draws onto any plotters backend through one
+//! generic `draw` (the [`chart_backends`](crate::chart_backends) macro), returning the
+//! [`hover::Hover`] targets of its points; [`write`] renders both formats and gives the
+//! SVG its hover targets. The pieces every chart shares:
+//! - [`style`]: series looks that never repeat within a chart and survive greyscale,
+//!   and the pixel [`style::Canvas`] charts draw their data on;
+//! - [`axis`]: level axes that say how each level ran, log axes, notes;
+//! - [`legend`]: legends in their own strip, sized to their labels, never over data.
+//!
+//! The kinds: [`levels`] (a run's metrics per level, one chart per category),
+//! [`cost_curve`] (every metric as a fraction of L0, one panel per category),
+//! [`compare`] (baseline vs current), [`configs`] (several configurations per level)
+//! and [`trend`] (a history over time).
 
+pub mod axis;
 pub mod compare;
+pub mod configs;
 pub mod cost_curve;
+pub mod hover;
 pub mod legend;
 pub mod levels;
+pub mod style;
 pub mod trend;
 
 use crate::analysis::Analysis;
 use crate::ReportError;
+use hover::Hover;
 use plotters::prelude::*;
 use plotters::style::{register_font, FontStyle};
 use std::path::{Path, PathBuf};
 use std::sync::Once;
+
+pub use axis::{log_axis, log_range, log_ticks, tick};
 
 /// Font family every chart uses.
 pub const FONT: &str = "sans-serif";
@@ -53,16 +70,16 @@ pub trait Chart {
     fn title(&self) -> String;
     /// Pixel size.
     fn size(&self) -> (u32, u32);
-    /// Draw as SVG.
+    /// Draw as SVG; the hover targets of its points.
     fn draw_svg(
         &self,
         root: DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
-    ) -> Result<(), DrawError>;
+    ) -> Result<Vec<Hover>, DrawError>;
     /// Draw as PNG.
     fn draw_png(
         &self,
         root: DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>,
-    ) -> Result<(), DrawError>;
+    ) -> Result<Vec<Hover>, DrawError>;
 }
 
 /// What [`write`] produced.
@@ -72,8 +89,19 @@ pub struct Written {
     pub svg_path: PathBuf,
     /// The PNG file.
     pub png_path: PathBuf,
-    /// SVG text, for inlining.
+    /// SVG text with its hover targets, for inlining.
     pub svg: String,
+}
+
+/// Render `chart` as SVG text with its hover targets.
+pub fn svg(chart: &dyn Chart) -> Result<String, DrawError> {
+    register_embedded_font();
+    let mut svg = String::new();
+    let hovers = {
+        let root = SVGBackend::with_string(&mut svg, chart.size()).into_drawing_area();
+        chart.draw_svg(root)?
+    };
+    Ok(hover::inject(&svg, &hovers))
 }
 
 /// Render `chart` into `dir/<name>.svg` and `dir/<name>.png`.
@@ -81,14 +109,10 @@ pub fn write(chart: &dyn Chart, dir: &Path) -> Result<Written, ReportError> {
     register_embedded_font();
     let svg_path = dir.join(format!("{}.svg", chart.name()));
     let png_path = dir.join(format!("{}.png", chart.name()));
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, chart.size()).into_drawing_area();
-        chart.draw_svg(root).map_err(|message| ReportError::Chart {
-            path: svg_path.clone(),
-            message,
-        })?;
-    }
+    let svg = svg(chart).map_err(|message| ReportError::Chart {
+        path: svg_path.clone(),
+        message,
+    })?;
     crate::error::write_file(&svg_path, &svg)?;
     {
         let root = BitMapBackend::new(&png_path, chart.size()).into_drawing_area();
@@ -105,7 +129,7 @@ pub fn write(chart: &dyn Chart, dir: &Path) -> Result<Written, ReportError> {
 }
 
 /// Implement the two backend methods of [`Chart`] by calling a generic
-/// `fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<(), DrawError>`.
+/// `fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<Vec<Hover>, DrawError>`.
 #[macro_export]
 #[doc(hidden)]
 macro_rules! chart_backends {
@@ -116,7 +140,7 @@ macro_rules! chart_backends {
                 plotters::prelude::SVGBackend<'_>,
                 plotters::coord::Shift,
             >,
-        ) -> Result<(), $crate::charts::DrawError> {
+        ) -> Result<Vec<$crate::charts::hover::Hover>, $crate::charts::DrawError> {
             self.draw(root)
         }
         fn draw_png(
@@ -125,7 +149,7 @@ macro_rules! chart_backends {
                 plotters::prelude::BitMapBackend<'_>,
                 plotters::coord::Shift,
             >,
-        ) -> Result<(), $crate::charts::DrawError> {
+        ) -> Result<Vec<$crate::charts::hover::Hover>, $crate::charts::DrawError> {
             self.draw(root)
         }
     };
@@ -141,112 +165,31 @@ pub fn run_charts(a: &Analysis) -> Vec<Box<dyn Chart>> {
     out
 }
 
-/// A distinct, print-friendly colour for series `i` (Tableau 10, then darker repeats).
+/// The colour of series `i` ([`style::series`]), for callers that need a colour only.
 pub fn palette(i: usize) -> RGBColor {
-    const T10: [(u8, u8, u8); 10] = [
-        (31, 119, 180),
-        (255, 127, 14),
-        (44, 160, 44),
-        (214, 39, 40),
-        (148, 103, 189),
-        (140, 86, 75),
-        (227, 119, 194),
-        (127, 127, 127),
-        (188, 189, 34),
-        (23, 190, 207),
-    ];
-    let (r, g, b) = T10[i % 10];
-    let dim = |c: u8| {
-        if i / 10 % 2 == 1 {
-            (c as u16 * 6 / 10) as u8
-        } else {
-            c
-        }
-    };
-    RGBColor(dim(r), dim(g), dim(b))
+    style::series(i).color
 }
 
-/// A log-axis range covering `lo..hi` (both > 0) with headroom, never empty.
-pub fn log_range(lo: f64, hi: f64) -> std::ops::Range<f64> {
-    let (lo, hi) = if lo > 0.0 && hi >= lo {
-        (lo, hi)
-    } else {
-        (1.0, 10.0)
-    };
-    let (lo, hi) = if hi / lo < 2.0 {
-        (lo / 1.5, hi * 1.5)
-    } else {
-        (lo / 1.25, hi * 1.25)
-    };
-    lo..hi
+/// Width in pixels of `text` at `size` in the embedded font (what the PNG shows and,
+/// within a pixel or two, what a browser with DejaVu Sans shows).
+pub fn text_width(text: &str, size: u32) -> u32 {
+    register_embedded_font();
+    (FONT, size)
+        .into_font()
+        .box_size(text)
+        .map(|(w, _)| w)
+        .unwrap_or_else(|_| (text.chars().count() as f64 * size as f64 * 0.62) as u32)
 }
 
-/// Tick positions for a log axis over `range`: decades when the range spans many, else
-/// 1-2-5 (or 1-2-3-5-7) steps, so that every panel has at least a few labelled values.
-pub fn log_ticks(range: &std::ops::Range<f64>) -> Vec<f64> {
-    let (lo, hi) = (range.start, range.end);
-    let candidates = |mantissas: &[f64]| -> Vec<f64> {
-        let first = lo.log10().floor() as i32;
-        let last = hi.log10().ceil() as i32;
-        (first..=last)
-            .flat_map(|e| mantissas.iter().map(move |m| m * 10f64.powi(e)))
-            .filter(|v| *v >= lo && *v <= hi)
-            .collect()
-    };
-    let decades = candidates(&[1.0]);
-    if decades.len() >= 4 {
-        let step = decades.len().div_ceil(10);
-        return decades.into_iter().step_by(step).collect();
-    }
-    let fine = candidates(&[1.0, 2.0, 5.0]);
-    if fine.len() >= 4 {
-        return fine;
-    }
-    candidates(&[1.0, 1.5, 2.0, 3.0, 5.0, 7.0])
+/// Draw the chart title centred at the top of `root`; the height it took.
+pub fn draw_title<DB: DrawingBackend>(
+    canvas: &style::Canvas<'_, DB>,
+    title: &str,
+    width: u32,
+) -> Result<u32, DrawError> {
+    canvas.text_centered(title, (width as i32 / 2, 8), 20, BLACK)?;
+    Ok(TITLE_H)
 }
 
-/// A log axis over `lo..hi` with [`log_ticks`] as its labelled points.
-pub fn log_axis(
-    lo: f64,
-    hi: f64,
-) -> plotters::coord::combinators::WithKeyPoints<plotters::coord::combinators::LogCoord<f64>> {
-    let range = log_range(lo, hi);
-    let ticks = log_ticks(&range);
-    range.log_scale().with_key_points(ticks)
-}
-
-/// Label of a log-axis tick: few significant digits, no exponent for everyday values,
-/// no trailing zeros (`1`, `0.5`, `20000`).
-pub fn tick(v: f64) -> String {
-    if v != 0.0 && (v.abs() >= 1e7 || v.abs() < 1e-3) {
-        return format!("{v:.0e}");
-    }
-    let s = crate::export::format::sig(v, 2);
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ticks_cover_narrow_and_wide_ranges() {
-        assert_eq!(
-            log_ticks(&(80.0..900.0)),
-            vec![100.0, 150.0, 200.0, 300.0, 500.0, 700.0]
-        );
-        assert_eq!(
-            log_ticks(&(80.0..3000.0)),
-            vec![100.0, 200.0, 500.0, 1000.0, 2000.0]
-        );
-        assert_eq!(log_ticks(&(0.05..150.0)), vec![0.1, 1.0, 10.0, 100.0]);
-        assert!(log_ticks(&(1100.0..1400.0)).is_empty() || log_ticks(&(1100.0..1400.0)).len() <= 2);
-        assert_eq!(tick(1.0), "1");
-        assert_eq!(tick(0.5), "0.5");
-        assert_eq!(tick(20000.0), "20000");
-    }
-}
+/// Height of the title strip.
+pub const TITLE_H: u32 = 36;

@@ -1,9 +1,12 @@
 //! `trend-L<n>`: every metric of one level over the runs of a history, one panel per
 //! metric (its own unit, log y axis), per-run medians joined by a line with their 95 %
 //! intervals, and each change point as a vertical line — red for a change for the
-//! worse, green for one for the better — labelled with its relative change.
+//! worse, green for one for the better — labelled with its relative change. Each panel
+//! has its own series style; hovering a point gives the run, its median and interval.
 
-use super::{de, log_axis, log_range, palette, tick, Chart, DrawError, FONT};
+use super::hover::{figure, Hover};
+use super::style::{self, Canvas, SeriesStyle};
+use super::{de, draw_title, log_axis, log_range, tick, Chart, DrawError, FONT, TITLE_H};
 use crate::trend::Series;
 use model::Level;
 use plotters::coord::Shift;
@@ -43,26 +46,31 @@ impl TrendChart {
         (self.series.len().div_ceil(cols).max(1), cols)
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<(), DrawError> {
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: DrawingArea<DB, Shift>,
+    ) -> Result<Vec<Hover>, DrawError> {
         root.fill(&WHITE).map_err(de)?;
-        let root = root.titled(&self.title(), (FONT, 22)).map_err(de)?;
-        let (rows, cols) = self.grid();
-        for (i, (s, area)) in self
-            .series
-            .iter()
-            .zip(root.split_evenly((rows, cols)))
-            .enumerate()
-        {
-            draw_panel(&area, s, palette(i))?;
+        let mut canvas = Canvas::new(&root);
+        let top = draw_title(&canvas, &self.title(), self.size().0)? as i32;
+        let (_, cols) = self.grid();
+        for (i, s) in self.series.iter().enumerate() {
+            let (col, row) = ((i % cols) as i32, (i / cols) as i32);
+            let area = root
+                .clone()
+                .shrink((col * PANEL.0 as i32, top + row * PANEL.1 as i32), PANEL);
+            draw_panel(&mut canvas, &area, s, style::series(i))?;
         }
-        root.present().map_err(de)
+        root.present().map_err(de)?;
+        Ok(canvas.hovers)
     }
 }
 
 fn draw_panel<DB: DrawingBackend>(
+    canvas: &mut Canvas<'_, DB>,
     area: &DrawingArea<DB, Shift>,
     s: &Series,
-    color: RGBColor,
+    st: SeriesStyle,
 ) -> Result<(), DrawError> {
     let lo = s.points.iter().map(|p| p.low).fold(f64::INFINITY, f64::min);
     let hi = s.points.iter().map(|p| p.high).fold(0.0, f64::max);
@@ -93,26 +101,30 @@ fn draw_panel<DB: DrawingBackend>(
         .draw()
         .map_err(de)?;
     let x = |i: usize| i as f64;
-    chart
-        .draw_series(LineSeries::new(
-            s.points.iter().enumerate().map(|(i, p)| (x(i), p.median)),
-            color.stroke_width(2),
-        ))
-        .map_err(de)?;
+    let at = |i: usize, v: f64| chart.backend_coord(&(x(i), v));
+    let line: Vec<(i32, i32)> = s
+        .points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| at(i, p.median))
+        .collect();
+    canvas.line(&line, &st)?;
     for (i, p) in s.points.iter().enumerate() {
-        chart
-            .draw_series(std::iter::once(PathElement::new(
-                vec![(x(i), p.low), (x(i), p.high)],
-                color.stroke_width(1),
-            )))
-            .map_err(de)?;
-        chart
-            .draw_series(std::iter::once(Circle::new(
-                (x(i), p.median),
-                3,
-                color.filled(),
-            )))
-            .map_err(de)?;
+        let (px, py) = at(i, p.median);
+        canvas.interval(px, at(i, p.low).1, at(i, p.high).1, st.color)?;
+        canvas.marker((px, py), st.marker, 3, st.color)?;
+        let what = figure(p.median, p.low, p.high, &s.id.unit, "in-run bootstrap");
+        canvas.hover(
+            (px, py),
+            6,
+            format!(
+                "run {} ({}), {} {}: {what}",
+                p.run_id,
+                p.started_at,
+                s.level,
+                s.id.key()
+            ),
+        );
     }
     let (red, green) = (RGBColor(200, 30, 30), RGBColor(20, 140, 60));
     // The change line spans the whole plot, its label at the top.
@@ -152,7 +164,7 @@ impl Chart for TrendChart {
     }
     fn size(&self) -> (u32, u32) {
         let (rows, cols) = self.grid();
-        (PANEL.0 * cols as u32, PANEL.1 * rows as u32 + 40)
+        (PANEL.0 * cols as u32, PANEL.1 * rows as u32 + TITLE_H)
     }
     crate::chart_backends!();
 }

@@ -77,10 +77,10 @@ pub fn render(cmp: &Comparison, allow_missing: bool) -> String {
     if notable.is_empty() {
         out.push_str("No metric changed beyond noise.\n");
     } else {
-        out.push_str(&table(&Table {
-            header: HEADER.iter().map(|s| s.to_string()).collect(),
-            rows: notable,
-        }));
+        out.push_str(&table(&Table::new(
+            HEADER.iter().map(|s| s.to_string()).collect(),
+            notable,
+        )));
     }
     out
 }

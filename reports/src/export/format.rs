@@ -29,6 +29,30 @@ pub fn change(v: f64, signed: bool) -> String {
     }
 }
 
+/// A number's text with its integer digits grouped by three (`28505.2` → `28 505.2`),
+/// for figures of five digits and more; shorter ones are left alone.
+pub fn thousands(text: &str) -> String {
+    let (sign, rest) = match text.strip_prefix('-') {
+        Some(r) => ("-", r),
+        None => ("", text),
+    };
+    let (int, frac) = match rest.split_once('.') {
+        Some((i, f)) => (i, format!(".{f}")),
+        None => (rest, String::new()),
+    };
+    if int.len() < 5 || !int.bytes().all(|b| b.is_ascii_digit()) {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    format!("{sign}{out}{frac}")
+}
+
 /// Optional seconds: `12.3` or `–`.
 pub fn seconds(v: Option<f64>) -> String {
     v.map(|s| sig(s, 3)).unwrap_or_else(|| "–".into())
@@ -46,6 +70,9 @@ mod tests {
         assert_eq!(sig(0.0, 3), "0");
         assert_eq!(percent(0.4561), "45.6 %");
         assert_eq!(percent(0.00025), "0.0250 %");
+        assert_eq!(thousands("28505"), "28 505");
+        assert_eq!(thousands("-1234567.5"), "-1 234 567.5");
+        assert_eq!(thousands("2480"), "2480");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! `report.md`: the [`Document`] as GitHub-flavoured Markdown. Charts are linked as the
-//! PNGs in `charts/`, relative to the run directory.
+//! PNGs in `charts/`, relative to the report; folded blocks become `<details>`, which
+//! GitHub and GitLab render folded and plain viewers show as text.
 
-use super::document::{Block, Document, Table};
+use super::document::{describe, Block, Document, Table};
 use std::fmt::Write;
 
 /// Escape what would break a table cell or start markup.
@@ -20,7 +21,7 @@ pub fn table(t: &Table) -> String {
     };
     out.push_str(&row(&t.header));
     out.push_str(&format!("|{}\n", "---|".repeat(t.header.len())));
-    for r in &t.rows {
+    for r in t.rows.iter().chain(&t.footer) {
         out.push_str(&row(r));
     }
     out
@@ -51,6 +52,34 @@ pub fn render(doc: &Document) -> String {
                 for (name, title) in charts {
                     let _ = writeln!(out, "![{title}](charts/{name}.png)\n");
                 }
+            }
+            Block::Folded { summary, facts } => {
+                let _ = writeln!(out, "<details><summary>{summary}</summary>\n");
+                for (label, text) in facts {
+                    let _ = writeln!(out, "- **{label}:** {text}");
+                }
+                out.push_str("\n</details>\n\n");
+            }
+            Block::Glossary(ids) => {
+                let rows = ids
+                    .iter()
+                    .map(|id| {
+                        let d = describe(id);
+                        vec![
+                            d.key,
+                            d.unit,
+                            d.better.to_string(),
+                            d.layer.map(|l| l.0.to_string()).unwrap_or_default(),
+                            d.about,
+                        ]
+                    })
+                    .collect();
+                let header = ["metric", "unit", "better", "layer", "what it measures"];
+                out.push_str(&table(&Table::new(
+                    header.iter().map(|s| s.to_string()).collect(),
+                    rows,
+                )));
+                out.push('\n');
             }
         }
     }

@@ -7,4 +7,5 @@ pub mod document;
 pub mod format;
 pub mod html;
 pub mod markdown;
+pub mod run_report;
 mod summary;

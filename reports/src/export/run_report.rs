@@ -1,46 +1,13 @@
-//! The report's content, independent of format: [`build`] decides *what* a reader sees
-//! (summary, one table per category, level environments, metrics that do not apply with
-//! their reasons, errors, charts); `markdown` and `html`
-//! only decide how it looks, so the two files always say the same thing.
+//! The report of one run as a [`Document`]: the summary lines, one section per
+//! category (its table, then its chart), the cost curve, the levels (a table that fits
+//! a page, then each level's whole environment on demand), metrics that do not apply
+//! with their reasons, errors, and what every metric measures.
 
+use super::document::{status_word, Block, Document, Table};
 use super::format::{percent, seconds, sig};
 use super::summary;
 use crate::analysis::{category_of, Analysis, Row};
-use crate::charts;
 use model::rundoc::{LevelRecord, LevelStatus};
-
-/// A table: header cells and rows of the same width.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Table {
-    /// Column headings.
-    pub header: Vec<String>,
-    /// Cells, row by row.
-    pub rows: Vec<Vec<String>>,
-}
-
-/// One piece of a report.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Block {
-    /// Heading of level 1–3.
-    Heading(u8, String),
-    /// A paragraph of plain text.
-    Para(String),
-    /// Bulleted `label: text` lines.
-    Facts(Vec<(String, String)>),
-    /// A table.
-    Table(Table),
-    /// The charts: file stem and title of each.
-    Charts(Vec<(String, String)>),
-}
-
-/// A whole report.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Document {
-    /// Title of the report.
-    pub title: String,
-    /// Content in order.
-    pub blocks: Vec<Block>,
-}
 
 /// Build the report of `analysis`.
 pub fn build(a: &Analysis) -> Document {
@@ -50,15 +17,28 @@ pub fn build(a: &Analysis) -> Document {
         "Median of each metric per level; in parentheses the level's figure as a percentage of \
          L0, oriented so that below 100 % always means slower (rates: Ln/L0, latencies: L0/Ln). \
          `~` marks a noisy result (coefficient of variation above its workload's threshold). \
-         95 % bootstrap intervals are in results.csv."
+         95 % bootstrap intervals are in results.csv and on the charts."
             .into(),
     ));
     for cat in a.category_names() {
         blocks.push(Block::Heading(3, cat.clone()));
         blocks.push(Block::Table(category_table(a, &cat)));
+        let chart = crate::charts::levels::LevelsChart::new(a, &cat);
+        blocks.push(Block::Charts(vec![chart_ref(&chart)]));
     }
+    blocks.push(Block::Heading(2, "Cost of nesting".into()));
+    blocks.push(Block::Para(
+        "Every metric as a percentage of L0 per level, one panel per category, the \
+         category's geometric mean in bold; a figure off the scale is explained under the chart."
+            .into(),
+    ));
+    let curve = crate::charts::cost_curve::CostCurve::new(a);
+    blocks.push(Block::Charts(vec![chart_ref(&curve)]));
     blocks.push(Block::Heading(2, "Levels".into()));
     blocks.push(Block::Table(env_table(&a.doc.levels)));
+    for l in &a.doc.levels {
+        blocks.push(environment(l));
+    }
     let not_applicable = not_applicable_table(&a.doc.levels);
     if !not_applicable.rows.is_empty() {
         blocks.push(Block::Heading(2, "Not applicable".into()));
@@ -74,26 +54,55 @@ pub fn build(a: &Analysis) -> Document {
         blocks.push(Block::Heading(2, "Errors".into()));
         blocks.push(Block::Table(errors));
     }
-    blocks.push(Block::Heading(2, "Charts".into()));
-    blocks.push(Block::Charts(
-        charts::run_charts(a)
-            .iter()
-            .map(|c| (c.name(), c.title()))
-            .collect(),
-    ));
+    blocks.push(Block::Heading(2, "Metrics".into()));
+    blocks.push(Block::Glossary(a.metrics.clone()));
     Document {
         title: format!("nestbench run {}", a.doc.run_id),
         blocks,
     }
 }
 
-/// How a level's status reads in a cell where a number would be.
-pub fn status_word(status: LevelStatus) -> &'static str {
-    match status {
-        LevelStatus::Ok => "ok",
-        LevelStatus::Failed => "failed",
-        LevelStatus::Skipped => "skipped",
-        LevelStatus::Pending => "pending",
+/// A chart's file stem and title, as [`Block::Charts`] lists it.
+pub fn chart_ref(c: &dyn crate::charts::Chart) -> (String, String) {
+    (c.name(), c.title())
+}
+
+/// Everything run.json says of one level's environment, folded under one line.
+pub fn environment(l: &LevelRecord) -> Block {
+    let e = &l.env;
+    let mut facts: Vec<(String, String)> = Vec::new();
+    let mut put = |k: &str, v: Option<String>| {
+        if let Some(v) = v.filter(|v| !v.is_empty()) {
+            facts.push((k.to_string(), v));
+        }
+    };
+    put("status", Some(status_word(l.status).into()));
+    put("why", l.error.clone());
+    put("CPU", e.cpu_model.clone());
+    put("vCPUs", e.vcpus.map(|v| v.to_string()));
+    put("memory MiB", e.memory_mib.map(|v| v.to_string()));
+    put("kernel", e.kernel.clone());
+    put("hypervisor seen inside", e.hypervisor.clone());
+    put("virtualization extensions", e.virt_extensions.clone());
+    put(
+        "/dev/kvm usable",
+        e.kvm_usable.map(|k| if k { "yes" } else { "no" }.into()),
+    );
+    put("accel", e.accel.map(|a| a.to_string()));
+    put("QEMU", e.qemu_version.clone());
+    put("disk", e.disk.clone());
+    put("tuning", Some(e.tuning.join("; ")));
+    put("QEMU command line", Some(e.qemu_argv.join(" ")));
+    put(
+        "can host a child",
+        l.hosting
+            .as_ref()
+            .map(|h| format!("{}: {}", if h.can_host { "yes" } else { "no" }, h.detail)),
+    );
+    let accel = e.accel.map(|a| format!(", {a}")).unwrap_or_default();
+    Block::Folded {
+        summary: format!("{} environment ({}{accel})", l.level, status_word(l.status)),
+        facts,
     }
 }
 
@@ -155,8 +164,11 @@ fn category_table(a: &Analysis, cat: &str) -> Table {
             (_, status, None) => status_word(status).into(),
         });
     }
-    rows.push(geo);
-    Table { header, rows }
+    Table {
+        header,
+        rows,
+        footer: vec![geo],
+    }
 }
 
 fn opt<T: ToString>(v: &Option<T>) -> String {
@@ -212,10 +224,7 @@ fn env_table(levels: &[LevelRecord]) -> Table {
             ]
         })
         .collect();
-    Table {
-        header: header.iter().map(|s| s.to_string()).collect(),
-        rows,
-    }
+    Table::new(header.iter().map(|s| s.to_string()).collect(), rows)
 }
 
 fn not_applicable_table(levels: &[LevelRecord]) -> Table {
@@ -227,10 +236,7 @@ fn not_applicable_table(levels: &[LevelRecord]) -> Table {
                 .map(|n| vec![l.level.to_string(), n.id.key(), n.reason.clone()])
         })
         .collect();
-    Table {
-        header: vec!["level".into(), "metric".into(), "reason".into()],
-        rows,
-    }
+    Table::new(vec!["level".into(), "metric".into(), "reason".into()], rows)
 }
 
 fn error_table(levels: &[LevelRecord]) -> Table {
@@ -251,8 +257,8 @@ fn error_table(levels: &[LevelRecord]) -> Table {
             ]);
         }
     }
-    Table {
-        header: vec!["level".into(), "workload".into(), "message".into()],
+    Table::new(
+        vec!["level".into(), "workload".into(), "message".into()],
         rows,
-    }
+    )
 }
