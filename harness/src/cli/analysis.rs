@@ -17,6 +17,9 @@ pub enum CompareFormat {
     /// JUnit XML: one testcase per level × metric; a regression is a failure, a
     /// missing metric an error, an inconclusive one skipped.
     Junit,
+    /// One self-contained HTML page: the verdict, every row in tables that sort, the
+    /// detectable effects, the compare chart with values on hover.
+    Html,
 }
 
 /// `nestbench compare …`

@@ -26,7 +26,11 @@ Examples:
 pub const REPORT: &str = "\
 Examples:
   # rewrite report.md, report.html, results.csv and charts/ from run.json
-  nestbench report nestbench-results/20260101-120000-ab12";
+  nestbench report nestbench-results/20260101-120000-ab12
+  # two QEMU builds side by side, five runs each, per level
+  nestbench report runs/qemu-7.2/ runs/qemu-8.2/ --out qemu-report
+  # three kernels from the history, named as you like
+  nestbench report history:tag=kernel=6.1 history:tag=kernel=6.6 history:tag=kernel=6.12 --label 6.1 --label 6.6 --label 6.12 --out kernels";
 
 /// `nestbench compare --help`.
 pub const COMPARE: &str = "\

@@ -36,7 +36,8 @@ pub enum Command {
     /// Stand up a nested stack, run the suite at L0 and every level, write a run directory.
     #[command(after_help = examples::RUN)]
     Run(RunCmd),
-    /// Regenerate results.csv, report.md, report.html and charts from RUN_DIR/run.json.
+    /// Regenerate results.csv, report.md, report.html and charts from RUN_DIR/run.json;
+    /// with two or more inputs and --out, compare configurations level by level.
     #[command(after_help = examples::REPORT)]
     Report(ReportArgs),
     /// Compare two run sets for CI: exit 0 no regression, 3 regression, 5 inconclusive
@@ -89,8 +90,22 @@ pub enum ImageAction {
 /// `nestbench report …`
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// A run directory.
-    pub run_dir: PathBuf,
+    /// A run directory (its report is rewritten in place); or two or more inputs to
+    /// compare side by side — run directories, run.json files, directories of runs,
+    /// history:KEY=VALUE,… — with --out.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<String>,
+    /// The name of an input in the charts and tables, once per input in order (default:
+    /// what differs between them).
+    #[arg(long = "label", value_name = "NAME")]
+    pub labels: Vec<String>,
+    /// Where the comparison of two or more inputs goes (created): report.md,
+    /// report.html, charts/.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// The history that history: inputs come from.
+    #[command(flatten)]
+    pub history: crate::histopt::HistoryArgs,
     /// Print nothing but errors (the files are written as without it).
     #[arg(long, short)]
     pub quiet: bool,

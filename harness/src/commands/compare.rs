@@ -4,7 +4,7 @@
 //! metric could not have shown a change of the threshold, 1 for unreadable or mixed
 //! input, 2 for bad option values — whatever `--format` prints.
 //!
-//! stdout is the product: the table, Markdown, JSON or JUnit document alone (so
+//! stdout is the product: the table, Markdown, JSON, JUnit or HTML document alone (so
 //! `--format junit > report.xml` is a valid file); warnings and notes go to stderr,
 //! and `--quiet` silences them, never the document.
 
@@ -59,6 +59,8 @@ pub fn compare(args: CompareArgs) -> CmdResult {
         CompareFormat::Markdown => compare::markdown::render(&cmp, args.allow_missing),
         CompareFormat::Json => compare::json::render(&cmp, &flags),
         CompareFormat::Junit => compare::junit::render(&cmp, &flags),
+        CompareFormat::Html => compare::document::html(&cmp, &flags)
+            .map_err(|e| Failure::error(format!("cannot draw the compare chart: {e}")))?,
     })?;
     if let Some(path) = &args.summary {
         std::fs::write(path, compare::markdown::render(&cmp, args.allow_missing)).map_err(|e| {

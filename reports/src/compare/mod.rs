@@ -29,7 +29,8 @@
 //! tuning, tool version, host CPU, a busy host) are [`Warning`]s.
 //!
 //! The rows render as a terminal table ([`text`]), a Markdown summary ([`markdown`]),
-//! a versioned JSON document ([`json`]) or JUnit XML ([`junit`]); whichever is printed,
+//! a versioned JSON document ([`json`]), JUnit XML ([`junit`]) or an HTML page
+//! ([`document`], with the compare chart inline); whichever is printed,
 //! [`Comparison::gate`] is the one reading of the rows for CI.
 //!
 //! What it cannot detect: a change smaller than a row's detectable effect; a change that
@@ -37,6 +38,7 @@
 //! not detected); changes of spread rather than level.
 
 mod diff;
+pub mod document;
 pub mod json;
 pub mod junit;
 pub mod markdown;

@@ -133,6 +133,8 @@ pub fn differing(docs: &[&RunDoc]) -> Vec<Differing> {
             values,
         });
     }
+    // Tags (often what the runs were selected by) after what the runs were made with.
+    out.sort_by_key(|d| d.name.starts_with("tag "));
     out
 }
 

@@ -54,6 +54,19 @@ pub enum Block {
     },
     /// What each metric measures: every metric key in the report's tables links here.
     Glossary(Vec<MetricId>),
+    /// A line that must stand out (a compare's verdict), with its tone.
+    Callout(Tone, String),
+}
+
+/// How a [`Block::Callout`] reads: good news, a caution, or a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    /// Nothing wrong.
+    Pass,
+    /// Something to look at.
+    Warn,
+    /// A failure.
+    Fail,
 }
 
 /// A whole report.

@@ -60,6 +60,9 @@ pub fn render(doc: &Document) -> String {
                 }
                 out.push_str("\n</details>\n\n");
             }
+            Block::Callout(_, text) => {
+                let _ = writeln!(out, "**{text}**\n");
+            }
             Block::Glossary(ids) => {
                 let rows = ids
                     .iter()

@@ -14,7 +14,7 @@ mod script;
 mod style;
 pub mod table;
 
-use super::document::{anchor, describe, Block, Document};
+use super::document::{anchor, describe, Block, Document, Tone};
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 
@@ -202,6 +202,14 @@ pub fn render(doc: &Document, charts: &[(String, String)]) -> String {
                 out.push_str("</dl></details>\n");
             }
             Block::Glossary(ids) => glossary(&mut out, ids),
+            Block::Callout(tone, text) => {
+                let class = match tone {
+                    Tone::Pass => "pass",
+                    Tone::Warn => "warn",
+                    Tone::Fail => "fail",
+                };
+                let _ = writeln!(out, "<p class=\"verdict {class}\">{}</p>", esc(text));
+            }
         }
     }
     sections.close(&mut out);
