@@ -71,7 +71,7 @@ fn two_configurations_side_by_side() {
     assert!(md.contains("- **What differs:** QEMU"), "{md}");
     assert!(md.contains("QEMU 8.2.2 ÷ first"), "{md}");
     assert!(
-        md.contains("median of run medians, 95 % interval across runs"),
+        md.contains("median of run medians, interval across runs"),
         "{md}"
     );
     // Labels as given win.

@@ -157,6 +157,21 @@ pub fn chars_in(pixels: u32, size: u32) -> usize {
     (pixels as f64 / (size as f64 * 0.6)).floor().max(10.0) as usize
 }
 
+/// Width of a y label area that holds the labels of [`log_ticks`] over `range`
+/// (as `format` writes them, at `size`) and the rotated axis description beside them.
+pub fn y_label_width(
+    range: &std::ops::Range<f64>,
+    format: impl Fn(f64) -> String,
+    size: u32,
+) -> u32 {
+    let widest = log_ticks(range)
+        .into_iter()
+        .map(|v| super::text_width(&format(v), size))
+        .max()
+        .unwrap_or(0);
+    (widest + 30).max(56)
+}
+
 /// A log-axis range covering `lo..hi` (both > 0) with headroom, never empty.
 pub fn log_range(lo: f64, hi: f64) -> std::ops::Range<f64> {
     let (lo, hi) = if lo > 0.0 && hi >= lo && hi.is_finite() {

@@ -2,7 +2,8 @@
 //! percentage of the baseline on a log x axis (oriented: left of 100 % is worse, so a
 //! latency that rose is drawn left), one dot per level with the interval of the ratio at
 //! the compare's family level (1 − α/m), a shaded band for the noise threshold (the
-//! verdict's band [1/(1+θ), 1+θ]), and a red ring on regressed points. Each level has
+//! verdict's band [1/(1+θ), 1+θ]), a red ring on regressed points and a green one on
+//! improved points. Each level has
 //! its own colour and marker; hovering a dot gives the ratio, its interval, the runs per
 //! side and the verdict.
 
@@ -25,6 +26,7 @@ struct Dot {
     low: f64,
     high: f64,
     regressed: bool,
+    improved: bool,
     tip: String,
 }
 
@@ -39,6 +41,7 @@ pub struct CompareChart {
 }
 
 const WIDTH: u32 = 1100;
+const GREEN: RGBColor = RGBColor(20, 140, 60);
 const ROW_H: u32 = 30;
 
 impl CompareChart {
@@ -75,15 +78,17 @@ impl CompareChart {
                     low: low * 100.0,
                     high: high * 100.0,
                     regressed: c.status == Status::Regressed,
+                    improved: c.status == Status::Improved,
                     tip: format!(
-                        "{} {}: current {} of baseline ({} runs vs {}), interval {} to {}, {}",
+                        "{} {}: current {} against the baseline, {:.2} % interval {} to {}, {} runs vs {}, {}",
                         c.level,
                         c.id.key(),
                         change(r.estimate - 1.0, true),
-                        c.baseline.as_ref().map_or(0, |s| s.medians.len()),
-                        c.current.as_ref().map_or(0, |s| s.medians.len()),
+                        cmp.interval_level * 100.0,
                         change(r.low - 1.0, true),
                         change(r.high - 1.0, true),
+                        c.baseline.as_ref().map_or(0, |s| s.medians.len()),
+                        c.current.as_ref().map_or(0, |s| s.medians.len()),
                         c.status.word()
                     ),
                 })
@@ -125,7 +130,13 @@ impl CompareChart {
         ring.color = RGBColor(220, 0, 0);
         ring.marker = Marker::Ring;
         entries.push(Entry {
-            label: "regressed (ring)".into(),
+            label: "regressed (red ring)".into(),
+            style: ring,
+            line: false,
+        });
+        ring.color = GREEN;
+        entries.push(Entry {
+            label: "improved (green ring)".into(),
             style: ring,
             line: false,
         });
@@ -152,7 +163,14 @@ impl CompareChart {
         let mut chart = ChartBuilder::on(&plot)
             .margin(12)
             .x_label_area_size(44)
-            .y_label_area_size(210)
+            .y_label_area_size(
+                self.metrics
+                    .iter()
+                    .map(|m| super::text_width(m, 13))
+                    .max()
+                    .unwrap_or(100)
+                    + 24,
+            )
             .build_cartesian_2d(log_axis(lo, hi), (0..n - 1).into_segmented())
             .map_err(de)?;
         chart
@@ -219,6 +237,9 @@ impl CompareChart {
             canvas.marker(at(d.pct), st.marker, 3, st.color)?;
             if d.regressed {
                 canvas.marker(at(d.pct), Marker::Ring, 7, RGBColor(220, 0, 0))?;
+            }
+            if d.improved {
+                canvas.marker(at(d.pct), Marker::Ring, 7, GREEN)?;
             }
             canvas.hover(at(d.pct), 6, d.tip.clone());
         }

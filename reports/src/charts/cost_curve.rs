@@ -20,7 +20,7 @@ use super::legend::{self, Entry};
 use super::style::{self, Canvas, Marker, SeriesStyle};
 use super::{de, draw_title, Chart, DrawError, FONT, TITLE_H};
 use crate::analysis::Analysis;
-use crate::export::format::{sig, thousands};
+use crate::export::format::{hypervisor_name, sig, thousands};
 use model::catalog::Layer;
 use model::{Accel, Level};
 use plotters::coord::Shift;
@@ -101,22 +101,6 @@ fn explain(a: &Analysis, key: &str, level: Level, pct: f64) -> String {
         text.push('.');
     }
     text
-}
-
-/// A hypervisor's name from its CPUID signature (`KVMKVMKVM` → `KVM`).
-pub fn hypervisor_name(signature: &str) -> String {
-    let s = signature.trim_matches(char::from(0)).trim();
-    match s {
-        "KVMKVMKVM" => "KVM",
-        "TCGTCGTCGTCG" => "TCG",
-        "Microsoft Hv" => "Hyper-V",
-        "VMwareVMware" => "VMware",
-        "XenVMMXenVMM" => "Xen",
-        "VBoxVBoxVBox" => "VirtualBox",
-        "bhyve bhyve" => "bhyve",
-        other => other,
-    }
-    .to_string()
 }
 
 impl CostCurve {
@@ -284,7 +268,11 @@ impl CostCurve {
             )
             .margin(10)
             .x_label_area_size(axis::level_ticks_height(13))
-            .y_label_area_size(66)
+            .y_label_area_size(axis::y_label_width(
+                &self.range,
+                |v| format!("{} %", super::tick(v)),
+                13,
+            ))
             .build_cartesian_2d(
                 (0..max_level).into_segmented(),
                 axis::log_axis_over(self.range.clone()),

@@ -221,7 +221,7 @@ fn draw_panel<DB: DrawingBackend>(
         .caption(format!("{} ({direction})", p.metric.key()), (FONT, 15))
         .margin(8)
         .x_label_area_size(axis::level_ticks_height(12))
-        .y_label_area_size(62)
+        .y_label_area_size(axis::y_label_width(&axis::log_range(lo, hi), tick, 12))
         .build_cartesian_2d((0..max_level).into_segmented(), super::log_axis(lo, hi))
         .map_err(de)?;
     chart

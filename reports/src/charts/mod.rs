@@ -101,7 +101,28 @@ pub fn svg(chart: &dyn Chart) -> Result<String, DrawError> {
         let root = SVGBackend::with_string(&mut svg, chart.size()).into_drawing_area();
         chart.draw_svg(root)?
     };
-    Ok(hover::inject(&svg, &hovers))
+    Ok(hover::inject(&pixel_fonts(&svg), &hovers))
+}
+
+/// plotters writes an SVG font size as the size asked for divided by 1.24 (points to
+/// pixels), while its bitmap backend, and every layout computed here with
+/// [`text_width`], draw it at the size asked for; scaled back, the SVG's text is as
+/// large as the PNG's and fits the space laid out for it.
+fn pixel_fonts(svg: &str) -> String {
+    let mut out = String::with_capacity(svg.len());
+    let mut rest = svg;
+    while let Some(at) = rest.find("font-size=\"") {
+        let (head, tail) = rest.split_at(at + "font-size=\"".len());
+        out.push_str(head);
+        let end = tail.find('"').unwrap_or(0);
+        match tail[..end].parse::<f64>() {
+            Ok(v) => out.push_str(&format!("{:.1}", v * 1.24)),
+            Err(_) => out.push_str(&tail[..end]),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Render `chart` into `dir/<name>.svg` and `dir/<name>.png`.
@@ -179,6 +200,18 @@ pub fn text_width(text: &str, size: u32) -> u32 {
         .box_size(text)
         .map(|(w, _)| w)
         .unwrap_or_else(|_| (text.chars().count() as f64 * size as f64 * 0.62) as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn svg_font_sizes_are_the_pixels_asked_for() {
+        let svg = "<text font-size=\"12.096774193548388\">a</text><text font-size=\"x\">";
+        assert_eq!(
+            super::pixel_fonts(svg),
+            "<text font-size=\"15.0\">a</text><text font-size=\"x\">"
+        );
+    }
 }
 
 /// Draw the chart title centred at the top of `root`; the height it took.

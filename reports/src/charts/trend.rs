@@ -4,6 +4,7 @@
 //! worse, green for one for the better — labelled with its relative change. Each panel
 //! has its own series style; hovering a point gives the run, its median and interval.
 
+use super::axis;
 use super::hover::{figure, Hover};
 use super::style::{self, Canvas, SeriesStyle};
 use super::{de, draw_title, log_axis, log_range, tick, Chart, DrawError, FONT, TITLE_H};
@@ -84,7 +85,7 @@ fn draw_panel<DB: DrawingBackend>(
         .caption(format!("{} ({direction})", s.id.key()), (FONT, 15))
         .margin(8)
         .x_label_area_size(30)
-        .y_label_area_size(62)
+        .y_label_area_size(axis::y_label_width(&axis::log_range(lo, hi), tick, 12))
         .build_cartesian_2d(-0.5f64..(n as f64 - 0.5).max(0.5), log_axis(lo, hi))
         .map_err(de)?;
     chart

@@ -89,16 +89,20 @@ fn category_table(c: &Configs, cat: &str) -> Table {
     let mut rows = Vec::new();
     for m in c.metrics_of(cat) {
         let id = &c.metrics[m];
-        let mut first = vec![id.key(), format!("{} ({})", c.sides[0].label, id.unit)];
+        let mut first = vec![id.key(), id.unit.clone(), c.sides[0].label.clone()];
         first.extend(c.levels.iter().map(|&l| word(c.cell(0, l, m))));
         rows.push(first);
         for side in 1..c.sides.len() {
-            let mut r = vec![id.key(), format!("{} ÷ first", c.sides[side].label)];
+            let mut r = vec![
+                id.key(),
+                "ratio".into(),
+                format!("{} ÷ first", c.sides[side].label),
+            ];
             r.extend(c.levels.iter().map(|&l| ratio_cell(c, side, l, m)));
             rows.push(r);
         }
     }
-    Table::new(level_header(c, &["metric", "input"]), rows)
+    Table::new(level_header(c, &["metric", "unit", "input"]), rows)
 }
 
 /// The report of `c`.
@@ -121,13 +125,13 @@ pub fn build(c: &Configs) -> Document {
         ),
         (
             "Ratios".into(),
-            "input ÷ first input, raw: above 1 means a larger figure (better for rates, worse for latencies); ▲/▼ where the two intervals do not overlap — a reading aid, not a test (nestbench compare is the test)".into(),
+            "input ÷ first input, raw: above 1 means a larger figure (better for rates, worse for latencies); ▲ better / ▼ worse where the two intervals do not overlap and the figures differ by 5 % or more — a reading aid, not a test (nestbench compare is the test)".into(),
         ),
     ])];
     blocks.push(Block::Heading(2, "Inputs".into()));
     blocks.push(Block::Table(inputs_table(c)));
     if c.sides.len() > 1 {
-        blocks.push(Block::Heading(2, "Summary".into()));
+        blocks.push(Block::Heading(2, "Against the first input".into()));
         blocks.push(Block::Para(
             "Geometric mean of each input's ratios to the first input over a category's metrics, oriented so that below 100 % means slower than the first input.".into(),
         ));

@@ -286,8 +286,8 @@ pub fn shorten(values: &[String]) -> Vec<String> {
 
 /// The label of each input: `given` where the user named it; else what tells it from
 /// the first input (`QEMU 8.2.2`), and for the first input itself its values of the
-/// fields that differ when there are one or two (`QEMU 7.2.11`), else `fallback` (how
-/// it was given); made unique.
+/// fields that differ when that is one field, or two between two inputs
+/// (`QEMU 7.2.11`), else `fallback` (how it was given); made unique.
 pub fn labels(
     given: &[Option<String>],
     differing: &[Differing],
@@ -310,7 +310,10 @@ pub fn labels(
             let mine: Vec<usize> = (0..differing.len())
                 .filter(|&f| i == 0 || differing[f].values[i] != differing[f].values[0])
                 .collect();
-            if mine.is_empty() || (i == 0 && mine.len() > 2) {
+            // The first input is named by its own values only where they are what the
+            // others differ from: one field, or at most two between two inputs.
+            let first_by_values = mine.len() == 1 || (n == 2 && mine.len() == 2);
+            if mine.is_empty() || (i == 0 && !first_by_values) {
                 return fallback[i].clone();
             }
             named(i, &mut mine.into_iter())

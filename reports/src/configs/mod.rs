@@ -17,7 +17,8 @@
 //! **Labels** say what differs between the inputs (`fields`), unless given. Ratios are
 //! raw — input / first input — so above 1 is larger; whether larger is better is the
 //! metric's direction. A ratio is marked better or worse only when the two intervals do
-//! not overlap: a reading aid, not a test (use `compare` for the gate).
+//! not overlap and the figures differ by 5 % or more: a reading aid, not a test (use
+//! `compare` for the gate).
 //!
 //! Layout: `fields` (what differs, labels), `document` (the report's content),
 //! `render` (the files).
@@ -33,6 +34,10 @@ use model::{Level, MetricId};
 
 pub use fields::Differing;
 pub use render::render;
+
+/// The smallest difference a ratio is marked better or worse for (with intervals that
+/// do not overlap): `compare`'s default noise threshold.
+pub const CLEARLY: f64 = 0.05;
 
 /// One input as the user gave it.
 #[derive(Debug, Clone)]
@@ -56,8 +61,8 @@ impl Spread {
     /// In words, for tables and legends.
     pub fn describe(self) -> &'static str {
         match self {
-            Spread::AcrossRuns => "median of run medians, 95 % interval across runs",
-            Spread::InRun => "one run: median, in-run 95 % bootstrap interval",
+            Spread::AcrossRuns => "median of run medians, interval across runs",
+            Spread::InRun => "one run: in-run interval",
         }
     }
 }
@@ -236,8 +241,13 @@ impl Configs {
     }
 
     /// Whether input `side` is better (`Some(true)`) or worse than the first at
-    /// `level` × `metric` with non-overlapping intervals; `None` when they overlap.
+    /// `level` × `metric`: their intervals do not overlap and the figures differ by
+    /// [`CLEARLY`] or more; `None` otherwise.
     pub fn clearly(&self, side: usize, level: Level, metric: usize) -> Option<bool> {
+        let r = self.ratio(side, level, metric)?;
+        if (r.ln()).abs() < (1.0 + CLEARLY).ln() {
+            return None;
+        }
         let (Cell::Figure(a), Cell::Figure(b)) =
             (self.cell(0, level, metric), self.cell(side, level, metric))
         else {

@@ -53,6 +53,22 @@ pub fn thousands(text: &str) -> String {
     format!("{sign}{out}{frac}")
 }
 
+/// A hypervisor's name from the CPUID signature a level saw (`KVMKVMKVM` → `KVM`);
+/// a signature this does not know is kept as it is.
+pub fn hypervisor_name(signature: &str) -> String {
+    match signature.trim_matches(char::from(0)).trim() {
+        "KVMKVMKVM" => "KVM",
+        "TCGTCGTCGTCG" => "TCG",
+        "Microsoft Hv" => "Hyper-V",
+        "VMwareVMware" => "VMware",
+        "XenVMMXenVMM" => "Xen",
+        "VBoxVBoxVBox" => "VirtualBox",
+        "bhyve bhyve" => "bhyve",
+        other => other,
+    }
+    .to_string()
+}
+
 /// Optional seconds: `12.3` or `–`.
 pub fn seconds(v: Option<f64>) -> String {
     v.map(|s| sig(s, 3)).unwrap_or_else(|| "–".into())
@@ -73,6 +89,8 @@ mod tests {
         assert_eq!(thousands("28505"), "28 505");
         assert_eq!(thousands("-1234567.5"), "-1 234 567.5");
         assert_eq!(thousands("2480"), "2480");
+        assert_eq!(hypervisor_name("KVMKVMKVM"), "KVM");
+        assert_eq!(hypervisor_name("KVM"), "KVM");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! with their reasons, errors, and what every metric measures.
 
 use super::document::{status_word, Block, Document, Table};
-use super::format::{percent, seconds, sig};
+use super::format::{hypervisor_name, percent, seconds, sig};
 use super::summary;
 use crate::analysis::{category_of, Analysis, Row};
 use model::rundoc::{LevelRecord, LevelStatus};
@@ -201,13 +201,16 @@ fn env_table(levels: &[LevelRecord]) -> Table {
                 l.level.to_string(),
                 status_word(l.status).into(),
                 opt(&e.accel),
-                e.hypervisor.clone().unwrap_or_else(|| {
-                    if l.level.is_host() {
-                        "none".into()
-                    } else {
-                        "–".into()
-                    }
-                }),
+                e.hypervisor
+                    .as_deref()
+                    .map(hypervisor_name)
+                    .unwrap_or_else(|| {
+                        if l.level.is_host() {
+                            "none".into()
+                        } else {
+                            "–".into()
+                        }
+                    }),
                 opt(&e.kernel),
                 opt(&e.vcpus),
                 opt(&e.memory_mib),

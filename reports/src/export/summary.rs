@@ -41,7 +41,7 @@ fn what_is_l0(a: &Analysis) -> String {
     let e = &l0.env;
     let cpu = e.cpu_model.clone().unwrap_or_else(|| "unknown CPU".into());
     let vcpus = e.vcpus.map(|v| format!(", {v} CPUs")).unwrap_or_default();
-    match &e.hypervisor {
+    match e.hypervisor.as_deref().map(super::format::hypervisor_name) {
         None => format!("bare metal ({cpu}{vcpus})"),
         Some(h) => format!(
             "itself a virtual machine under {h} ({cpu}{vcpus}): every percentage is relative to a guest, not to hardware"

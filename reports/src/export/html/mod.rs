@@ -41,6 +41,22 @@ pub fn inline_svg(svg: &str) -> String {
         .replace(" xmlns:xlink=\"http://www.w3.org/1999/xlink\"", "")
 }
 
+/// Escaped text with `backticked` spans as `<code>`, as the Markdown shows them.
+pub fn code(text: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in text.split('`').enumerate() {
+        if i % 2 == 1 && text.matches('`').count() % 2 == 0 {
+            let _ = write!(out, "<code>{}</code>", esc(part));
+        } else {
+            if i % 2 == 1 {
+                out.push('`');
+            }
+            out.push_str(&esc(part));
+        }
+    }
+    out
+}
+
 /// A heading's id: lower case, anything but letters and digits as `-`.
 pub fn slug(text: &str) -> String {
     let mut out = String::new();
@@ -97,7 +113,7 @@ impl Sections {
 fn facts(out: &mut String, lines: &[(String, String)]) {
     out.push_str("<ul class=\"facts\">\n");
     for (label, text) in lines {
-        let _ = writeln!(out, "<li><b>{}:</b> {}</li>", esc(label), esc(text));
+        let _ = writeln!(out, "<li><b>{}:</b> {}</li>", esc(label), code(text));
     }
     out.push_str("</ul>\n");
 }
@@ -173,16 +189,17 @@ pub fn render(doc: &Document, charts: &[(String, String)]) -> String {
                 let _ = writeln!(out, "<h{level}>{}</h{level}>", esc(text));
             }
             Block::Para(text) => {
-                let _ = writeln!(out, "<p>{}</p>", esc(text));
+                let _ = writeln!(out, "<p>{}</p>", code(text));
             }
             Block::Facts(lines) => facts(&mut out, lines),
             Block::Table(t) => out.push_str(&table::table(t, &linked)),
             Block::Charts(list) => {
                 for (name, title) in list {
                     if let Some(svg) = svgs.get(name.as_str()) {
+                        // The chart draws its own title; the figure names it for screen readers.
                         let _ = writeln!(
                             out,
-                            "<figure id=\"chart-{}\">\n<figcaption>{}</figcaption>\n{}\n</figure>",
+                            "<figure id=\"chart-{}\" aria-label=\"{}\">\n{}\n</figure>",
                             slug(name),
                             esc(title),
                             inline_svg(svg)
@@ -231,6 +248,13 @@ mod tests {
         let inlined = inline_svg(svg);
         assert!(inlined.starts_with("<svg width"));
         assert!(!inlined.contains("http"));
+    }
+
+    #[test]
+    fn backticks_become_code() {
+        assert_eq!(code("a `~` b"), "a <code>~</code> b");
+        assert_eq!(code("odd ` one"), "odd ` one");
+        assert_eq!(code("<x>"), "&lt;x&gt;");
     }
 
     #[test]

@@ -24,8 +24,9 @@ ul.facts{line-height:1.6;padding-left:1.2em;max-width:70em}\
 .verdict.warn{background:#fff4d6;color:#6b4e00}\
 .table{max-width:100%;overflow-x:auto;margin:.4em 0 1.2em}\
 table{border-collapse:collapse;font-size:.87em}\
-th,td{border:1px solid #cfd5df;padding:.25em .55em;vertical-align:top;text-align:left;overflow-wrap:anywhere}\
-th{background:#eaeef5;cursor:pointer;user-select:none;position:relative;padding-right:1.3em}\
+th,td{border:1px solid #cfd5df;padding:.25em .5em;vertical-align:top;text-align:left}\
+td{overflow-wrap:break-word}\
+th{background:#eaeef5;cursor:pointer;user-select:none;position:relative;padding-right:1.25em;hyphens:none}\
 th:hover{background:#dde3ee}\
 th::after{content:'\\2195';position:absolute;right:.3em;color:#99a;font-size:.8em}\
 th[aria-sort=ascending]::after{content:'\\25B2';color:#1a4f8b}\

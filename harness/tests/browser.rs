@@ -1,0 +1,372 @@
+//! Every kind of HTML report opened in a real browser — a run's report, a compare page
+//! and a configuration comparison of three inputs, made by the real binary from
+//! generated runs — headless Chromium at 1280 px (`browser/cdp.rs`). On each page:
+//! the sections are there, the page loads nothing (no resource entry), every in-page
+//! link has its target, nothing is wider than the page (the document, and each table
+//! in its box), a click on a header sorts its table both ways, a point of a chart shows
+//! its value on hover (the `<title>`s are there, and the tooltip follows the pointer),
+//! a folded environment opens, no two text labels of any chart overlap (measured with
+//! getBBox on the rendered SVG), and a screenshot is not blank. The screenshots stay in
+//! `target/tmp/browser/` to be looked at.
+//!
+//! Needs Chromium (`scripts/setup --test` installs Debian's `chromium`): without it the
+//! test fails under CI and skips, saying so, elsewhere (harness/src/testreq.rs).
+
+#[path = "browser/cdp.rs"]
+mod cdp;
+#[path = "../src/testreq.rs"]
+#[allow(dead_code)]
+mod testreq;
+
+use cdp::Browser;
+use reports::fixtures::{self, Spec};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+fn nestbench(history: &Path, args: &[&str]) -> std::process::Output {
+    let o = Command::new(env!("CARGO_BIN_EXE_nestbench"))
+        .env("NESTBENCH_HISTORY", history.join("history.sqlite"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success() || o.status.code() == Some(3),
+        "nestbench {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+fn variant(field: &str) -> Spec {
+    fixtures::variants()
+        .into_iter()
+        .find(|(f, _)| *f == field)
+        .unwrap()
+        .1
+}
+
+fn set(dir: &Path, spec: &Spec, n: usize) -> String {
+    for doc in fixtures::runs(spec, n) {
+        let d = dir.join(&doc.run_id);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("run.json"), doc.to_json()).unwrap();
+    }
+    dir.to_str().unwrap().to_string()
+}
+
+/// The three pages, written by the binary into `dir`: (kind, file, sections it must have).
+fn pages(dir: &Path) -> Vec<(&'static str, PathBuf, Vec<&'static str>)> {
+    let run = dir.join("run");
+    std::fs::create_dir_all(&run).unwrap();
+    let mut doc = fixtures::run(&Spec::default());
+    doc.run_id = "browser-run".into();
+    std::fs::write(run.join("run.json"), doc.to_json()).unwrap();
+    nestbench(dir, &["report", run.to_str().unwrap()]);
+
+    let base = set(&dir.join("base"), &Spec::default(), 3);
+    let qemu = set(&dir.join("qemu"), &variant("qemu"), 3);
+    let kernel = set(&dir.join("kernel"), &variant("kernel"), 3);
+    let o = nestbench(
+        dir,
+        &["compare", &base, &qemu, "--no-history", "--format", "html"],
+    );
+    let compare = dir.join("compare.html");
+    std::fs::write(&compare, &o.stdout).unwrap();
+
+    let out = dir.join("configs");
+    nestbench(
+        dir,
+        &[
+            "report",
+            &base,
+            &qemu,
+            &kernel,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    vec![
+        (
+            "run",
+            run.join("report.html"),
+            vec![
+                "summary",
+                "results-by-category",
+                "results-by-category-exit",
+                "cost-of-nesting",
+                "levels",
+                "not-applicable",
+                "metrics",
+            ],
+        ),
+        (
+            "compare",
+            compare,
+            vec![
+                "summary",
+                "improved",
+                "not-applicable",
+                "detectable-effects",
+                "chart",
+                "metrics",
+            ],
+        ),
+        (
+            "configs",
+            out.join("report.html"),
+            vec![
+                "summary",
+                "inputs",
+                "against-the-first-input",
+                "results-by-category-cpu",
+                "levels",
+                "metrics",
+            ],
+        ),
+    ]
+}
+
+/// What the page looks like to a script: sizes, sections, links, titles, overlaps.
+const INSPECT: &str = r##"(() => {
+  const de = document.documentElement;
+  const boxes = [...document.querySelectorAll('div.table')]
+    .filter(d => d.scrollWidth > d.clientWidth + 1)
+    .map(d => (d.querySelector('th') || {}).textContent + ' ' + d.scrollWidth + '>' + d.clientWidth);
+  const links = [...document.querySelectorAll('a[href^="#"]')]
+    .filter(a => !document.getElementById(a.getAttribute('href').slice(1)))
+    .map(a => a.getAttribute('href'));
+  const titles = [...document.querySelectorAll('svg title')].map(t => t.textContent);
+  const overlaps = [];
+  let labels = 0;
+  for (const fig of document.querySelectorAll('figure')) {
+    const svg = fig.querySelector('svg');
+    if (!svg) continue;
+    const bs = [];
+    for (const t of svg.querySelectorAll('text')) {
+      const s = t.textContent.trim();
+      if (!s) continue;
+      const b = t.getBBox();
+      if (b.width < 0.5 || b.height < 0.5) continue;
+      const m = t.getCTM();
+      const pts = [[b.x, b.y], [b.x + b.width, b.y], [b.x, b.y + b.height], [b.x + b.width, b.y + b.height]]
+        .map(([x, y]) => [m.a * x + m.c * y + m.e, m.b * x + m.d * y + m.f]);
+      const xs = pts.map(p => p[0]), ys = pts.map(p => p[1]);
+      bs.push({s, x0: Math.min(...xs), x1: Math.max(...xs), y0: Math.min(...ys), y1: Math.max(...ys)});
+    }
+    labels += bs.length;
+    for (let i = 0; i < bs.length; i++) for (let j = 0; j < i; j++) {
+      const a = bs[i], b = bs[j];
+      const w = Math.min(a.x1, b.x1) - Math.max(a.x0, b.x0), h = Math.min(a.y1, b.y1) - Math.max(a.y0, b.y0);
+      if (w > 1 && h > 1) overlaps.push(fig.id + ': "' + a.s + '" and "' + b.s + '"');
+    }
+  }
+  return {scrollWidth: de.scrollWidth, clientWidth: de.clientWidth,
+    sections: [...document.querySelectorAll('section[id]')].map(s => s.id),
+    wide: boxes, broken: links, titles: titles.length, sample: titles.slice(0, 3),
+    overlaps, labels, figures: document.querySelectorAll('figure svg').length,
+    resources: performance.getEntriesByType('resource').length,
+    scripts: document.querySelectorAll('script[src]').length};
+})()"##;
+
+/// The centre of the first element `selector` matches, scrolled into view.
+fn centre(b: &mut Browser, s: &str, selector: &str) -> (f64, f64) {
+    let js = format!(
+        "(() => {{ const e = document.querySelector({sel:?}); if (!e) return null; e.scrollIntoView({{block: 'center'}}); const r = e.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; }})()",
+        sel = selector
+    );
+    let v = b.eval(s, &js);
+    let p = v
+        .as_array()
+        .unwrap_or_else(|| panic!("nothing matches {selector}"));
+    (p[0].as_f64().unwrap(), p[1].as_f64().unwrap())
+}
+
+/// The numbers of column `col` of the first sortable table with a numeric column
+/// there, and that table's header selector.
+const COLUMN: &str = r#"((sel, col) => [...document.querySelector(sel).tBodies[0].rows]
+  .map(r => parseFloat(r.cells[col].textContent)).filter(v => !isNaN(v)))"#;
+
+fn sorts(b: &mut Browser, s: &str, table: &str, col: usize) {
+    let header = format!("{table} thead th:nth-child({})", col + 1);
+    for want in ["ascending", "descending"] {
+        let (x, y) = centre(b, s, &header);
+        b.click(s, x, y);
+        let aria = b.eval(
+            s,
+            &format!("document.querySelector({header:?}).getAttribute('aria-sort')"),
+        );
+        assert_eq!(aria, Value::from(want), "{table} column {col}");
+        let v = b.eval(s, &format!("{COLUMN}({table:?}, {col})"));
+        let v: Vec<f64> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect();
+        assert!(v.len() >= 3, "{table}: {v:?}");
+        let ordered = v.windows(2).all(|w| {
+            if want == "ascending" {
+                w[0] <= w[1]
+            } else {
+                w[0] >= w[1]
+            }
+        });
+        assert!(
+            ordered,
+            "{table} column {col} not {want} after a click: {v:?}"
+        );
+    }
+}
+
+/// Hovering a chart point shows its text in the tooltip.
+fn hover_shows_value(b: &mut Browser, s: &str) {
+    let (x, y) = centre(b, s, "figure circle.hover");
+    b.hover(s, x, y);
+    let v = b.eval(
+        s,
+        "(() => { const t = document.getElementById('tip'); return [t.hidden, t.textContent, document.querySelector('figure circle.hover').getAttribute('data-tip')]; })()",
+    );
+    assert_eq!(v[0], Value::from(false), "the tooltip did not show: {v}");
+    assert_eq!(
+        v[1], v[2],
+        "the tooltip does not say the point's value: {v}"
+    );
+    let tip = v[1].as_str().unwrap();
+    assert!(
+        tip.contains("% interval") && (tip.contains("n = ") || tip.contains(" runs")),
+        "the tooltip lacks the interval or the sample count: {v}"
+    );
+}
+
+/// Distinct colours and the share of non-white pixels of a PNG.
+fn colours(png_bytes: &[u8]) -> (usize, f64) {
+    let decoder = png::Decoder::new(png_bytes);
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let px = info.color_type.samples();
+    let mut seen = std::collections::HashSet::new();
+    let mut ink = 0usize;
+    let n = (info.width * info.height) as usize;
+    for p in buf[..n * px].chunks(px) {
+        seen.insert((p[0], p[1], p[2]));
+        if p[0] < 245 || p[1] < 245 || p[2] < 245 {
+            ink += 1;
+        }
+    }
+    (seen.len(), ink as f64 / n as f64)
+}
+
+#[test]
+fn every_report_kind_works_in_a_real_browser() {
+    let found = testreq::installed(&cdp::binary().to_string_lossy());
+    if !testreq::require(
+        "chromium",
+        found,
+        "apt-get install --no-install-recommends chromium, or run scripts/setup --test",
+    ) {
+        return;
+    }
+    let start = Instant::now();
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser");
+    let _ = std::fs::remove_dir_all(&shots);
+    std::fs::create_dir_all(&shots).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let pages = pages(work.path());
+    let made = start.elapsed();
+    let mut b = Browser::start(&shots.join("chromium.log"));
+    let profile = b.profile();
+    for (kind, file, sections) in &pages {
+        let url = format!("file://{}", file.display());
+        let s = b.open(&url, 1280, 1000);
+        let v = b.eval(&s, INSPECT);
+        for want in sections {
+            assert!(
+                v["sections"].as_array().unwrap().iter().any(|x| x == want),
+                "{kind}: no section {want}: {}",
+                v["sections"]
+            );
+        }
+        assert_eq!(v["resources"], 0, "{kind}: the page loaded something");
+        assert_eq!(v["scripts"], 0, "{kind}: an external script");
+        assert_eq!(
+            v["broken"].as_array().unwrap().len(),
+            0,
+            "{kind}: links without a target: {}",
+            v["broken"]
+        );
+        assert!(
+            v["scrollWidth"].as_u64() <= v["clientWidth"].as_u64(),
+            "{kind}: wider than 1280 px: {} > {}",
+            v["scrollWidth"],
+            v["clientWidth"]
+        );
+        assert_eq!(
+            v["wide"].as_array().unwrap().len(),
+            0,
+            "{kind}: tables wider than the page: {}",
+            v["wide"]
+        );
+        assert!(v["figures"].as_u64().unwrap() >= 1, "{kind}: no chart");
+        assert!(
+            v["titles"].as_u64().unwrap() >= 20,
+            "{kind}: hover titles: {}",
+            v["titles"]
+        );
+        assert!(
+            v["labels"].as_u64().unwrap() >= 20,
+            "{kind}: text labels: {}",
+            v["labels"]
+        );
+        assert_eq!(
+            v["overlaps"].as_array().unwrap().len(),
+            0,
+            "{kind}: chart labels overlap: {:#}",
+            v["overlaps"]
+        );
+        match *kind {
+            "run" => sorts(&mut b, &s, "#results-by-category-cpu table", 3),
+            "compare" => sorts(&mut b, &s, "#improved table", 5),
+            _ => sorts(&mut b, &s, "#results-by-category-mem table", 3),
+        }
+        hover_shows_value(&mut b, &s);
+        // A level's environment (a long cell's text on the compare page) opens on a click.
+        let folded = if *kind == "compare" {
+            "details.cell"
+        } else {
+            "details.env"
+        };
+        let (x, y) = centre(&mut b, &s, &format!("{folded} summary"));
+        b.click(&s, x, y);
+        let open = b.eval(&s, &format!("document.querySelector('{folded}').open"));
+        assert_eq!(open, Value::from(true), "{kind}: {folded} did not open");
+        b.eval(&s, "window.scrollTo(0, 0)");
+        let top = b.screenshot(&s, false);
+        let (n, ink) = colours(&top);
+        assert!(
+            n > 40 && ink > 0.03,
+            "{kind}: the screenshot looks blank ({n} colours, {:.1} % ink)",
+            ink * 100.0
+        );
+        std::fs::write(shots.join(format!("{kind}-top.png")), &top).unwrap();
+        std::fs::write(
+            shots.join(format!("{kind}-full.png")),
+            b.screenshot(&s, true),
+        )
+        .unwrap();
+    }
+    drop(b);
+    assert!(
+        cdp::processes_naming(&profile).is_empty(),
+        "chromium processes survived"
+    );
+    assert!(!profile.exists(), "the profile directory survived");
+    eprintln!(
+        "browser test: reports made in {:.1} s, checked in Chromium in {:.1} s; screenshots in {}",
+        made.as_secs_f64(),
+        (start.elapsed() - made).as_secs_f64(),
+        shots.display()
+    );
+}
