@@ -14,11 +14,14 @@
 
 #[path = "browser/cdp.rs"]
 mod cdp;
+#[path = "browser/page.rs"]
+mod page;
 #[path = "../src/testreq.rs"]
 #[allow(dead_code)]
 mod testreq;
 
 use cdp::Browser;
+use page::{colours, COLUMN, INSPECT};
 use reports::fixtures::{self, Spec};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -128,48 +131,6 @@ fn pages(dir: &Path) -> Vec<(&'static str, PathBuf, Vec<&'static str>)> {
     ]
 }
 
-/// What the page looks like to a script: sizes, sections, links, titles, overlaps.
-const INSPECT: &str = r##"(() => {
-  const de = document.documentElement;
-  const boxes = [...document.querySelectorAll('div.table')]
-    .filter(d => d.scrollWidth > d.clientWidth + 1)
-    .map(d => (d.querySelector('th') || {}).textContent + ' ' + d.scrollWidth + '>' + d.clientWidth);
-  const links = [...document.querySelectorAll('a[href^="#"]')]
-    .filter(a => !document.getElementById(a.getAttribute('href').slice(1)))
-    .map(a => a.getAttribute('href'));
-  const titles = [...document.querySelectorAll('svg title')].map(t => t.textContent);
-  const overlaps = [];
-  let labels = 0;
-  for (const fig of document.querySelectorAll('figure')) {
-    const svg = fig.querySelector('svg');
-    if (!svg) continue;
-    const bs = [];
-    for (const t of svg.querySelectorAll('text')) {
-      const s = t.textContent.trim();
-      if (!s) continue;
-      const b = t.getBBox();
-      if (b.width < 0.5 || b.height < 0.5) continue;
-      const m = t.getCTM();
-      const pts = [[b.x, b.y], [b.x + b.width, b.y], [b.x, b.y + b.height], [b.x + b.width, b.y + b.height]]
-        .map(([x, y]) => [m.a * x + m.c * y + m.e, m.b * x + m.d * y + m.f]);
-      const xs = pts.map(p => p[0]), ys = pts.map(p => p[1]);
-      bs.push({s, x0: Math.min(...xs), x1: Math.max(...xs), y0: Math.min(...ys), y1: Math.max(...ys)});
-    }
-    labels += bs.length;
-    for (let i = 0; i < bs.length; i++) for (let j = 0; j < i; j++) {
-      const a = bs[i], b = bs[j];
-      const w = Math.min(a.x1, b.x1) - Math.max(a.x0, b.x0), h = Math.min(a.y1, b.y1) - Math.max(a.y0, b.y0);
-      if (w > 1 && h > 1) overlaps.push(fig.id + ': "' + a.s + '" and "' + b.s + '"');
-    }
-  }
-  return {scrollWidth: de.scrollWidth, clientWidth: de.clientWidth,
-    sections: [...document.querySelectorAll('section[id]')].map(s => s.id),
-    wide: boxes, broken: links, titles: titles.length, sample: titles.slice(0, 3),
-    overlaps, labels, figures: document.querySelectorAll('figure svg').length,
-    resources: performance.getEntriesByType('resource').length,
-    scripts: document.querySelectorAll('script[src]').length};
-})()"##;
-
 /// The centre of the first element `selector` matches, scrolled into view.
 fn centre(b: &mut Browser, s: &str, selector: &str) -> (f64, f64) {
     let js = format!(
@@ -182,11 +143,6 @@ fn centre(b: &mut Browser, s: &str, selector: &str) -> (f64, f64) {
         .unwrap_or_else(|| panic!("nothing matches {selector}"));
     (p[0].as_f64().unwrap(), p[1].as_f64().unwrap())
 }
-
-/// The numbers of column `col` of the first sortable table with a numeric column
-/// there, and that table's header selector.
-const COLUMN: &str = r#"((sel, col) => [...document.querySelector(sel).tBodies[0].rows]
-  .map(r => parseFloat(r.cells[col].textContent)).filter(v => !isNaN(v)))"#;
 
 fn sorts(b: &mut Browser, s: &str, table: &str, col: usize) {
     let header = format!("{table} thead th:nth-child({})", col + 1);
@@ -238,25 +194,6 @@ fn hover_shows_value(b: &mut Browser, s: &str) {
         tip.contains("% interval") && (tip.contains("n = ") || tip.contains(" runs")),
         "the tooltip lacks the interval or the sample count: {v}"
     );
-}
-
-/// Distinct colours and the share of non-white pixels of a PNG.
-fn colours(png_bytes: &[u8]) -> (usize, f64) {
-    let decoder = png::Decoder::new(png_bytes);
-    let mut reader = decoder.read_info().unwrap();
-    let mut buf = vec![0; reader.output_buffer_size()];
-    let info = reader.next_frame(&mut buf).unwrap();
-    let px = info.color_type.samples();
-    let mut seen = std::collections::HashSet::new();
-    let mut ink = 0usize;
-    let n = (info.width * info.height) as usize;
-    for p in buf[..n * px].chunks(px) {
-        seen.insert((p[0], p[1], p[2]));
-        if p[0] < 245 || p[1] < 245 || p[2] < 245 {
-            ink += 1;
-        }
-    }
-    (seen.len(), ink as f64 / n as f64)
 }
 
 #[test]
@@ -369,4 +306,33 @@ fn every_report_kind_works_in_a_real_browser() {
         (start.elapsed() - made).as_secs_f64(),
         shots.display()
     );
+}
+
+#[test]
+fn chromium_and_its_profile_are_gone_after_a_panic() {
+    let found = testreq::installed(&cdp::binary().to_string_lossy());
+    if !testreq::require(
+        "chromium",
+        found,
+        "apt-get install --no-install-recommends chromium, or run scripts/setup --test",
+    ) {
+        return;
+    }
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let profile = std::sync::Mutex::new(PathBuf::new());
+    let r = std::panic::catch_unwind(|| {
+        let mut b = Browser::start(log.path());
+        *profile.lock().unwrap() = b.profile();
+        let s = b.open("about:blank", 800, 600);
+        assert_eq!(b.eval(&s, "1 + 1"), Value::from(2));
+        panic!("a check failed while the browser was up");
+    });
+    assert!(r.is_err());
+    let profile = profile.into_inner().unwrap();
+    assert!(!profile.as_os_str().is_empty());
+    assert!(
+        cdp::processes_naming(&profile).is_empty(),
+        "chromium survived a panic"
+    );
+    assert!(!profile.exists(), "the profile survived a panic");
 }

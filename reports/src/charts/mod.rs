@@ -202,18 +202,6 @@ pub fn text_width(text: &str, size: u32) -> u32 {
         .unwrap_or_else(|_| (text.chars().count() as f64 * size as f64 * 0.62) as u32)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn svg_font_sizes_are_the_pixels_asked_for() {
-        let svg = "<text font-size=\"12.096774193548388\">a</text><text font-size=\"x\">";
-        assert_eq!(
-            super::pixel_fonts(svg),
-            "<text font-size=\"15.0\">a</text><text font-size=\"x\">"
-        );
-    }
-}
-
 /// Draw the chart title centred at the top of `root`; the height it took.
 pub fn draw_title<DB: DrawingBackend>(
     canvas: &style::Canvas<'_, DB>,
@@ -226,3 +214,15 @@ pub fn draw_title<DB: DrawingBackend>(
 
 /// Height of the title strip.
 pub const TITLE_H: u32 = 36;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn svg_font_sizes_are_the_pixels_asked_for() {
+        let svg = "<text font-size=\"12.096774193548388\">a</text><text font-size=\"x\">";
+        assert_eq!(
+            super::pixel_fonts(svg),
+            "<text font-size=\"15.0\">a</text><text font-size=\"x\">"
+        );
+    }
+}

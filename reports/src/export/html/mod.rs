@@ -43,12 +43,16 @@ pub fn inline_svg(svg: &str) -> String {
 
 /// Escaped text with `backticked` spans as `<code>`, as the Markdown shows them.
 pub fn code(text: &str) -> String {
+    let parts: Vec<&str> = text.split('`').collect();
+    // An odd number of parts: every backtick has its pair.
+    let paired = parts.len() & 1 == 1;
     let mut out = String::new();
-    for (i, part) in text.split('`').enumerate() {
-        if i % 2 == 1 && text.matches('`').count() % 2 == 0 {
+    for (i, part) in parts.iter().enumerate() {
+        let inside = i & 1 == 1;
+        if inside && paired {
             let _ = write!(out, "<code>{}</code>", esc(part));
         } else {
-            if i % 2 == 1 {
+            if inside {
                 out.push('`');
             }
             out.push_str(&esc(part));
