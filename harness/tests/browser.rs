@@ -1,6 +1,7 @@
 //! Every kind of HTML report opened in a real browser — a run's report, a compare page
-//! and a configuration comparison of three inputs, made by the real binary from
-//! generated runs — headless Chromium at 1280 px (`browser/cdp.rs`). On each page:
+//! and a configuration comparison of six inputs (each differing from the first in one
+//! configuration field), made by the real binary from generated runs — headless
+//! Chromium at 1280 px (`browser/cdp.rs`). On each page:
 //! the sections are there, the page loads nothing (no resource entry), every in-page
 //! link has its target, nothing is wider than the page (the document, and each table
 //! in its box), a click on a header sorts its table both ways, a point of a chart shows
@@ -78,18 +79,14 @@ fn pages(dir: &Path) -> Vec<(&'static str, PathBuf, Vec<&'static str>)> {
     let compare = dir.join("compare.html");
     std::fs::write(&compare, &o.stdout).unwrap();
 
+    // Six configurations: the base and one variant of each configuration field.
+    let mut inputs = vec!["report".to_string(), base.clone(), qemu.clone(), kernel];
+    for field in ["tuning", "qemu_args", "host"] {
+        inputs.push(set(&dir.join(field), &variant(field), 2));
+    }
     let out = dir.join("configs");
-    nestbench(
-        dir,
-        &[
-            "report",
-            &base,
-            &qemu,
-            &kernel,
-            "--out",
-            out.to_str().unwrap(),
-        ],
-    );
+    inputs.extend(["--out".to_string(), out.to_str().unwrap().to_string()]);
+    nestbench(dir, &inputs.iter().map(String::as_str).collect::<Vec<_>>());
     vec![
         (
             "run",
@@ -176,18 +173,20 @@ fn sorts(b: &mut Browser, s: &str, table: &str, col: usize) {
     }
 }
 
-/// Hovering a chart point shows its text in the tooltip.
+/// Hovering a chart point shows in the tooltip the text of the point under the pointer.
 fn hover_shows_value(b: &mut Browser, s: &str) {
     let (x, y) = centre(b, s, "figure circle.hover");
     b.hover(s, x, y);
     let v = b.eval(
         s,
-        "(() => { const t = document.getElementById('tip'); return [t.hidden, t.textContent, document.querySelector('figure circle.hover').getAttribute('data-tip')]; })()",
+        &format!(
+            "(() => {{ const t = document.getElementById('tip'); const under = document.elementFromPoint({x}, {y}); return [t.hidden, t.textContent, under && under.getAttribute('data-tip')]; }})()"
+        ),
     );
     assert_eq!(v[0], Value::from(false), "the tooltip did not show: {v}");
     assert_eq!(
         v[1], v[2],
-        "the tooltip does not say the point's value: {v}"
+        "the tooltip does not say the value of the point under the pointer: {v}"
     );
     let tip = v[1].as_str().unwrap();
     assert!(

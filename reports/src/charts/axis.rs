@@ -80,7 +80,11 @@ pub fn merged_ticks(docs: &[&RunDoc]) -> Vec<LevelTick> {
 pub fn tuning_note(docs: &[&RunDoc]) -> Option<String> {
     let mut by_level: Vec<(model::Level, Vec<String>)> = Vec::new();
     for doc in docs {
-        for l in doc.levels.iter().filter(|l| !l.env.tuning.is_empty()) {
+        // Only measured levels carry the `*` this note explains.
+        let tuned = |l: &&model::rundoc::LevelRecord| {
+            !l.env.tuning.is_empty() && l.status == LevelStatus::Ok
+        };
+        for l in doc.levels.iter().filter(tuned) {
             let at = match by_level.iter().position(|(lv, _)| *lv == l.level) {
                 Some(i) => i,
                 None => {

@@ -32,7 +32,9 @@ struct Panel {
 pub struct ConfigsChart {
     category: String,
     ticks: Vec<LevelTick>,
+    /// Each input's label, and its legend entry (with its number of runs).
     labels: Vec<String>,
+    legend: Vec<String>,
     /// Panels grouped by the layer their metric exercises, as in the run's charts.
     groups: Vec<(Option<model::catalog::Layer>, Vec<Panel>)>,
     notes: Vec<String>,
@@ -62,7 +64,8 @@ impl ConfigsChart {
             })
             .collect();
         let docs: Vec<_> = c.sides.iter().map(|s| &s.doc).collect();
-        let labels = c
+        let labels: Vec<String> = c.sides.iter().map(|s| s.label.clone()).collect();
+        let legend = c
             .sides
             .iter()
             .map(|s| {
@@ -98,13 +101,14 @@ impl ConfigsChart {
             category: category.to_string(),
             ticks: axis::merged_ticks(&docs),
             labels,
+            legend,
             groups: layer_groups(panels, |p| p.layer),
             notes: notes.iter().flat_map(|n| axis::wrap(n, width)).collect(),
         }
     }
 
     fn entries(&self) -> Vec<Entry> {
-        self.labels
+        self.legend
             .iter()
             .enumerate()
             .map(|(i, l)| Entry {
@@ -207,6 +211,8 @@ impl ConfigsChart {
         let seg = (at(1, 1.0).0 - at(0, 1.0).0).abs() as f64;
         let step = (seg * 0.5 / n).min(12.0);
         let dx = |side: usize| ((side as f64 - (n - 1.0) / 2.0) * step).round() as i32;
+        // Hover targets no wider than the spread, so each point keeps its own.
+        let r = ((step / 2.0).floor() as u32).clamp(3, 7);
         let bottom = ys.end - 8;
         let key = p.metric.key();
         for (side, cells) in p.cells.iter().enumerate() {
@@ -241,15 +247,15 @@ impl ConfigsChart {
                             format!("n = {} samples (in-run interval)", f.samples)
                         };
                         let text = figure(f.median, f.low, f.high, &p.metric.unit, &n);
-                        canvas.hover((x, y), 7, format!("{label} — L{l} {key}: {text}"));
+                        canvas.hover((x, y), r, format!("{label} — L{l} {key}: {text}"));
                     }
                     Cell::Failed(word) => {
                         canvas.marker((x, bottom), Marker::Cross, 4, st.color)?;
-                        canvas.hover((x, bottom), 7, format!("{label} — L{l}: {word}"));
+                        canvas.hover((x, bottom), r, format!("{label} — L{l}: {word}"));
                     }
                     Cell::NotApplicable(why) if !self.all_na(p, *l) => {
                         canvas.marker((x, bottom), Marker::Ring, 4, GREY)?;
-                        canvas.hover((x, bottom), 7, format!("{label} — L{l} {key}: n/a — {why}"));
+                        canvas.hover((x, bottom), r, format!("{label} — L{l} {key}: n/a — {why}"));
                     }
                     _ => {}
                 }

@@ -13,7 +13,7 @@ use model::fingerprint::{config_fields, host_fields};
 use model::rundoc::RunDoc;
 
 /// The longest label made from fields, in characters.
-pub const LABEL_MAX: usize = 48;
+pub const LABEL_MAX: usize = 40;
 
 /// One field that differs: its readable name and each input's value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,9 +133,29 @@ pub fn differing(docs: &[&RunDoc]) -> Vec<Differing> {
             values,
         });
     }
-    // Tags (often what the runs were selected by) after what the runs were made with.
-    out.sort_by_key(|d| d.name.starts_with("tag "));
+    // What people vary most first; tags (often what the runs were selected by) last.
+    out.sort_by_key(|d| rank(&d.name));
     out
+}
+
+/// Where a field is listed: QEMU, kernels, tuning, QEMU arguments, the host, the rest
+/// (in the order found), tags.
+fn rank(name: &str) -> usize {
+    const ORDER: [&str; 8] = [
+        "QEMU",
+        "guest kernel",
+        "host kernel",
+        "tuning",
+        "QEMU args",
+        "host CPU",
+        "hypervisor under L0",
+        "accel",
+    ];
+    match ORDER.iter().position(|o| *o == name) {
+        Some(i) => i,
+        None if name.starts_with("tag ") => ORDER.len() + 2,
+        None => ORDER.len() + 1,
+    }
 }
 
 /// The tuning flags that tell the inputs apart: each input's flags that not every input
@@ -231,20 +251,26 @@ fn collapse_levels(raw: Vec<(String, Vec<String>)>) -> Vec<(String, Vec<String>)
     out
 }
 
+/// A CPU model without its marks and clock (`Intel(R) Xeon(R) Platinum 8481C CPU @
+/// 2.70GHz` → `Intel Xeon Platinum 8481C`); any other text with its spaces tidied.
+fn plain_cpu(v: &str) -> String {
+    let v = v.split(" @ ").next().unwrap_or(v);
+    let v = v.replace("(R)", "").replace("(TM)", "");
+    let words: Vec<&str> = v.split_whitespace().collect();
+    let cpu = words.len() > 2 && matches!(words.last(), Some(&"CPU") | Some(&"Processor"));
+    let keep = if cpu {
+        &words[..words.len() - 1]
+    } else {
+        &words[..]
+    };
+    keep.join(" ")
+}
+
 /// `values` without the words all of them start or end with (when something is left),
 /// without a trailing parenthesis where they stay distinct without it
-/// (`7.2.11 (Debian 1:7.2+dfsg-7)` → `7.2.11`), and without `(R)` and `(TM)`.
+/// (`7.2.11 (Debian 1:7.2+dfsg-7)` → `7.2.11`), CPU models without marks and clock.
 pub fn shorten(values: &[String]) -> Vec<String> {
-    let values: Vec<String> = values
-        .iter()
-        .map(|v| {
-            v.replace("(R)", "")
-                .replace("(TM)", "")
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .collect();
+    let values: Vec<String> = values.iter().map(|v| plain_cpu(v)).collect();
     let words: Vec<Vec<&str>> = values
         .iter()
         .map(|v| v.split_whitespace().collect())

@@ -22,8 +22,11 @@ fn shared_words_are_dropped_from_values() {
         s(&["7.2.11", "8.2.2"])
     );
     assert_eq!(
-        shorten(&s(&["Intel(R) Xeon(R) Gold", "AMD EPYC"])),
-        s(&["Intel Xeon Gold", "AMD EPYC"])
+        shorten(&s(&[
+            "Intel(R) Xeon(R) Platinum 8481C CPU @ 2.70GHz",
+            "AMD EPYC 7B13 64-Core Processor"
+        ])),
+        s(&["Intel Xeon Platinum 8481C", "AMD EPYC 7B13 64-Core"])
     );
 }
 
