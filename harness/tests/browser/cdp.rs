@@ -20,9 +20,13 @@ use std::time::{Duration, Instant};
 /// How long one command may take.
 const TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The Chromium binary: Debian's real one behind the `chromium` wrapper script (which
-/// adds flags and extensions of /etc/chromium.d), else `chromium` on PATH.
+/// The Chromium binary: `NESTBENCH_CHROMIUM` when set (another Chromium, or Chrome),
+/// else Debian's real one behind the `chromium` wrapper script (which adds the flags and
+/// extensions of /etc/chromium.d), else `chromium` on PATH.
 pub fn binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("NESTBENCH_CHROMIUM") {
+        return PathBuf::from(p);
+    }
     let real = Path::new("/usr/lib/chromium/chromium");
     if real.is_file() {
         real.to_path_buf()
