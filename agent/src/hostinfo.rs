@@ -26,6 +26,7 @@ pub fn gather() -> HostInfo {
         hypervisor: hypervisor(),
         virt_extensions: virt_extensions(&cpuinfo),
         kvm_usable: kvm_usable(),
+        llc_mib: None,
     }
 }
 
