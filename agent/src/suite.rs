@@ -45,6 +45,7 @@ pub fn run(opts: &RunOpts) -> ExitCode {
             .and_then(|m| hostinfo::meminfo_kib(&m, "MemAvailable"))
             .map(|k| k / 1024),
         disk_free_mib: free_mib(&dir),
+        llc_mib: None,
     };
     let mut ctx = Context::new(opts.suite, opts.sizes, dir, limits);
     if let Some(b) = opts.budget {

@@ -56,9 +56,7 @@ pub fn llc_mib_from(read: impl Fn(&str) -> Option<String>) -> Option<u64> {
         if kind.trim() == "Instruction" {
             continue;
         }
-        if best.map_or(true, |(l, k)| (level, kib) > (l, k)) {
-            best = Some((level, kib));
-        }
+        best = best.max(Some((level, kib)));
     }
     best.map(|(_, kib)| kib.div_ceil(1024))
 }
