@@ -103,8 +103,15 @@ pub fn derive(suite: Suite, given: Sizes, levels: Levels, host: HostMemory) -> F
     }
 }
 
-/// One line for the run's output when memory figures will be the cache's, saying why.
-pub fn residency_note(f: &Fitted, host: HostMemory) -> Option<String> {
+/// One line for the run's output when memory figures will be the cache's, saying why:
+/// smoke's tiny sizes, `--sizes`, or no room at the smallest level (or L0).
+pub fn residency_note(
+    f: &Fitted,
+    host: HostMemory,
+    suite: Suite,
+    given: Sizes,
+    levels: Levels,
+) -> Option<String> {
     let llc = host.llc_mib?;
     let mut which = Vec::new();
     if f.stream_cache_resident == Some(true) {
@@ -119,9 +126,20 @@ pub fn residency_note(f: &Fitted, host: HostMemory) -> Option<String> {
             f.sizes.latency_mib.unwrap_or(0)
         ));
     }
+    let why = if given.stream_mib.is_some() || given.latency_mib.is_some() {
+        "as --sizes asked"
+    } else if suite == Suite::Smoke {
+        "smoke keeps its sizes tiny (quick or standard are cache-valid where memory allows)"
+    } else {
+        match levels {
+            Levels::HostOnly => "a quarter of L0's available memory has no room for more",
+            Levels::Guests(_) => "the smallest level has no room for more",
+            Levels::Unknown => "the levels' memory is not known, so the suite's sizes are kept",
+        }
+    };
     (!which.is_empty()).then(|| {
         format!(
-            "{} smaller than 4 × the {llc} MiB last-level cache: the smallest level has no room for more, so every level measures cache, and the report marks it",
+            "{} smaller than 4 × the {llc} MiB last-level cache, {why}: those figures are the cache's at every level, and the report marks them",
             which.join(" and ")
         )
     })
@@ -170,8 +188,11 @@ mod tests {
         assert_eq!(f.sizes.disk_mib, Some(256));
         assert_eq!(f.stream_cache_resident, Some(true));
         assert_eq!(f.latency_cache_resident, Some(false));
-        let note = residency_note(&f, host(Some(32))).unwrap();
+        let plan = guests(512, 4096);
+        let note = residency_note(&f, host(Some(32)), Suite::Quick, Sizes::default(), plan);
+        let note = note.unwrap();
         assert!(note.contains("mem.stream (arrays 42 MiB)"), "{note}");
+        assert!(note.contains("the smallest level has no room"), "{note}");
         assert!(!note.contains("mem.latency"), "{note}");
         // Three levels (L3 1024 MiB) have room for valid STREAM arrays.
         let f = derive(
@@ -182,7 +203,9 @@ mod tests {
         );
         assert_eq!(f.sizes.stream_mib, Some(384));
         assert_eq!(f.stream_cache_resident, Some(false));
-        assert_eq!(residency_note(&f, host(Some(32))), None);
+        let three = guests(1024, 4096);
+        let note = residency_note(&f, host(Some(32)), Suite::Quick, Sizes::default(), three);
+        assert_eq!(note, None);
     }
 
     #[test]
@@ -225,6 +248,22 @@ mod tests {
         assert_eq!(f.sizes.stream_mib, Some(8));
         assert_eq!(f.sizes.disk_mib, Some(16));
         assert_eq!(f.stream_cache_resident, Some(true));
+        let note = residency_note(&f, host(Some(1)), Suite::Smoke, given, Levels::HostOnly);
+        assert!(note.unwrap().contains("as --sizes asked"));
+        let f = derive(
+            Suite::Smoke,
+            Sizes::default(),
+            Levels::HostOnly,
+            host(Some(32)),
+        );
+        let note = residency_note(
+            &f,
+            host(Some(32)),
+            Suite::Smoke,
+            Sizes::default(),
+            Levels::HostOnly,
+        );
+        assert!(note.unwrap().contains("smoke keeps its sizes tiny"));
         let given: Sizes = "stream=12".parse().unwrap();
         let f = derive(Suite::Smoke, given, Levels::HostOnly, host(Some(1)));
         assert_eq!(f.stream_cache_resident, Some(false));

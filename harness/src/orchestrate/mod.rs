@@ -49,7 +49,7 @@ pub fn execute(cfg: &RunConfig, backend: Box<dyn Backend>) -> anyhow::Result<Run
     let fitted = sizing::derive(cfg.suite, cfg.sizes, levels, host);
     let sizes = fitted.sizes;
     print_plan(backend.as_ref());
-    if let Some(why) = sizing::residency_note(&fitted, host) {
+    if let Some(why) = sizing::residency_note(&fitted, host, cfg.suite, cfg.sizes, levels) {
         note(&format!("sizes {sizes}: {why}"));
     }
     rundir::create_dir(&cfg.out)?;

@@ -45,7 +45,7 @@ pub fn footnotes<'a>(results: impl IntoIterator<Item = &'a WorkloadResult>) -> V
     if !llc.is_empty() {
         let sizes: Vec<String> = llc.iter().map(|l| format!("{l} MiB")).collect();
         out.push(format!(
-            "{CACHE_MARK} cache-resident: array or buffer smaller than 4× the last-level cache ({}), so this is cache bandwidth or latency, not memory's; give the smallest level more memory (--memory) or use fewer levels for memory figures.",
+            "{CACHE_MARK} cache-resident: array or buffer smaller than 4× the last-level cache ({}), so this is cache bandwidth or latency, not memory's (quick or standard size them 4× the cache where the smallest level's memory allows).",
             sizes.join(", ")
         ));
     }
