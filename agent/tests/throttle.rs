@@ -1,9 +1,12 @@
-//! The setup budget, proven on the real agent: the disk and memory workloads at smoke
-//! size run once unthrottled and once in a cgroup that makes the machine about 100×
-//! slower (1 % of one CPU; the scratch directory's disk at 4 MiB/s and 200 IOPS). The
-//! rates drop accordingly — that is what a slow level measures — but the run must not
-//! take anywhere near 100× longer: each workload's untimed setup stops at its budget
-//! and says so in its params, and the samples are time-budgeted anyway.
+//! The setup budget, proven on the real agent: the disk and memory workloads with the
+//! smoke suite's timing run once unthrottled and once in a cgroup that makes the
+//! machine about 100× slower (1 % of one CPU; the scratch directory's disk at 4 MiB/s
+//! and 200 IOPS). The rates drop accordingly — that is what a slow level measures — but
+//! the run must not take anywhere near 100× longer: each workload's untimed setup stops
+//! at its budget and says so in its params, and the samples are time-budgeted anyway.
+//! The files are 128 MiB, so writing them in full would take the throttled disk 32 s
+//! each: the agent before the budget took 6.2 s unthrottled and 91 s throttled (15×)
+//! here, past this test's 10× bound; with it, 6.7 s and 24 s.
 //!
 //! Needs root and cgroup throttling ([`common::cgroup`]); without them it skips, and
 //! under CI it fails ([`common::testreq`]).
@@ -20,6 +23,8 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_nestbench-agent");
 const WORKLOADS: &str = "mem.stream,mem.latency,disk.seq,disk.rand,disk.fsync";
+/// Larger than smoke's, so that setup without a budget would dominate the throttled run.
+const SIZES: &str = "stream=64,latency=64,disk=128";
 /// About 100× slower than this machine unthrottled (see the module header).
 const SLOW: Limits = Limits {
     cpu_quota_us: 1000,
@@ -38,13 +43,16 @@ impl Drop for Scratch {
     }
 }
 
-/// Runs the agent's smoke suite over [`WORKLOADS`] in `dir` through `cmd`; returns the
-/// wall time and the parsed stream. Killed (and the test failed) past [`LIMIT`].
+/// Runs the agent's smoke suite over [`WORKLOADS`] at [`SIZES`] in `dir` through `cmd`;
+/// returns the wall time and the parsed stream. Killed (and the test failed) past
+/// [`LIMIT`].
 fn run(mut cmd: Command, dir: &Path) -> (Duration, StreamOutcome) {
-    cmd.args(["run", "--suite", "smoke", "--only", WORKLOADS, "--dir"])
-        .arg(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.args([
+        "run", "--suite", "smoke", "--only", WORKLOADS, "--sizes", SIZES, "--dir",
+    ])
+    .arg(dir)
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     let t = Instant::now();
     let mut child = cmd.spawn().expect("the agent starts");
     let mut out = child.stdout.take().unwrap();
