@@ -1,7 +1,7 @@
 //! `nestbench-agent info`: the facts about this level that say what was measured —
 //! CPU model, vCPUs, memory, kernel, which hypervisor (if any) the CPU reports, whether
-//! it offers svm/vmx, and whether /dev/kvm actually works (it exists but is unusable on
-//! some hosts, e.g. PVM).
+//! it offers svm/vmx, whether /dev/kvm actually works (it exists but is unusable on
+//! some hosts, e.g. PVM), and the last-level cache its sysfs shows.
 
 use model::HostInfo;
 
@@ -26,7 +26,13 @@ pub fn gather() -> HostInfo {
         hypervisor: hypervisor(),
         virt_extensions: virt_extensions(&cpuinfo),
         kvm_usable: kvm_usable(),
+        llc_mib: own_llc_mib(),
     }
+}
+
+/// The last-level cache this machine's sysfs shows, MiB.
+pub fn own_llc_mib() -> Option<u64> {
+    model::info::llc_mib_from(|p| std::fs::read_to_string(p).ok())
 }
 
 /// The first value of `key` in a `key : value` file such as /proc/cpuinfo.

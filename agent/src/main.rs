@@ -5,7 +5,8 @@
 //! ```text
 //! nestbench-agent info
 //! nestbench-agent run --suite smoke|quick|standard [--only W1,W2] [--dir PATH]
-//!                     [--sizes stream=64,latency=64,pagefault=16,disk=32] [--budget-ms N]
+//!                     [--sizes stream=64,latency=64,pagefault=16,disk=32] [--llc-mib N]
+//!                     [--budget-ms N]
 //! nestbench-agent --version
 //! ```
 //! Exit codes: 0 ok (workloads that failed are `error` records), 1 the output could

@@ -47,6 +47,7 @@ pub fn run(opts: &RunOpts) -> ExitCode {
             .and_then(|m| hostinfo::meminfo_kib(&m, "MemAvailable"))
             .map(|k| k / 1024),
         disk_free_mib: free_mib(&dir),
+        llc_mib: opts.llc_mib.or_else(hostinfo::own_llc_mib),
     };
     let mut ctx = Context::new(opts.suite, opts.sizes, dir, limits);
     if let Some(b) = opts.budget {
@@ -64,13 +65,16 @@ pub fn run(opts: &RunOpts) -> ExitCode {
         return ExitCode::FAILURE;
     }
     eprintln!(
-        "nestbench-agent: suite {} ({} workloads), sizes stream={} latency={} pagefault={} disk={} MiB",
+        "nestbench-agent: suite {} ({} workloads), sizes stream={} latency={} pagefault={} disk={} MiB, LLC {}",
         opts.suite,
         selected.len(),
         ctx.sizes.stream_mib,
         ctx.sizes.latency_mib,
         ctx.sizes.pagefault_mib,
-        ctx.sizes.disk_mib
+        ctx.sizes.disk_mib,
+        ctx.limits
+            .llc_mib
+            .map_or("unknown".to_string(), |l| format!("{l} MiB"))
     );
     for (i, w) in selected.iter().enumerate() {
         let t = Instant::now();

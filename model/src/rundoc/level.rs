@@ -262,6 +262,9 @@ pub struct LevelEnv {
     /// The exact QEMU command line that started this level.
     #[serde(default)]
     pub qemu_argv: Vec<String>,
+    /// The last-level cache this level's sysfs shows, MiB (under TCG, made up).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub llc_mib: Option<u64>,
 }
 
 impl LevelEnv {
@@ -274,6 +277,7 @@ impl LevelEnv {
         self.hypervisor = info.hypervisor.clone();
         self.virt_extensions = info.virt_extensions.clone();
         self.kvm_usable = Some(info.kvm_usable);
+        self.llc_mib = info.llc_mib;
     }
 }
 
