@@ -126,6 +126,7 @@ fn env() -> impl Strategy<Value = LevelEnv> {
                 disk,
                 tuning,
                 qemu_argv: argv,
+                windows: None,
             },
         )
 }
