@@ -1,5 +1,5 @@
 //! exit.ctxswitch on Windows: two threads on one CPU take turns through two
-//! auto-reset events ([`super::events`]), so each hop is one switch by the NT
+//! auto-reset events (`win/events.rs`), so each hop is one switch by the NT
 //! scheduler — the Windows counterpart of the Linux kernel's pipe ping-pong. The
 //! latency reported is one one-way switch, half a round trip.
 

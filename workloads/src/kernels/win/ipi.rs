@@ -1,5 +1,5 @@
 //! exit.ipi on Windows: two threads pinned to two different CPUs take turns through two
-//! auto-reset events ([`super::events`]) and the caller times the round trip.
+//! auto-reset events (`win/events.rs`) and the caller times the round trip.
 //!
 //! Between its turns each thread blocks in `WaitForSingleObject`, so its CPU has
 //! nothing to run and goes idle (under a hypervisor: HLT, or Hyper-V's idle
