@@ -10,7 +10,7 @@ pub const USAGE_LINE: &str = "nestbench-agent info | run --suite smoke|quick|sta
 
 /// `--help` text.
 pub const USAGE: &str = "\
-nestbench-agent: runs nestbench workloads at one level and streams protocol v1 JSON lines.
+nestbench-agent: runs nestbench workloads at one level and streams protocol v2 JSON lines.
 
 USAGE:
   nestbench-agent info
@@ -21,7 +21,8 @@ USAGE:
 
 RUN OPTIONS:
   --only W1,W2        run only these workload ids (suite order is kept)
-  --dir PATH          where disk workloads write (default: $TMPDIR, else /tmp); the agent
+  --dir PATH          where disk workloads write (default: $TMPDIR, else /tmp; on
+                      Windows %TMP%/%TEMP%); the agent
                       makes its own unique subdirectory there and removes it at the end
   --sizes K=MIB,...   working-set sizes in MiB, keys stream, latency, pagefault, disk;
                       missing keys are fitted to this machine: STREAM arrays and the
@@ -181,8 +182,12 @@ fn parse_run<'a>(mut it: impl Iterator<Item = &'a str>) -> Result<RunOpts, Usage
     })
 }
 
-/// `$TMPDIR` when set, else `/tmp`.
+/// `$TMPDIR` when set, else `/tmp`; on Windows the user's temporary directory
+/// (`%TMP%`, else `%TEMP%`…, as GetTempPath2W finds it).
 fn default_dir() -> PathBuf {
+    if cfg!(windows) {
+        return std::env::temp_dir();
+    }
     std::env::var_os("TMPDIR")
         .filter(|d| !d.is_empty())
         .map_or_else(|| PathBuf::from("/tmp"), PathBuf::from)

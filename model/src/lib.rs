@@ -31,7 +31,7 @@ pub mod suite;
 pub mod testing;
 
 pub use accel::{Accel, AccelChoice};
-pub use info::HostInfo;
+pub use info::{HostInfo, WindowsInfo};
 pub use level::Level;
 pub use metric::MetricId;
 pub use result::{NotApplicable, WorkloadError, WorkloadResult};

@@ -6,7 +6,9 @@
 //! could not measure because it lacks what they need are kept as `not_applicable`,
 //! apart from its results and its workload errors.
 
-use crate::{Accel, HostInfo, Level, MetricId, NotApplicable, WorkloadError, WorkloadResult};
+use crate::{
+    Accel, HostInfo, Level, MetricId, NotApplicable, WindowsInfo, WorkloadError, WorkloadResult,
+};
 use serde::{Deserialize, Serialize};
 
 /// Status of one level, as simple readers see it (derived from [`LevelOutcome`]).
@@ -265,6 +267,10 @@ pub struct LevelEnv {
     /// The last-level cache this level's sysfs shows, MiB (under TCG, made up).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub llc_mib: Option<u64>,
+    /// What the Windows agent saw of a Windows level (version, build, Hyper-V role);
+    /// absent for Linux levels (optional, added after schema 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub windows: Option<WindowsInfo>,
 }
 
 impl LevelEnv {
@@ -278,6 +284,7 @@ impl LevelEnv {
         self.virt_extensions = info.virt_extensions.clone();
         self.kvm_usable = Some(info.kvm_usable);
         self.llc_mib = info.llc_mib;
+        self.windows = info.windows.clone();
     }
 }
 

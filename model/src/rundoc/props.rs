@@ -128,6 +128,7 @@ fn env() -> impl Strategy<Value = LevelEnv> {
                 qemu_argv: argv,
                 // Present or absent with vcpus: the tuple strategies are full.
                 llc_mib: vcpus.map(u64::from),
+                windows: None,
             },
         )
 }

@@ -30,6 +30,7 @@ struct Line {
 
 /// Asks the kernel to back the vector's reserved memory with 4 KiB pages only; where
 /// it cannot (no THP), that is what it does anyway.
+#[cfg(target_os = "linux")]
 fn no_huge_pages<T>(v: &Vec<T>) {
     let page = 4096usize;
     let start = v.as_ptr() as usize;
@@ -41,6 +42,11 @@ fn no_huge_pages<T>(v: &Vec<T>) {
         unsafe { libc::madvise(lo as *mut libc::c_void, hi - lo, libc::MADV_NOHUGEPAGE) };
     }
 }
+
+/// Elsewhere (Windows) ordinary allocations use 4 KiB pages unless large pages are
+/// asked for explicitly, which the agent never does.
+#[cfg(not(target_os = "linux"))]
+fn no_huge_pages<T>(_v: &Vec<T>) {}
 
 /// Builds the cycle over up to `lines` lines within the clock's budget (at least one
 /// piece); returns the buffer, whose every line is in the one cycle.
