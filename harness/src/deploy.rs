@@ -32,6 +32,9 @@ pub struct AgentJob<'a> {
     pub only: Option<&'a [String]>,
     /// The run's working-set sizes.
     pub sizes: Sizes,
+    /// L0's last-level cache, MiB, which every level's agent judges its memory working
+    /// sets against (`--llc-mib`; a guest's own is made up under TCG).
+    pub llc_mib: Option<u64>,
 }
 
 /// What measuring a level produced. `outcome.failure` set means the agent failed.
@@ -63,8 +66,9 @@ const CONTROL: Duration = Duration::from_secs(300);
 const CLEANUP: Duration = Duration::from_secs(60);
 
 fn suite_timeout(suite: Suite) -> Duration {
-    // Rates over a time budget keep a suite about as long at L4 as at L0, but setup
-    // (first touch, pre-written files) and SSH itself are far slower deep down.
+    // Rates over a time budget keep a suite about as long at L4 as at L0, and setup
+    // (first touch, pre-written files) is budgeted too (Suite::setup_budget), but
+    // starting processes and SSH itself are far slower deep down.
     Duration::from_secs(match suite {
         Suite::Smoke => 900,
         Suite::Quick => 1800,
@@ -150,6 +154,9 @@ pub fn deploy_command(path: &str, workdir: &str, job: &AgentJob<'_>) -> String {
     let sizes = job.sizes.to_string();
     if !sizes.is_empty() {
         run.push_str(&format!(" --sizes {sizes}"));
+    }
+    if let Some(llc) = job.llc_mib {
+        run.push_str(&format!(" --llc-mib {llc}"));
     }
     format!(
         "{{ rm -f {p} && gzip -dc > {p}; }} < {p} && chmod 755 {p}; \

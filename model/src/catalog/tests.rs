@@ -44,6 +44,20 @@ fn unknown_workloads_fall_back_to_their_prefix() {
 }
 
 #[test]
+fn the_linux_agent_measures_everything_and_windows_all_but_ring_0_probes() {
+    assert!(WORKLOADS.iter().all(|w| w.os.contains(&Os::Linux)));
+    let not_on_windows: Vec<_> = WORKLOADS
+        .iter()
+        .filter(|w| !w.os.contains(&Os::Windows))
+        .map(|w| w.id)
+        .collect();
+    // Port I/O needs IOPL or an I/O bitmap and a hypercall ring 0 under Hyper-V:
+    // neither is given to a Windows user-mode process (docs/windows.md).
+    assert_eq!(not_on_windows, ["exit.pio", "exit.hypercall"]);
+    assert_eq!(Os::Windows.to_string(), "windows");
+}
+
+#[test]
 fn every_layer_is_listed_once_and_described() {
     for (i, l) in Layer::ALL.iter().enumerate() {
         assert!(!l.about().is_empty() && !l.name().is_empty());

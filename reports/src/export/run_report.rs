@@ -1,8 +1,11 @@
 //! The report of one run as a [`Document`]: the summary lines, one section per
 //! category (its table, then its chart), the cost curve, the levels (a table that fits
 //! a page, then each level's whole environment on demand), metrics that do not apply
-//! with their reasons, errors, and what every metric measures.
+//! with their reasons, errors, and what every metric measures. Figures that are not
+//! what their workload claims (cache-resident, truncated setup) are marked in their
+//! cells and explained under their table ([`super::caveats`]).
 
+use super::caveats;
 use super::document::{status_word, Block, Document, Table};
 use super::format::{hypervisor_name, percent, seconds, sig};
 use super::summary;
@@ -23,6 +26,10 @@ pub fn build(a: &Analysis) -> Document {
     for cat in a.category_names() {
         blocks.push(Block::Heading(3, cat.clone()));
         blocks.push(Block::Table(category_table(a, &cat)));
+        let shown = a.doc.levels.iter().flat_map(|l| &l.results);
+        for note in caveats::footnotes(shown.filter(|r| category_of(&r.id.workload) == cat)) {
+            blocks.push(Block::Para(note));
+        }
         let chart = crate::charts::levels::LevelsChart::new(a, &cat);
         blocks.push(Block::Charts(vec![chart_ref(&chart)]));
     }
@@ -143,7 +150,9 @@ fn category_table(a: &Analysis, cat: &str) -> Table {
             .into(),
         ];
         for l in &levels {
-            r.push(a.row(l.level, &m.key()).map(cell).unwrap_or_default());
+            let mut text = a.row(l.level, &m.key()).map(cell).unwrap_or_default();
+            text.push_str(&caveats::marks(l.result(m)));
+            r.push(text);
         }
         rows.push(r);
     }
