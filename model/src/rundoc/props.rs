@@ -105,6 +105,16 @@ fn env() -> impl Strategy<Value = LevelEnv> {
             prop::collection::vec(text(), 0..2),
             prop::collection::vec(text(), 0..2),
         ),
+        opt(
+            (text(), opt(text()), opt(text()), any::<bool>()).prop_map(
+                |(os, release, shell, hyperv_root)| Platform {
+                    os,
+                    release,
+                    shell,
+                    hyperv_root,
+                },
+            ),
+        ),
     )
         .prop_map(
             |(
@@ -113,6 +123,7 @@ fn env() -> impl Strategy<Value = LevelEnv> {
                 accel,
                 (qv, disk),
                 (tuning, argv),
+                platform,
             )| LevelEnv {
                 cpu_model,
                 vcpus,
@@ -126,6 +137,7 @@ fn env() -> impl Strategy<Value = LevelEnv> {
                 disk,
                 tuning,
                 qemu_argv: argv,
+                platform,
             },
         )
 }
@@ -247,7 +259,7 @@ fn provenance() -> impl Strategy<Value = Provenance> {
             fifteen,
         })
     };
-    let inv_level =
+    let inv_level = || {
         (text(), text(), opt(text()), text()).prop_map(|(name, endpoint, via, workdir)| {
             InventoryLevelRecord {
                 name,
@@ -255,7 +267,8 @@ fn provenance() -> impl Strategy<Value = Provenance> {
                 via,
                 workdir,
             }
-        });
+        })
+    };
     (
         (opt(text()), opt(text()), opt(text())),
         (
@@ -279,8 +292,12 @@ fn provenance() -> impl Strategy<Value = Provenance> {
                 initrd_override: i,
             }),
         ),
-        opt((text(), prop::collection::vec(inv_level, 0..2))
-            .prop_map(|(file, levels)| InventoryRecord { file, levels })),
+        opt((
+            text(),
+            prop::collection::vec(inv_level(), 0..2),
+            opt(inv_level()),
+        )
+            .prop_map(|(file, levels, l0)| InventoryRecord { file, levels, l0 })),
     )
         .prop_map(
             |(
