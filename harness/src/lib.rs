@@ -15,6 +15,7 @@ pub mod histopt;
 pub mod image;
 pub mod orchestrate;
 pub mod plan;
+pub mod powershell;
 pub mod progress;
 pub mod provenance;
 pub mod remote;

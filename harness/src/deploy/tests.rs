@@ -14,6 +14,7 @@ const AGENT: &[u8] = &[b'x'; 4096];
 fn job(binary: &[u8]) -> AgentJob<'_> {
     AgentJob {
         binary,
+        windows_binary: None,
         suite: Suite::Smoke,
         only: None,
         sizes: Sizes::default(),

@@ -49,6 +49,9 @@ pub fn execute(cfg: &RunConfig, backend: Box<dyn Backend>) -> anyhow::Result<Run
     let _hook = cleanup::HookGuard::new(move || on_interrupt(&hook_rd));
     let job = AgentJob {
         binary: &agent.bytes,
+        // Windows levels need a Windows agent; until the run is given one they fail
+        // saying so (deploy::measure).
+        windows_binary: None,
         suite: cfg.suite,
         only: cfg.only.as_deref(),
         sizes,

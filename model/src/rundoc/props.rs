@@ -105,16 +105,14 @@ fn env() -> impl Strategy<Value = LevelEnv> {
             prop::collection::vec(text(), 0..2),
             prop::collection::vec(text(), 0..2),
         ),
-        opt(
-            (text(), opt(text()), opt(text()), any::<bool>()).prop_map(
-                |(os, release, shell, hyperv_root)| Platform {
-                    os,
-                    release,
-                    shell,
-                    hyperv_root,
-                },
-            ),
-        ),
+        opt((text(), opt(text()), opt(text()), any::<bool>()).prop_map(
+            |(os, release, shell, hyperv_root)| Platform {
+                os,
+                release,
+                shell,
+                hyperv_root,
+            },
+        )),
     )
         .prop_map(
             |(
