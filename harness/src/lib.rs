@@ -12,6 +12,7 @@ pub mod deploy;
 pub mod doctor;
 pub mod exit;
 pub mod histopt;
+pub mod hyperv;
 pub mod image;
 pub mod orchestrate;
 pub mod plan;
