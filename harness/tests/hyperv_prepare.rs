@@ -14,110 +14,20 @@
 mod common;
 
 use common::netns::{chain, Chain};
+use common::sim::{host, needs_everything, vm, Sim, SIMULATOR};
 use common::testreq::require_tool;
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
-
-const SIMULATOR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/hyperv_sim/simulator.py");
 
 fn skip() -> bool {
     common::skip() || !require_tool("/usr/bin/python3", "python3")
 }
 
-/// A simulated Hyper-V host: its sshd, state file and directory.
-struct Sim {
-    _sshd: common::netns::ExtraSshd,
-    dir: tempfile::TempDir,
-    state: PathBuf,
-    port: u16,
-}
-
-fn vm(name: &str) -> Value {
-    json!({
-        "name": name, "state": "Off", "version": "10.0", "expose": true, "count": 4,
-        "dynamic": false, "startup_bytes": 8u64 << 30, "checkpoint_type": "Disabled",
-        "automatic_checkpoints": false, "guest_os": "Microsoft Windows Server 2022 Standard",
-        "adapters": [{"name": "Network Adapter", "mac_spoofing": "On", "switch": "External"}],
-    })
-}
-
-fn needs_everything(name: &str) -> Value {
-    let mut v = vm(name);
-    for (k, x) in [
-        ("state", json!("Running")),
-        ("version", json!("7.1")),
-        ("expose", json!(false)),
-        ("count", json!(1)),
-        ("dynamic", json!(true)),
-        ("startup_bytes", json!(1u64 << 30)),
-        ("checkpoint_type", json!("Production")),
-        ("automatic_checkpoints", json!(true)),
-        // Turned off, never asked to shut down: a hung guest must not matter.
-        ("guest_hung", json!(true)),
-        (
-            "adapters",
-            json!([
-                {"name": "Network Adapter", "mac_spoofing": "Off", "switch": "External"},
-                {"name": "NAT", "mac_spoofing": "Off", "switch": "Internal"},
-            ]),
-        ),
-    ] {
-        v[k] = x;
-    }
-    v
-}
-
-fn host(shell: &str, vendor: &str, build: u32, max_version: &str) -> Value {
-    json!({
-        "computer": "HV-SIM", "caption": "Microsoft Windows Server (simulated)", "build": build,
-        "cpu_vendor": vendor, "cpu_name": "simulated CPU", "max_config_version": max_version,
-        "shell": shell, "admin": true, "hyperv": true,
-    })
-}
-
-impl Sim {
-    fn start(c: &Chain, port: u16, host: Value, vms: Vec<Value>) -> Sim {
-        let dir = common::scenario_dir();
-        let state = dir.path().join("state.json");
-        let mut host = host;
-        host["temp"] = json!(dir.path().display().to_string());
-        std::fs::write(
-            &state,
-            json!({"host": host, "vms": vms, "log": []}).to_string(),
-        )
-        .unwrap();
-        let force = format!(
-            "ForceCommand /usr/bin/python3 {SIMULATOR} {}",
-            state.display()
-        );
-        Sim {
-            _sshd: c.extra_sshd(1, port, &force, ""),
-            dir,
-            state,
-            port,
-        }
-    }
-
-    fn doc(&self) -> Value {
-        serde_json::from_str(&std::fs::read_to_string(&self.state).unwrap()).unwrap()
-    }
-
-    fn log(&self) -> Vec<String> {
-        let d = self.doc();
-        d["log"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap().to_string())
-            .collect()
-    }
-
-    /// `nestbench hyperv prepare VM --host root@L1 …`.
-    fn prepare(&self, c: &Chain, vm: &str, extra: &[&str]) -> Output {
-        prepare_at(c, &c.addrs[0], self.port, self.dir.path(), vm, extra)
-    }
+/// `nestbench hyperv prepare VM --host root@L1 …` against `sim`.
+fn prepare(sim: &Sim, c: &Chain, vm: &str, extra: &[&str]) -> Output {
+    prepare_at(c, &c.addrs[0], sim.port, sim.dir.path(), vm, extra)
 }
 
 fn prepare_at(c: &Chain, addr: &str, port: u16, dir: &Path, vm: &str, extra: &[&str]) -> Output {
@@ -164,7 +74,7 @@ fn a_ready_vm_is_ready_and_nothing_changes() {
         host("powershell", "AuthenticAMD", 20348, "10.0"),
         vec![vm("nb1")],
     );
-    let o = sim.prepare(c, "nb1", &[]);
+    let o = prepare(&sim, c, "nb1", &[]);
     let out = stdout(&o);
     assert_eq!(
         o.status.code(),
@@ -207,7 +117,7 @@ fn a_vm_that_needs_every_fix_is_fixed_in_order_and_a_second_apply_changes_nothin
         vec![needs_everything("nb 2")],
     );
     // Checking only: exit 6, every ✘ with its fix, nothing changed.
-    let o = sim.prepare(c, "nb 2", &[]);
+    let o = prepare(&sim, c, "nb 2", &[]);
     assert_eq!(o.status.code(), Some(6));
     let out = stdout(&o);
     assert_eq!(out.matches('✘').count(), 10, "{out}");
@@ -227,14 +137,14 @@ fn a_vm_that_needs_every_fix_is_fixed_in_order_and_a_second_apply_changes_nothin
         "{e}"
     );
     // --apply without --turn-off: the VM runs, so nothing changes.
-    let o = sim.prepare(c, "nb 2", &["--apply"]);
+    let o = prepare(&sim, c, "nb 2", &["--apply"]);
     assert_eq!(o.status.code(), Some(6));
     assert!(error_line(&o)
         .contains("nothing changed on VM nb 2: the VM is not off: --turn-off turns it off first"));
     assert!(sim.log().is_empty(), "{:?}", sim.log());
     // --apply --turn-off: every change, in Hyper-V's order, then ready.
     let t0 = Instant::now();
-    let o = sim.prepare(c, "nb 2", &["--apply", "--turn-off"]);
+    let o = prepare(&sim, c, "nb 2", &["--apply", "--turn-off"]);
     let out = stdout(&o);
     assert_eq!(
         o.status.code(),
@@ -278,7 +188,7 @@ fn a_vm_that_needs_every_fix_is_fixed_in_order_and_a_second_apply_changes_nothin
         (Some("Off"), Some(2))
     );
     // Idempotent: a second --apply finds nothing to do and changes nothing.
-    let o = sim.prepare(c, "nb 2", &["--apply", "--turn-off"]);
+    let o = prepare(&sim, c, "nb 2", &["--apply", "--turn-off"]);
     assert_eq!(o.status.code(), Some(0));
     assert!(stdout(&o).contains("nothing to change"));
     assert_eq!(sim.log().len(), 9, "{:?}", sim.log());
@@ -299,10 +209,10 @@ fn a_saved_vm_has_its_saved_state_discarded_before_anything_else() {
         host("cmd", "GenuineIntel", 17763, "9.0"),
         vec![saved],
     );
-    let o = sim.prepare(c, "nb3", &[]);
+    let o = prepare(&sim, c, "nb3", &[]);
     assert_eq!(o.status.code(), Some(6));
     assert!(stdout(&o).contains("fix: Remove-VMSavedState -VMName 'nb3'"));
-    let o = sim.prepare(c, "nb3", &["--apply", "--turn-off", "--memory-gb", "8"]);
+    let o = prepare(&sim, c, "nb3", &["--apply", "--turn-off", "--memory-gb", "8"]);
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -325,7 +235,7 @@ fn an_amd_host_on_a_build_too_old_is_not_ready_and_apply_changes_nothing() {
     let mut v = vm("nb4");
     v["version"] = json!("9.0");
     let sim = Sim::start(c, 2233, host("cmd", "AuthenticAMD", 17763, "9.0"), vec![v]);
-    let o = sim.prepare(c, "nb4", &["--apply", "--turn-off"]);
+    let o = prepare(&sim, c, "nb4", &["--apply", "--turn-off"]);
     assert_eq!(o.status.code(), Some(6));
     let out = stdout(&o);
     assert!(out.contains("✘ host: Microsoft Windows Server (simulated), build 17763 on AMD-V: nesting needs Windows Server 2022 / Windows 11 (build 20348 / 22000) or later"), "{out}");
@@ -350,7 +260,7 @@ fn what_could_not_be_checked_is_exit_1_in_one_line() {
         host("cmd", "GenuineIntel", 20348, "10.0"),
         vec![vm("nb5")],
     );
-    let o = sim.prepare(c, "missing", &[]);
+    let o = prepare(&sim, c, "missing", &[]);
     assert_eq!(o.status.code(), Some(1));
     assert!(error_line(&o).contains("no VM named 'missing' on HV-SIM"));
     // L2's address from here: the `unreachable` route refuses it at once.

@@ -191,6 +191,36 @@ def apply(state, inp, script):
     return 0
 
 
+def deploy_agent(_state, inp, _script):
+    """A Windows level's deploy, done the simulator's way: the agent it runs is the
+    Linux one the test passed as the "Windows" agent."""
+    import gzip
+    import hashlib
+    import subprocess
+
+    packed, exe = inp["packed"], inp["exe"]
+    code = 1
+    try:
+        with gzip.open(packed) as f:
+            data = f.read()
+        with open(exe, "wb") as f:
+            f.write(data)
+        os.remove(packed)
+        os.chmod(exe, 0o755)
+        digest = hashlib.sha256(data).hexdigest()
+        sys.stdout.write(f"{len(data)} {digest}\n")
+        sys.stdout.flush()
+        if len(data) == inp["size"] and digest == inp["sha256"]:
+            code = subprocess.run([exe, "info"]).returncode
+            if code == 0:
+                code = subprocess.run([exe] + inp["run"]).returncode
+    finally:
+        for p in (packed, exe):
+            if os.path.exists(p):
+                os.remove(p)
+    return code
+
+
 def remove_files(_state, inp, _script):
     removed = []
     for p in inp.get("paths", []):
@@ -206,6 +236,7 @@ OPERATIONS = {
     "hyperv_inspect": inspect,
     "hyperv_apply": apply,
     "remove_files": remove_files,
+    "deploy_agent": deploy_agent,
 }
 
 
