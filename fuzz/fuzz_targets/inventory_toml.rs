@@ -25,7 +25,7 @@ fuzz_target!(|data: &[u8]| {
         Ok(inv) => {
             let levels = &inv.levels;
             assert!(!levels.is_empty() || inv.l0.is_some());
-            assert!(inv.l0.as_ref().map_or(true, |l0| l0.via.is_none()));
+            assert!(inv.l0.as_ref().is_none_or(|l0| l0.via.is_none()));
             for (i, l) in levels.iter().enumerate() {
                 let t = &l.target;
                 assert!(
@@ -35,7 +35,7 @@ fuzz_target!(|data: &[u8]| {
                 );
                 assert!(!t.host.trim().is_empty() && !t.user.trim().is_empty());
                 assert!(t.port >= 1);
-                assert!(l.workdir.as_deref().map_or(true, is_absolute));
+                assert!(l.workdir.as_deref().is_none_or(is_absolute));
                 assert!(l.connect_timeout.as_secs() >= 1);
                 match l.via {
                     Some(Via::Level(v)) => assert!(v < i, "via points at a later level"),

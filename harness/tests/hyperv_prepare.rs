@@ -212,7 +212,12 @@ fn a_saved_vm_has_its_saved_state_discarded_before_anything_else() {
     let o = prepare(&sim, c, "nb3", &[]);
     assert_eq!(o.status.code(), Some(6));
     assert!(stdout(&o).contains("fix: Remove-VMSavedState -VMName 'nb3'"));
-    let o = prepare(&sim, c, "nb3", &["--apply", "--turn-off", "--memory-gb", "8"]);
+    let o = prepare(
+        &sim,
+        c,
+        "nb3",
+        &["--apply", "--turn-off", "--memory-gb", "8"],
+    );
     assert_eq!(
         o.status.code(),
         Some(0),

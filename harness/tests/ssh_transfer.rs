@@ -38,7 +38,10 @@ fn target(c: &Chain, k: usize, port: u16) -> SshTarget {
 fn upload_and_verify(r: &mut SshRemote, data: &[u8], path: &str, mode: u32) {
     r.upload(data, path, mode, T).unwrap();
     let o = r
-        .exec(&format!("wc -c < {path}; sha256sum {path}; stat -c %a {path}"), T)
+        .exec(
+            &format!("wc -c < {path}; sha256sum {path}; stat -c %a {path}"),
+            T,
+        )
         .unwrap();
     let lines: Vec<&str> = o.stdout.lines().collect();
     assert_eq!(lines[0].trim(), data.len().to_string(), "{}", o.stdout);
@@ -74,7 +77,9 @@ fn uploads_go_over_sftp_where_offered_and_arrive_whole() {
     upload_and_verify(&mut l1, &random(3 << 20), &path("a"), 0o640);
     upload_and_verify(&mut l1, &random(100_000), &path("a"), 0o755);
     upload_and_verify(&mut l1, b"", &path("empty"), 0o600);
-    assert!(c.sshd_log(1, 22).contains("Starting session: subsystem 'sftp'"));
+    assert!(c
+        .sshd_log(1, 22)
+        .contains("Starting session: subsystem 'sftp'"));
     // Through L1 to L2: SFTP over a jump chain.
     let mut l2 = SshRemote::connect(&target(c, 2, 22), &[target(c, 1, 22)], T).unwrap();
     upload_and_verify(&mut l2, &random(1 << 20), &path("b"), 0o644);
@@ -83,7 +88,9 @@ fn uploads_go_over_sftp_where_offered_and_arrive_whole() {
     let mut bare = SshRemote::connect(&target(c, 1, 2240), &[], T).unwrap();
     upload_and_verify(&mut bare, &random(2 << 20), &path("c"), 0o700);
     upload_and_verify(&mut bare, &random(10), &path("c"), 0o644);
-    assert!(!c.sshd_log(1, 2240).contains("Starting session: subsystem 'sftp'"));
+    assert!(!c
+        .sshd_log(1, 2240)
+        .contains("Starting session: subsystem 'sftp'"));
 }
 
 #[test]
@@ -109,7 +116,11 @@ fn an_l0_table_is_measured_as_l0_and_levels_are_reached_through_it() {
     assert_eq!(r.doc.levels.len(), 2, "--levels counts below L0");
     let got: Vec<_> = r.doc.levels.iter().map(|l| l.status).collect();
     assert_eq!(got, [LevelStatus::Ok, LevelStatus::Ok]);
-    let p = r.doc.levels[0].env.platform.as_ref().expect("a remote L0 records its platform");
+    let p = r.doc.levels[0]
+        .env
+        .platform
+        .as_ref()
+        .expect("a remote L0 records its platform");
     assert_eq!((p.os.as_str(), p.shell.as_deref()), ("linux", Some("sh")));
     assert!(!r.doc.levels[0].results.is_empty());
     let inv = r.doc.provenance.inventory.as_ref().unwrap();
@@ -117,7 +128,10 @@ fn an_l0_table_is_measured_as_l0_and_levels_are_reached_through_it() {
     assert_eq!(rec.endpoint, format!("root@{}:22", c.addrs[0]));
     assert_eq!(inv.levels[0].via.as_deref(), Some("remote0"));
     assert!(r.stderr.contains("connect via remote0"), "{}", r.stderr);
-    assert!(std::fs::read_dir(&w0).unwrap().next().is_none(), "L0 left files");
+    assert!(
+        std::fs::read_dir(&w0).unwrap().next().is_none(),
+        "L0 left files"
+    );
     // A remote L0 that cannot be reached: no reference, so nothing else runs (exit 1).
     let mut gone = Level::of(c, 1);
     (gone.name, gone.host) = ("remote0".into(), c.addrs[1].clone());
@@ -125,7 +139,11 @@ fn an_l0_table_is_measured_as_l0_and_levels_are_reached_through_it() {
     let r = run_inventory_text(&dir.path().join("b"), &text, &only);
     assert_eq!(r.code, Some(1), "{}", r.stderr);
     assert_eq!(r.doc.status, RunStatus::Failed);
-    assert!(r.stderr.contains("L0 could not be measured"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("L0 could not be measured"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -161,7 +179,10 @@ fn a_windows_level_is_deployed_to_through_sftp_and_powershell() {
     assert!(m.info.is_some());
     let ops = sim.doc()["ops"].clone();
     assert_eq!(ops[0], "os_facts (inline)");
-    assert!(ops[1].as_str().unwrap().starts_with("deploy_agent"), "{ops}");
+    assert!(
+        ops[1].as_str().unwrap().starts_with("deploy_agent"),
+        "{ops}"
+    );
     let left: Vec<_> = std::fs::read_dir(sim.dir.path())
         .unwrap()
         .filter_map(|e| e.ok())
@@ -177,5 +198,9 @@ fn a_windows_level_is_deployed_to_through_sftp_and_powershell() {
     let Err(e) = deploy::measure(&mut r, &workdir, &job, &mut progress) else {
         panic!("a Windows level without a Windows agent was measured")
     };
-    assert!(e.to_string().contains("runs Windows, and this run has no Windows agent"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("runs Windows, and this run has no Windows agent"),
+        "{e}"
+    );
 }

@@ -155,7 +155,7 @@ impl Identity {
                     .probed
                     .uname
                     .as_deref()
-                    .map_or(true, |u| u.starts_with("Linux"));
+                    .is_none_or(|u| u.starts_with("Linux"));
                 (
                     if linux { "linux" } else { "posix" },
                     self.probed.uname.clone(),

@@ -167,11 +167,11 @@ fn refused_in_one_line_or_valid(text: &str) -> Result<(), TestCaseError> {
         Ok(inv) => {
             let levels = &inv.levels;
             prop_assert!(!levels.is_empty() || inv.l0.is_some());
-            prop_assert!(inv.l0.as_ref().map_or(true, |l0| l0.via.is_none()));
+            prop_assert!(inv.l0.as_ref().is_none_or(|l0| l0.via.is_none()));
             for (i, l) in levels.iter().enumerate() {
                 prop_assert!(levels[..i].iter().all(|o| o.target.name != l.target.name));
                 prop_assert!(!l.target.host.trim().is_empty() && !l.target.user.trim().is_empty());
-                prop_assert!(l.target.port >= 1 && l.workdir.as_deref().map_or(true, is_absolute));
+                prop_assert!(l.target.port >= 1 && l.workdir.as_deref().is_none_or(is_absolute));
                 prop_assert!(l.connect_timeout.as_secs() >= 1);
                 prop_assert!(!matches!(l.via, Some(Via::Level(v)) if v >= i));
                 prop_assert!(!matches!(l.via, Some(Via::L0)) || inv.l0.is_some());
