@@ -12,6 +12,7 @@
 //! the guest's packets leave through MAC address spoofing on every adapter (a NAT
 //! switch inside the VM is the alternative; nestbench checks for spoofing only).
 
+pub use super::step::{quote, Step};
 use super::Inspect;
 use crate::doctor::Check;
 
@@ -29,105 +30,6 @@ impl Default for Wanted {
         Wanted {
             memory_gb: 4,
             vcpus: 2,
-        }
-    }
-}
-
-/// One change `--apply` can make; each is one case of `ps/hyperv_apply.ps1`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
-    /// `Stop-VM -TurnOff -Force`: off at once, never waiting on the guest.
-    TurnOff,
-    /// `Remove-VMSavedState`: a saved VM cannot change its processor.
-    DiscardSavedState,
-    /// `Update-VMVersion -Force` (irreversible: older hosts no longer run the VM).
-    UpdateVersion,
-    /// `Set-VMProcessor -ExposeVirtualizationExtensions $true`.
-    ExposeVirtualizationExtensions,
-    /// `Set-VMProcessor -Count N`.
-    ProcessorCount(u32),
-    /// `Set-VMMemory -DynamicMemoryEnabled $false`.
-    DynamicMemoryOff,
-    /// `Set-VMMemory -StartupBytes N`.
-    StartupMemory(u64),
-    /// `Set-VMNetworkAdapter -MacAddressSpoofing On` on every adapter without it.
-    MacSpoofingOn,
-    /// `Set-VM -CheckpointType Disabled`.
-    CheckpointsOff,
-    /// `Set-VM -AutomaticCheckpointsEnabled $false`.
-    AutomaticCheckpointsOff,
-}
-
-/// `'it''s'`: a PowerShell single-quoted string (nothing in it is expanded).
-pub fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
-impl Step {
-    /// The operation's name in `hyperv_apply.ps1`.
-    pub fn op(&self) -> &'static str {
-        match self {
-            Step::TurnOff => "turn_off",
-            Step::DiscardSavedState => "discard_saved_state",
-            Step::UpdateVersion => "update_version",
-            Step::ExposeVirtualizationExtensions => "expose_virtualization_extensions",
-            Step::ProcessorCount(_) => "processor_count",
-            Step::DynamicMemoryOff => "dynamic_memory_off",
-            Step::StartupMemory(_) => "startup_memory",
-            Step::MacSpoofingOn => "mac_spoofing_on",
-            Step::CheckpointsOff => "checkpoints_off",
-            Step::AutomaticCheckpointsOff => "automatic_checkpoints_off",
-        }
-    }
-
-    /// The step as `hyperv_apply` reads it.
-    pub fn input(&self) -> serde_json::Value {
-        match self {
-            Step::ProcessorCount(n) => serde_json::json!({ "op": self.op(), "count": n }),
-            Step::StartupMemory(b) => serde_json::json!({ "op": self.op(), "bytes": b }),
-            _ => serde_json::json!({ "op": self.op() }),
-        }
-    }
-
-    /// The exact PowerShell that makes this change by hand, for `vm`.
-    pub fn powershell(&self, vm: &str) -> String {
-        let v = quote(vm);
-        match self {
-            Step::TurnOff => format!("Stop-VM -Name {v} -TurnOff -Force"),
-            Step::DiscardSavedState => format!("Remove-VMSavedState -VMName {v}"),
-            Step::UpdateVersion => format!("Update-VMVersion -Name {v} -Force"),
-            Step::ExposeVirtualizationExtensions => {
-                format!("Set-VMProcessor -VMName {v} -ExposeVirtualizationExtensions $true")
-            }
-            Step::ProcessorCount(n) => format!("Set-VMProcessor -VMName {v} -Count {n}"),
-            Step::DynamicMemoryOff => {
-                format!("Set-VMMemory -VMName {v} -DynamicMemoryEnabled $false")
-            }
-            Step::StartupMemory(b) => {
-                format!("Set-VMMemory -VMName {v} -StartupBytes {}GB", b >> 30)
-            }
-            Step::MacSpoofingOn => {
-                format!("Get-VMNetworkAdapter -VMName {v} | Set-VMNetworkAdapter -MacAddressSpoofing On")
-            }
-            Step::CheckpointsOff => format!("Set-VM -Name {v} -CheckpointType Disabled"),
-            Step::AutomaticCheckpointsOff => {
-                format!("Set-VM -Name {v} -AutomaticCheckpointsEnabled $false")
-            }
-        }
-    }
-
-    /// Where the step goes in the order of changes (lower first).
-    fn rank(&self) -> u8 {
-        match self {
-            Step::DiscardSavedState | Step::TurnOff => 0,
-            Step::UpdateVersion => 1,
-            Step::ExposeVirtualizationExtensions => 2,
-            Step::ProcessorCount(_) => 3,
-            Step::DynamicMemoryOff => 4,
-            Step::StartupMemory(_) => 5,
-            Step::MacSpoofingOn => 6,
-            Step::CheckpointsOff => 7,
-            Step::AutomaticCheckpointsOff => 8,
         }
     }
 }

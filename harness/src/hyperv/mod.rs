@@ -15,6 +15,7 @@
 //! speaks the same JSON contract behind a real sshd (harness/tests/hyperv_prepare.rs).
 
 pub mod checks;
+pub mod step;
 
 use crate::powershell::{self, scripts};
 use crate::remote::{Remote, RemoteError};

@@ -1,5 +1,6 @@
 //! A real 4-level SSH chain made of network namespaces: `nbt-<pid>-1..4`, joined by
-//! veth pairs host→ns1→ns2→ns3→ns4, each running a real OpenSSH sshd that listens
+//! veth pairs host→ns1→ns2→ns3→ns4, each running a real OpenSSH sshd (offering SFTP,
+//! as OpenSSH does; [`Chain::extra_sshd_without_sftp`] for one that does not) that listens
 //! only on the link to its parent. Nothing routes between non-adjacent levels, so a
 //! level is reachable only through its parent — as in a nested stack.
 //!
