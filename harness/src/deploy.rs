@@ -260,7 +260,12 @@ impl Reply {
         if size != Some(binary.len()) || sum != want {
             // Why unpacking failed, when the shell said.
             let stderr = status.as_ref().map_or("", |st| st.stderr.trim());
-            let why = stderr.lines().next().unwrap_or_default();
+            // (A PowerShell deploy that failed before its digest says why in JSON.)
+            let why = stderr
+                .lines()
+                .next()
+                .or(self.digest.as_deref().filter(|d| d.starts_with('{')))
+                .unwrap_or_default();
             if stderr.to_ascii_lowercase().contains("no space left") {
                 // What a full disk during the upload itself says, too.
                 return Err(RemoteError::NoSpace {
