@@ -114,7 +114,10 @@ fn an_l0_table_is_measured_as_l0_and_levels_are_reached_through_it() {
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     assert_eq!(r.doc.status, RunStatus::Complete);
     assert_eq!(r.doc.levels.len(), 2);
-    assert_eq!(r.doc.config.levels, 1, "--levels counts the levels below L0");
+    assert_eq!(
+        r.doc.config.levels, 1,
+        "--levels counts the levels below L0"
+    );
     let got: Vec<_> = r.doc.levels.iter().map(|l| l.status).collect();
     assert_eq!(got, [LevelStatus::Ok, LevelStatus::Ok]);
     let p = r.doc.levels[0]

@@ -2,7 +2,6 @@
 //! options stay where they are; the examples that end its `--help` are here too.
 
 use clap::{Args, Subcommand};
-use std::path::PathBuf;
 
 /// `nestbench hyperv --help`.
 pub const EXAMPLES: &str = "\
@@ -70,14 +69,4 @@ pub struct PrepareArgs {
     /// Seconds allowed to reach the host's SSH server.
     #[arg(long, value_name = "S", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
     pub connect_timeout: u64,
-}
-
-impl PrepareArgs {
-    /// `~/` expanded in `path`.
-    pub fn expand(path: &str) -> PathBuf {
-        match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
-            (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
-            _ => PathBuf::from(path),
-        }
-    }
 }

@@ -5,6 +5,7 @@
 //! not check (unreachable, not Windows, no Hyper-V, no rights, no such VM), 2 usage
 //! — `doctor`'s convention.
 
+use crate::backend::inventory::file::{expand, home};
 use crate::cli::hyperv::PrepareArgs;
 use crate::cli::{HypervAction, HypervCmd};
 use crate::doctor::{self, Check};
@@ -37,9 +38,9 @@ fn target(args: &PrepareArgs) -> Result<SshTarget, Failure> {
         host: host.into(),
         port: args.port,
         user: user.into(),
-        key: PrepareArgs::expand(&args.key),
+        key: expand(&args.key, &home()),
         host_key: HostKeyCheck::KnownHosts {
-            file: PrepareArgs::expand(&args.known_hosts),
+            file: expand(&args.known_hosts, &home()),
             accept_new: args.accept_new,
         },
     })

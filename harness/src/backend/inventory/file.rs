@@ -201,12 +201,13 @@ pub fn load(path: &Path) -> Result<Inventory, InventoryError> {
     parse(&text, &path.display().to_string(), &home())
 }
 
-fn home() -> PathBuf {
+/// `$HOME` (`/root` when unset).
+pub(crate) fn home() -> PathBuf {
     std::env::var_os("HOME").map_or_else(|| PathBuf::from("/root"), PathBuf::from)
 }
 
 /// `~/x` → `$HOME/x`; other paths as written.
-fn expand(p: &str, home: &Path) -> PathBuf {
+pub(crate) fn expand(p: &str, home: &Path) -> PathBuf {
     match p.strip_prefix("~/") {
         Some(rest) => home.join(rest),
         None if p == "~" => home.to_path_buf(),

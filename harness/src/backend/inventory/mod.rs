@@ -57,7 +57,11 @@ fn record(l: &InventoryLevel, inv: &Inventory) -> InventoryLevelRecord {
         name: l.target.name.clone(),
         endpoint: format!("{}@{}:{}", l.target.user, l.target.host, l.target.port),
         via: l.via.map(|v| inv.machine(v).target.name.clone()),
-        workdir: l.workdir.clone().unwrap_or_default(),
+        // Recorded before first contact: the default depends on the OS found then.
+        workdir: l
+            .workdir
+            .clone()
+            .unwrap_or_else(|| "default: /tmp, %TEMP% on Windows".into()),
     }
 }
 
