@@ -13,9 +13,9 @@
 //! after a broken command cover it in every state.
 //!
 //! A Windows level ([`crate::remote::Remote::os`]) gets the same two round trips in
-//! its own language ([`place`]): the upload goes over SFTP, and one PowerShell script
+//! its own language (`place.rs`): the upload goes over SFTP, and one PowerShell script
 //! unpacks, verifies with Get-FileHash, runs and removes the agent, answering with the
-//! same lines, so one [`Reply`] reads both.
+//! same lines, so one `Reply` reads both.
 
 use crate::progress::LevelProgress;
 use crate::remote::{shell_quote, ExecStatus, Remote, RemoteError};

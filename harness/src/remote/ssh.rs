@@ -8,7 +8,7 @@
 //! (deep nested guests are slow; nothing here is hard-coded short), stdout and stderr
 //! are drained together so neither can stall the channel.
 //!
-//! Uploads go over SFTP while the server offers it ([`super::sftp`]); the first refusal
+//! Uploads go over SFTP while the server offers it (`sftp.rs`); the first refusal
 //! (dropbear) switches this connection to the stream upload for good. A Windows
 //! server has no stream to fall back to, so there a refusal is the error.
 
