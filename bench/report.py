@@ -8,7 +8,8 @@ DIR holds, per round R: agent-W-R.jsonl (the agent's stream for workload W), and
 for the reference's halves before (Ra) and after (Rb) it ref-stream-Ra.txt and
 ref-getppid-Ra.txt (one sample a line), fio-NAME-Ra_{bw,iops}.1.log (fio's
 per-interval logs, averaged over the agent's sample budget); quick.jsonl (one
-full quick run) and meta.json (load averages, stripped size, peak RSS, wall time).
+full quick run, unless meta.json says it was skipped) and meta.json (the workloads
+measured, the last-level cache, load averages, stripped size, peak RSS).
 The statistic on both sides is the median of all samples of all rounds; the best
 sample of each side and the per-round ratios are printed next to it.
 """
@@ -80,7 +81,7 @@ def pair_samples(d, r, agent_id, ref):
     return res["samples"], refs
 
 
-def ratio_table(d, rounds):
+def ratio_table(d, rounds, workloads):
     """Judged on medians; the best sample of each side (highest rate, lowest latency)
     and the per-round ratios of medians show how much of a gap is the neighbours."""
     print(
@@ -88,6 +89,8 @@ def ratio_table(d, rounds):
         f"result  {'best':>5}  per-round ratios"
     )
     for name, unit, agent_id, ref, target, at_least in RATIOS:
+        if agent_id[0] not in workloads:
+            continue
         agent, refs, per_round = [], [], []
         for r in range(1, rounds + 1):
             a, b = pair_samples(d, r, agent_id, ref)
@@ -123,24 +126,42 @@ def cv_table(d):
         )
 
 
+def stream_line(s, llc):
+    """What the STREAM arrays were, and whether they meet STREAM's rule (each array at
+    least 4x the last-level cache): below it the triad is the cache's bandwidth."""
+    array = s["array_mib"]
+    if llc:
+        valid = "valid" if array >= 4 * llc else "NOT valid: cache bandwidth"
+        rule = f"each array {array:g} MiB vs 4 x {llc} MiB LLC = {4 * llc} MiB: {valid}"
+    else:
+        rule = f"each array {array:g} MiB, LLC unknown"
+    return f"   stream {s['total_mib']} MiB total on {s['threads']} threads ({rule})"
+
+
 def table(d, rounds):
     d = Path(d)
     meta = json.loads((d / "meta.json").read_text())
-    s = result(d / "agent-mem.stream-1.jsonl", "mem.stream", "triad")["params"]
-    q = result(d / "agent-disk.seq-1.jsonl", "disk.seq", "write")["params"]
-    n, budget = s["samples"], s["budget_s"]
+    workloads = meta["workloads"]
+    first = next(w for w in ("mem.stream", "disk.seq", "disk.rand", "exit.syscall") if w in workloads)
+    base = result(d / f"agent-{first}-1.jsonl", first)["params"]
+    n, budget = base["samples"], base["budget_s"]
     print(
         f"\n== agent ÷ reference: median of all samples; {rounds} rounds of {n} samples of "
         f"{budget} s per side, the agent's between two halves of the reference's"
     )
-    print(
-        f"   stream {s['total_mib']} MiB total on {s['threads']} threads; disk {q['file_mib']:g} MiB "
-        f"file on {q['fs']}, o_direct {q['o_direct']}, seq blocks {q['block_kib']} KiB, rand 4 KiB QD1"
-    )
-    ratio_table(d, rounds)
-    wall = next(r["elapsed_s"] for r in records(d / "quick.jsonl") if r.get("type") == "end")
-    print(f"\n== coefficient of variation, one `run --suite quick` at L0 ({wall:.1f} s)")
-    cv_table(d)
+    if "mem.stream" in workloads:
+        print(stream_line(result(d / "agent-mem.stream-1.jsonl", "mem.stream", "triad")["params"], meta["llc_mib"]))
+    if "disk.seq" in workloads:
+        q = result(d / "agent-disk.seq-1.jsonl", "disk.seq", "write")["params"]
+        print(
+            f"   disk {q['file_mib']:g} MiB file on {q['fs']}, o_direct {q['o_direct']}, "
+            f"seq blocks {q['block_kib']} KiB, rand 4 KiB QD1"
+        )
+    ratio_table(d, rounds, workloads)
+    if meta["quick"]:
+        wall = next(r["elapsed_s"] for r in records(d / "quick.jsonl") if r.get("type") == "end")
+        print(f"\n== coefficient of variation, one `run --suite quick` at L0 ({wall:.1f} s)")
+        cv_table(d)
     print("\n== agent")
     print(f"   stripped size: {meta['stripped_bytes']} B ({meta['stripped_bytes'] / 2**20:.2f} MiB; limit 3 MiB)")
     print(f"   peak RSS, run --suite quick --only exit.cpuid: {meta['maxrss_kib']} KiB ({meta['maxrss_how']})")

@@ -6,11 +6,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// One line, for error messages.
-pub const USAGE_LINE: &str = "nestbench-agent info | run --suite smoke|quick|standard [--only W1,W2] [--dir PATH] [--sizes stream=MIB,latency=MIB,pagefault=MIB,disk=MIB] [--budget-ms N] | --version";
+pub const USAGE_LINE: &str = "nestbench-agent info | run --suite smoke|quick|standard [--only W1,W2] [--dir PATH] [--sizes stream=MIB,latency=MIB,pagefault=MIB,disk=MIB] [--llc-mib N] [--budget-ms N] | --version";
 
 /// `--help` text.
 pub const USAGE: &str = "\
-nestbench-agent: runs nestbench workloads at one level and streams protocol v1 JSON lines.
+nestbench-agent: runs nestbench workloads at one level and streams protocol v2 JSON lines.
 
 USAGE:
   nestbench-agent info
@@ -21,10 +21,16 @@ USAGE:
 
 RUN OPTIONS:
   --only W1,W2        run only these workload ids (suite order is kept)
-  --dir PATH          where disk workloads write (default: $TMPDIR, else /tmp); the agent
+  --dir PATH          where disk workloads write (default: $TMPDIR, else /tmp; on
+                      Windows %TMP%/%TEMP%); the agent
                       makes its own unique subdirectory there and removes it at the end
   --sizes K=MIB,...   working-set sizes in MiB, keys stream, latency, pagefault, disk;
-                      missing keys get the suite's defaults (clamped to free memory/disk)
+                      missing keys are fitted to this machine: STREAM arrays and the
+                      latency buffer 4x the last-level cache where a quarter of the free
+                      memory allows (not in smoke), the file a quarter of the free disk
+  --llc-mib N         the last-level cache the memory working sets are judged against
+                      (params llc_mib, cache_resident); default: this machine's, from
+                      sysfs. The controller passes L0's: TCG guests report made-up ones
   --budget-ms N       per-sample time budget override, for tests and debugging";
 
 /// What the command line asked for.
@@ -51,6 +57,8 @@ pub struct RunOpts {
     pub dir: PathBuf,
     /// Sizes the controller fixed.
     pub sizes: Sizes,
+    /// The last-level cache to judge memory working sets against (`--llc-mib`), MiB.
+    pub llc_mib: Option<u64>,
     /// Per-sample budget override.
     pub budget: Option<Duration>,
 }
@@ -114,8 +122,8 @@ fn bad(flag: &'static str, why: impl ToString) -> UsageError {
 }
 
 fn parse_run<'a>(mut it: impl Iterator<Item = &'a str>) -> Result<RunOpts, UsageError> {
-    let (mut suite, mut only, mut dir, mut sizes, mut budget) =
-        (None, None, None, Sizes::default(), None);
+    let (mut suite, mut only, mut dir, mut sizes, mut budget, mut llc_mib) =
+        (None, None, None, Sizes::default(), None, None);
     while let Some(flag) = it.next() {
         let (name, inline) = match flag.split_once('=') {
             Some((n, v)) if n.starts_with("--") => (n, Some(v)),
@@ -144,6 +152,15 @@ fn parse_run<'a>(mut it: impl Iterator<Item = &'a str>) -> Result<RunOpts, Usage
             }
             "--dir" => dir = Some(PathBuf::from(value()?)),
             "--sizes" => sizes = value()?.parse::<Sizes>().map_err(|e| bad("--sizes", e))?,
+            "--llc-mib" => {
+                let mib = value()?;
+                llc_mib = Some(
+                    mib.parse::<u64>()
+                        .ok()
+                        .filter(|m| *m > 0)
+                        .ok_or_else(|| bad("--llc-mib", format!("{mib:?} is not MiB > 0")))?,
+                );
+            }
             "--budget-ms" => {
                 let ms = value()?;
                 let ms: u64 =
@@ -160,12 +177,17 @@ fn parse_run<'a>(mut it: impl Iterator<Item = &'a str>) -> Result<RunOpts, Usage
         only,
         dir: dir.unwrap_or_else(default_dir),
         sizes,
+        llc_mib,
         budget,
     })
 }
 
-/// `$TMPDIR` when set, else `/tmp`.
+/// `$TMPDIR` when set, else `/tmp`; on Windows the user's temporary directory
+/// (`%TMP%`, else `%TEMP%`…, as GetTempPath2W finds it).
 fn default_dir() -> PathBuf {
+    if cfg!(windows) {
+        return std::env::temp_dir();
+    }
     std::env::var_os("TMPDIR")
         .filter(|d| !d.is_empty())
         .map_or_else(|| PathBuf::from("/tmp"), PathBuf::from)
@@ -182,7 +204,7 @@ mod tests {
     #[test]
     fn parses_a_full_run_line() {
         let Command::Run(o) = p(
-            "run --suite quick --only exit.syscall,cpu.int --dir /x --sizes disk=8 --budget-ms=20",
+            "run --suite quick --only exit.syscall,cpu.int --dir /x --sizes disk=8 --llc-mib 32 --budget-ms=20",
         )
         .unwrap() else {
             panic!()
@@ -192,6 +214,12 @@ mod tests {
         assert_eq!(o.dir, PathBuf::from("/x"));
         assert_eq!(o.sizes.disk_mib, Some(8));
         assert_eq!(o.budget, Some(Duration::from_millis(20)));
+        assert_eq!(o.llc_mib, Some(32));
+        // What older controllers send still parses: no --llc-mib, the agent's own LLC.
+        let Command::Run(o) = p("run --suite smoke --sizes stream=8").unwrap() else {
+            panic!()
+        };
+        assert_eq!(o.llc_mib, None);
     }
 
     #[test]
@@ -206,6 +234,8 @@ mod tests {
             "info extra",
             "run --suite",
             "run --suite smoke --budget-ms 0",
+            "run --suite smoke --llc-mib 0",
+            "run --suite smoke --llc-mib 32M",
             "bogus",
         ] {
             assert!(p(bad).is_err(), "{bad:?} was accepted");

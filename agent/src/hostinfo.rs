@@ -1,7 +1,7 @@
 //! `nestbench-agent info`: the facts about this level that say what was measured —
 //! CPU model, vCPUs, memory, kernel, which hypervisor (if any) the CPU reports, whether
-//! it offers svm/vmx, and whether /dev/kvm actually works (it exists but is unusable on
-//! some hosts, e.g. PVM).
+//! it offers svm/vmx, whether /dev/kvm actually works (it exists but is unusable on
+//! some hosts, e.g. PVM), and the last-level cache its sysfs shows.
 
 use model::HostInfo;
 
@@ -23,10 +23,17 @@ pub fn gather() -> HostInfo {
         memory_mib: meminfo_kib(&meminfo, "MemTotal").unwrap_or(0) / 1024,
         kernel,
         hostname,
-        hypervisor: hypervisor(),
+        hypervisor: crate::cpuid::hypervisor(),
         virt_extensions: virt_extensions(&cpuinfo),
         kvm_usable: kvm_usable(),
+        llc_mib: own_llc_mib(),
+        windows: None,
     }
+}
+
+/// The last-level cache this machine's sysfs shows, MiB.
+pub fn own_llc_mib() -> Option<u64> {
+    model::info::llc_mib_from(|p| std::fs::read_to_string(p).ok())
 }
 
 /// The first value of `key` in a `key : value` file such as /proc/cpuinfo.
@@ -75,36 +82,6 @@ fn uname() -> (String, String) {
         };
         (s(&u.release), s(&u.nodename))
     }
-}
-
-/// The vendor signature of CPUID leaf 0x40000000, read only when CPUID.1:ECX bit 31
-/// (hypervisor present) is set.
-#[cfg(target_arch = "x86_64")]
-fn hypervisor() -> Option<String> {
-    use core::arch::x86_64::__cpuid;
-    // SAFETY: CPUID exists on every x86-64 CPU (safe intrinsic since Rust 1.84).
-    #[allow(unused_unsafe)]
-    let (leaf1, leaf_hv) = unsafe { (__cpuid(1), __cpuid(0x4000_0000)) };
-    if leaf1.ecx & (1 << 31) == 0 {
-        return None;
-    }
-    let bytes: Vec<u8> = [leaf_hv.ebx, leaf_hv.ecx, leaf_hv.edx]
-        .iter()
-        .flat_map(|r| r.to_le_bytes())
-        .collect();
-    let sig: String = String::from_utf8_lossy(&bytes)
-        .trim_matches(|c: char| c == '\0' || c.is_whitespace())
-        .into();
-    Some(if sig.is_empty() {
-        "unknown".into()
-    } else {
-        sig
-    })
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-fn hypervisor() -> Option<String> {
-    None
 }
 
 /// /dev/kvm opens read-write and answers KVM_GET_API_VERSION with 12.

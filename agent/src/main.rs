@@ -5,15 +5,26 @@
 //! ```text
 //! nestbench-agent info
 //! nestbench-agent run --suite smoke|quick|standard [--only W1,W2] [--dir PATH]
-//!                     [--sizes stream=64,latency=64,pagefault=16,disk=32] [--budget-ms N]
+//!                     [--sizes stream=64,latency=64,pagefault=16,disk=32] [--llc-mib N]
+//!                     [--budget-ms N]
 //! nestbench-agent --version
 //! ```
 //! Exit codes: 0 ok (workloads that failed are `error` records), 1 the output could
-//! not be written, 2 usage.
+//! not be written, 2 usage; after a signal 128 + its number (on Windows a console
+//! interrupt: 130 for Ctrl-C, 131 for Ctrl-Break, 143 for close, logoff or shutdown).
+//!
+//! The same source builds `nestbench-agent.exe` for Windows (target
+//! x86_64-pc-windows-gnu, scripts/build-agent-windows): `hostinfo` and `workdir` are
+//! then their `_windows.rs` files, and the kernels are `workloads`' Windows ones.
 
 mod cli;
+mod cpuid;
+// nestbench-agent.exe: the same command line, suite and protocol; what a level is and
+// how its directory is cleaned up are Windows' own (docs/windows.md).
+#[cfg_attr(windows, path = "hostinfo_windows.rs")]
 mod hostinfo;
 mod suite;
+#[cfg_attr(windows, path = "workdir_windows.rs")]
 mod workdir;
 
 use cli::Command;

@@ -10,10 +10,13 @@ use crate::workdir::WorkDir;
 use model::protocol::{Record, PROTOCOL_VERSION};
 use model::{MetricId, NotApplicable, WorkloadError};
 use std::io::Write;
+#[cfg(unix)]
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
-use workloads::context::{Context, Limits};
+use workloads::context::Context;
+#[cfg(unix)]
+use workloads::context::Limits;
 use workloads::registry::{self, Workload};
 use workloads::RunError;
 
@@ -41,13 +44,17 @@ pub fn run(opts: &RunOpts) -> ExitCode {
         Some(Ok(w)) => w.path().to_path_buf(),
         _ => opts.dir.clone(),
     };
+    #[cfg(unix)]
     let limits = Limits {
         mem_available_mib: std::fs::read_to_string("/proc/meminfo")
             .ok()
             .and_then(|m| hostinfo::meminfo_kib(&m, "MemAvailable"))
             .map(|k| k / 1024),
         disk_free_mib: free_mib(&dir),
+        llc_mib: opts.llc_mib.or_else(hostinfo::own_llc_mib),
     };
+    #[cfg(windows)]
+    let limits = hostinfo::limits(&dir);
     let mut ctx = Context::new(opts.suite, opts.sizes, dir, limits);
     if let Some(b) = opts.budget {
         ctx.timing = ctx.timing.with_budget(b);
@@ -64,13 +71,16 @@ pub fn run(opts: &RunOpts) -> ExitCode {
         return ExitCode::FAILURE;
     }
     eprintln!(
-        "nestbench-agent: suite {} ({} workloads), sizes stream={} latency={} pagefault={} disk={} MiB",
+        "nestbench-agent: suite {} ({} workloads), sizes stream={} latency={} pagefault={} disk={} MiB, LLC {}",
         opts.suite,
         selected.len(),
         ctx.sizes.stream_mib,
         ctx.sizes.latency_mib,
         ctx.sizes.pagefault_mib,
-        ctx.sizes.disk_mib
+        ctx.sizes.disk_mib,
+        ctx.limits
+            .llc_mib
+            .map_or("unknown".to_string(), |l| format!("{l} MiB"))
     );
     for (i, w) in selected.iter().enumerate() {
         let t = Instant::now();
@@ -143,6 +153,7 @@ impl<W: Write> Output<W> {
 }
 
 /// Free space on the file system holding `dir`, in MiB.
+#[cfg(unix)]
 fn free_mib(dir: &Path) -> Option<u64> {
     let c = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()).ok()?;
     // SAFETY: statvfs fills the zeroed struct for a NUL-terminated path.

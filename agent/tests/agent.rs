@@ -148,6 +148,12 @@ fn info_is_one_host_info_object() {
     assert_eq!(text.lines().count(), 1);
     let info: HostInfo = serde_json::from_str(&text).unwrap();
     assert!(info.vcpus >= 1 && info.memory_mib > 0 && !info.kernel.is_empty());
+    if Path::new(model::info::SYSFS_CACHE_DIR)
+        .join("index0/size")
+        .exists()
+    {
+        assert!(info.llc_mib.is_some_and(|l| l > 0), "{text}");
+    }
 }
 
 #[test]

@@ -1,7 +1,15 @@
 //! The agent binary the run deploys: read once, checked to be a static x86-64 ELF
-//! (a dynamic one would not start in a busybox guest), and fingerprinted for
-//! provenance and upload verification.
+//! (a dynamic one would not start in a busybox guest) — or, for a Windows level, a
+//! self-contained x86-64 .exe that imports only Windows' own DLLs ([`pe`]) — and
+//! fingerprinted for provenance and upload verification.
+//!
+//! Which build a level gets follows from its OS ([`AgentPaths::for_os`]): `--agent`
+//! for Linux levels, `--agent-windows` for Windows ones. A level's OS is found on first
+//! contact over SSH ([`crate::remote::identify`]); QEMU guests and a local L0 are Linux.
 
+pub mod pe;
+
+use model::catalog::Os;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
@@ -34,6 +42,17 @@ pub enum AgentError {
         /// What it is instead.
         why: NotStaticElf,
     },
+    /// It is not a self-contained x86-64 Windows executable.
+    #[error("Windows agent {} {why}", path.display())]
+    NotWindowsExe {
+        /// The agent's path.
+        path: PathBuf,
+        /// What it is instead.
+        why: pe::NotWindowsExe,
+    },
+    /// A level runs Windows and no Windows agent was given or found.
+    #[error("a level runs Windows but there is no Windows agent: build it with scripts/build-agent-windows or pass --agent-windows PATH")]
+    NoWindowsAgent,
 }
 
 /// The run ends with the agent's one-line error (exit 1).
@@ -61,22 +80,68 @@ pub enum NotStaticElf {
     Dynamic,
 }
 
-/// Read and check the agent at `path`.
-pub fn load(path: &Path) -> Result<AgentBinary, AgentError> {
-    let bytes = std::fs::read(path).map_err(|error| AgentError::Unreadable {
+/// The agent builds a run can deploy, one per OS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentPaths {
+    /// The static Linux agent (`--agent`).
+    pub linux: PathBuf,
+    /// `nestbench-agent.exe` (`--agent-windows`), when one was given or found.
+    pub windows: Option<PathBuf>,
+}
+
+impl AgentPaths {
+    /// The agent for a level that runs `os`.
+    pub fn for_os(&self, os: Os) -> Result<&Path, AgentError> {
+        match os {
+            Os::Linux => Ok(&self.linux),
+            Os::Windows => self.windows.as_deref().ok_or(AgentError::NoWindowsAgent),
+        }
+    }
+
+    /// Reads and checks the agent for a level that runs `os` ([`load_for`]).
+    pub fn load(&self, os: Os) -> Result<AgentBinary, AgentError> {
+        load_for(os, self.for_os(os)?)
+    }
+}
+
+/// Reads the agent at `path` and checks that it is the build for `os`: a static ELF
+/// for Linux ([`load`]), a self-contained .exe for Windows ([`pe::check_windows_exe`]).
+pub fn load_for(os: Os, path: &Path) -> Result<AgentBinary, AgentError> {
+    if os == Os::Linux {
+        return load(path);
+    }
+    let bytes = read(path)?;
+    pe::check_windows_exe(&bytes).map_err(|why| AgentError::NotWindowsExe {
+        path: path.to_path_buf(),
+        why,
+    })?;
+    Ok(fingerprint(path, bytes))
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, AgentError> {
+    std::fs::read(path).map_err(|error| AgentError::Unreadable {
         path: path.to_path_buf(),
         error,
-    })?;
+    })
+}
+
+fn fingerprint(path: &Path, bytes: Vec<u8>) -> AgentBinary {
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    AgentBinary {
+        path: path.to_path_buf(),
+        bytes,
+        sha256,
+    }
+}
+
+/// Read and check the static Linux agent at `path`.
+pub fn load(path: &Path) -> Result<AgentBinary, AgentError> {
+    let bytes = read(path)?;
     check_static_elf(&bytes).map_err(|why| AgentError::NotStatic {
         path: path.to_path_buf(),
         why,
     })?;
-    let sha256 = hex::encode(Sha256::digest(&bytes));
-    Ok(AgentBinary {
-        path: path.to_path_buf(),
-        bytes,
-        sha256,
-    })
+    Ok(fingerprint(path, bytes))
 }
 
 /// Ok when `b` is a 64-bit x86-64 ELF executable without a program interpreter.
@@ -126,5 +191,63 @@ mod tests {
             e.starts_with("cannot read agent /nonexistent/agent: build it"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn each_os_gets_its_own_build_and_windows_needs_one_given() {
+        let both = AgentPaths {
+            linux: "/a/nestbench-agent".into(),
+            windows: Some("/a/nestbench-agent.exe".into()),
+        };
+        assert_eq!(
+            both.for_os(Os::Linux).unwrap(),
+            Path::new("/a/nestbench-agent")
+        );
+        assert_eq!(
+            both.for_os(Os::Windows).unwrap(),
+            Path::new("/a/nestbench-agent.exe")
+        );
+        let linux_only = AgentPaths {
+            windows: None,
+            ..both
+        };
+        assert_eq!(
+            linux_only.for_os(Os::Linux).unwrap(),
+            Path::new("/a/nestbench-agent")
+        );
+        let e = linux_only.for_os(Os::Windows).unwrap_err().to_string();
+        assert!(
+            e.contains("--agent-windows") && e.contains("build-agent-windows"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_linux_binary_is_refused_as_the_windows_agent_and_the_other_way_round() {
+        let e = load_for(Os::Windows, Path::new("/bin/sh")).err().unwrap();
+        assert!(
+            matches!(
+                e,
+                AgentError::NotWindowsExe {
+                    why: pe::NotWindowsExe::NotPe,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "Windows agent /bin/sh is not a Windows (PE) executable"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let exe = dir.path().join("a.exe");
+        std::fs::write(&exe, b"MZ not really").unwrap();
+        assert!(matches!(
+            load_for(Os::Linux, &exe),
+            Err(AgentError::NotStatic {
+                why: NotStaticElf::NotElf,
+                ..
+            })
+        ));
     }
 }

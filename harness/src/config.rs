@@ -1,5 +1,6 @@
 //! Raw CLI values validated once into a [`RunConfig`]; nothing reads flags afterwards.
 
+use crate::agentbin::AgentPaths;
 use crate::cli::{AccelArg, BackendArg, RunArgs};
 use crate::exit::Failure;
 use model::rundoc::{BackendKind, InventoryConfig, QemuConfig, RunConfigRecord};
@@ -57,6 +58,8 @@ pub struct RunConfig {
     pub sizes: Sizes,
     /// The static agent binary.
     pub agent: PathBuf,
+    /// The Windows agent, when given or found (only levels that run Windows need it).
+    pub agent_windows: Option<PathBuf>,
     /// `--tag KEY=VALUE` labels.
     pub tags: std::collections::BTreeMap<String, String>,
     /// Where the run is recorded.
@@ -124,6 +127,16 @@ impl RunConfig {
                 Failure::error("cannot find the static nestbench-agent: build it with scripts/build-agent, or pass --agent PATH")
             })?,
         };
+        let agent_windows = match args.agent_windows {
+            Some(p) if !p.is_file() => {
+                return Err(Failure::usage(format!(
+                    "--agent-windows {}: no such file (build it with scripts/build-agent-windows)",
+                    p.display()
+                )))
+            }
+            Some(p) => Some(p),
+            None => default_windows_agent_path(),
+        };
         Ok(RunConfig {
             levels: args.levels,
             backend,
@@ -134,9 +147,18 @@ impl RunConfig {
             keep: args.keep,
             sizes,
             agent,
+            agent_windows,
             tags: parse_tags(&args.tags)?,
             history: args.history,
         })
+    }
+
+    /// The agent builds this run can deploy: which one a level gets follows from its OS.
+    pub fn agents(&self) -> AgentPaths {
+        AgentPaths {
+            linux: self.agent.clone(),
+            windows: self.agent_windows.clone(),
+        }
     }
 
     /// The configuration as recorded in run.json `config`: `depth` levels below L0 (the
@@ -245,9 +267,56 @@ pub fn default_agent_path() -> Option<PathBuf> {
     candidates.into_iter().find(|p| p.is_file())
 }
 
+/// Where the Windows agent is when nobody says: next to `nestbench` as
+/// `nestbench-agent.exe`, or the output of scripts/build-agent-windows in the target
+/// dir this `nestbench` was built in; `None` when neither exists.
+pub fn default_windows_agent_path() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let dir = exe.parent()?;
+    let mut candidates = vec![dir.join("nestbench-agent.exe")];
+    for up in dir.ancestors().take(3) {
+        candidates.push(up.join("x86_64-pc-windows-gnu/release/nestbench-agent.exe"));
+    }
+    candidates.into_iter().find(|p| p.is_file())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn run_args(extra: &[&str]) -> RunArgs {
+        use clap::Parser;
+        let mut argv = vec!["nestbench", "run", "--levels", "0", "--agent", "/bin/sh"];
+        argv.extend(extra);
+        match crate::cli::Cli::try_parse_from(argv).unwrap().command {
+            crate::cli::Command::Run(r) => r.run,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn agent_windows_is_the_windows_levels_agent_and_must_exist_when_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let exe = dir.path().join("nestbench-agent.exe");
+        std::fs::write(&exe, b"MZ").unwrap();
+        let cfg = RunConfig::from_args(
+            run_args(&["--agent-windows", exe.to_str().unwrap()]),
+            "id".into(),
+        )
+        .unwrap();
+        let agents = cfg.agents();
+        assert_eq!(agents.for_os(catalog::Os::Windows).unwrap(), exe);
+        assert_eq!(
+            agents.for_os(catalog::Os::Linux).unwrap(),
+            Path::new("/bin/sh")
+        );
+        let e = RunConfig::from_args(
+            run_args(&["--agent-windows", "/nonexistent/nestbench-agent.exe"]),
+            "id".into(),
+        )
+        .unwrap_err();
+        assert!(e.message.contains("--agent-windows"), "{}", e.message);
+    }
 
     #[test]
     fn tags_are_key_value_pairs_without_commas() {

@@ -34,15 +34,19 @@ use place::Place;
 pub struct AgentJob<'a> {
     /// The static agent's bytes.
     pub binary: &'a [u8],
-    /// The Windows agent's bytes, for Windows levels (`None`: a Windows level fails
-    /// with a message that says so).
-    pub windows_binary: Option<&'a [u8]>,
+    /// The Windows agent's bytes, for Windows levels, or why there are none (the
+    /// run's `--agent-windows` missing or not a Windows executable): a Windows level
+    /// then fails with that reason.
+    pub windows_binary: Result<&'a [u8], String>,
     /// Suite to run.
     pub suite: Suite,
     /// Workloads to run (all when `None`).
     pub only: Option<&'a [String]>,
     /// The run's working-set sizes.
     pub sizes: Sizes,
+    /// L0's last-level cache, MiB, which every level's agent judges its memory working
+    /// sets against (`--llc-mib`; a guest's own is made up under TCG).
+    pub llc_mib: Option<u64>,
 }
 
 /// What measuring a level produced. `outcome.failure` set means the agent failed.
@@ -74,8 +78,9 @@ const CONTROL: Duration = Duration::from_secs(300);
 const CLEANUP: Duration = Duration::from_secs(60);
 
 fn suite_timeout(suite: Suite) -> Duration {
-    // Rates over a time budget keep a suite about as long at L4 as at L0, but setup
-    // (first touch, pre-written files) and SSH itself are far slower deep down.
+    // Rates over a time budget keep a suite about as long at L4 as at L0, and setup
+    // (first touch, pre-written files) is budgeted too (Suite::setup_budget), but
+    // starting processes and SSH itself are far slower deep down.
     Duration::from_secs(match suite {
         Suite::Smoke => 900,
         Suite::Quick => 1800,
@@ -94,11 +99,8 @@ pub fn measure(
     let place = Place::new(remote.os(), workdir, rand::random());
     let binary = match place {
         Place::Posix { .. } => job.binary,
-        Place::Windows { .. } => job.windows_binary.ok_or_else(|| {
-            DeployError::Agent(format!(
-                "{} runs Windows, and this run has no Windows agent to deploy there (the static agent is a Linux binary)",
-                remote.endpoint()
-            ))
+        Place::Windows { .. } => job.windows_binary.clone().map_err(|why| {
+            DeployError::Agent(format!("{} runs Windows: {why}", remote.endpoint()))
         })?,
     };
     let packed = gzip(binary);
@@ -184,6 +186,9 @@ fn agent_args(job: &AgentJob<'_>, workdir: &str) -> Vec<String> {
     let sizes = job.sizes.to_string();
     if !sizes.is_empty() {
         args.extend(["--sizes".to_string(), sizes]);
+    }
+    if let Some(llc) = job.llc_mib {
+        args.extend(["--llc-mib".to_string(), llc.to_string()]);
     }
     args
 }

@@ -19,6 +19,8 @@ pub fn collect(agent: &AgentBinary) -> Provenance {
             vcpus: Some(sys.cpus().len() as u32),
             memory_mib: Some(sys.total_memory() / (1024 * 1024)),
             kernel: sysinfo::System::kernel_version(),
+            // The run fills it with the figure its sizes were judged against.
+            llc_mib: None,
         },
         ..Provenance::default()
     };

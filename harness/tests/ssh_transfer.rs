@@ -71,7 +71,7 @@ fn uploads_go_over_sftp_where_offered_and_arrive_whole() {
     // Direct to L1's OpenSSH, which offers SFTP: 3 MiB, then replaced by another file.
     let mut l1 = SshRemote::connect(&target(c, 1, 22), &[], T).unwrap();
     let id = l1.identify(T).unwrap();
-    assert_eq!((id.probed.os, id.probed.shell), (Os::Posix, Shell::Sh));
+    assert_eq!((id.probed.os, id.probed.shell), (Os::Linux, Shell::Sh));
     assert!(id.probed.uname.as_deref().unwrap().starts_with("Linux"));
     assert_eq!(id.platform().os, "linux");
     upload_and_verify(&mut l1, &random(3 << 20), &path("a"), 0o640);
@@ -170,10 +170,11 @@ fn a_windows_level_is_deployed_to_through_sftp_and_powershell() {
     let only = ["cpu.int".to_string()];
     let job = AgentJob {
         binary: b"not for Windows",
-        windows_binary: Some(&agent),
+        windows_binary: Ok(&agent),
         suite: model::Suite::Smoke,
         only: Some(&only),
         sizes: model::Sizes::default(),
+        llc_mib: None,
     };
     let workdir = sim.dir.path().display().to_string();
     let mut progress = nestbench::progress::LevelProgress::start("L1");
@@ -196,7 +197,7 @@ fn a_windows_level_is_deployed_to_through_sftp_and_powershell() {
     assert!(left.is_empty(), "left behind: {left:?}");
     // Without a Windows agent the level fails saying so.
     let job = AgentJob {
-        windows_binary: None,
+        windows_binary: Err("there is no Windows agent: pass --agent-windows PATH".into()),
         ..job
     };
     let Err(e) = deploy::measure(&mut r, &workdir, &job, &mut progress) else {
@@ -204,7 +205,7 @@ fn a_windows_level_is_deployed_to_through_sftp_and_powershell() {
     };
     assert!(
         e.to_string()
-            .contains("runs Windows, and this run has no Windows agent"),
+            .ends_with("runs Windows: there is no Windows agent: pass --agent-windows PATH"),
         "{e}"
     );
 }

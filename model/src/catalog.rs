@@ -151,6 +151,24 @@ impl Layer {
 pub enum Os {
     /// The static Linux agent.
     Linux,
+    /// The self-contained Windows agent, `nestbench-agent.exe` (docs/windows.md).
+    Windows,
+}
+
+impl Os {
+    /// Lower-case name, as docs and messages write it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Os::Linux => "linux",
+            Os::Windows => "windows",
+        }
+    }
+}
+
+impl fmt::Display for Os {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// One metric of a workload.

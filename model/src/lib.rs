@@ -8,7 +8,8 @@
 //! - [`rundoc`]: run.json (schema version 2, reads version 1).
 //! - [`fingerprint`]: which runs are samples of the same configuration on the same host.
 //! - [`level`], [`accel`], [`suite`], [`sizes`], [`info`], [`result`]: the small types
-//!   those are made of.
+//!   those are made of; [`setup`]: the `params` keys that say how a working set was
+//!   prepared and whether it got past the cache.
 //! - [`testing`]: edits that break valid input, for the parsers' property tests.
 //!
 //! It exists as its own crate so that the dependency direction is honest: `reports`
@@ -24,12 +25,13 @@ pub mod metric;
 pub mod protocol;
 pub mod result;
 pub mod rundoc;
+pub mod setup;
 pub mod sizes;
 pub mod suite;
 pub mod testing;
 
 pub use accel::{Accel, AccelChoice};
-pub use info::HostInfo;
+pub use info::{HostInfo, WindowsInfo};
 pub use level::Level;
 pub use metric::MetricId;
 pub use result::{NotApplicable, WorkloadError, WorkloadResult};

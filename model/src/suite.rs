@@ -58,11 +58,27 @@ impl Suite {
         self.sample_budget() / 2
     }
 
-    /// The suite's working-set sizes, the one table of them: what a bare
-    /// `nestbench-agent run` uses (each clamped to what its machine can spare) and what
-    /// the controller starts from before fitting them to the smallest level
-    /// (`harness/src/sizing.rs`). MiB: STREAM total, latency buffer, page-fault region,
-    /// disk file.
+    /// The most a workload's untimed setup (writing its file, first-touching its
+    /// buffers) may take before its samples start. Setup that grows with size and
+    /// shrinks with the level's speed is what made a deep level's suite several times
+    /// longer than L0's (a 256 MiB file written at 1.85 MB/s); with this budget a level
+    /// 100× slower prepares less, says so in `params` (`prepared_mib`,
+    /// `setup_truncated`), and takes at most this much longer per workload. Generous
+    /// enough that L0 prepares the full sizes (5.6 GiB of STREAM arrays on a host
+    /// with a 480 MiB L3 takes 2–8 s to first-touch).
+    pub fn setup_budget(self) -> Duration {
+        match self {
+            Suite::Smoke => Duration::from_secs(2),
+            Suite::Quick => Duration::from_secs(10),
+            Suite::Standard => Duration::from_secs(30),
+        }
+    }
+
+    /// The suite's working-set sizes, the one table of them: where [`crate::sizes::fit`]
+    /// starts from, for a bare `nestbench-agent run` (fitted to its own machine) and for
+    /// the controller (fitted to the smallest level, `harness/src/sizing.rs`): raised to
+    /// 4× the last-level cache for the memory workloads, capped by the room there is.
+    /// MiB: STREAM total, latency buffer, page-fault region, disk file.
     pub fn default_sizes(self) -> Sizes {
         let [stream, latency, pagefault, disk] = match self {
             Suite::Smoke => [32, 32, 16, 16],

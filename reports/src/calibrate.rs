@@ -144,7 +144,8 @@ pub fn calibrate(set: &RunSet, alpha: f64) -> Calibration {
         .unzip();
     let tails = fit_tails(&mut rows, &logs, row_alpha);
     Calibration {
-        version: 2,
+        // Fields are only added within a version (tails and tail_* joined version 1).
+        version: 1,
         runs: set.runs.len(),
         alpha,
         family,

@@ -51,6 +51,50 @@ fn failed_level_reads_failed_not_zero() {
 }
 
 #[test]
+fn cache_resident_and_truncated_figures_are_marked_and_explained() {
+    let mut doc = common::doc("complete.json");
+    for l in &mut doc.levels {
+        for r in l
+            .results
+            .iter_mut()
+            .filter(|r| r.id.workload == "mem.stream")
+        {
+            r.params.insert("cache_resident".into(), true.into());
+            r.params.insert("llc_mib".into(), 32.into());
+        }
+        if l.level == 3 {
+            for r in l.results.iter_mut().filter(|r| r.id.workload == "disk.seq") {
+                r.params.insert("setup_truncated".into(), true.into());
+                r.params.insert("prepared_mib".into(), 18.0.into());
+            }
+        }
+    }
+    let md = export::markdown::render(&export::document::build(&Analysis::new(doc)));
+    let triad = md
+        .lines()
+        .find(|l| l.starts_with("| mem.stream/triad"))
+        .unwrap();
+    assert_eq!(triad.matches('‡').count(), 4, "{triad}");
+    let latency = md
+        .lines()
+        .find(|l| l.starts_with("| mem.latency/"))
+        .unwrap();
+    assert!(!latency.contains('‡'), "{latency}");
+    assert!(md.contains("‡ cache-resident: array or buffer smaller than 4× the last-level cache (32 MiB), so this is cache bandwidth"), "{md}");
+    let write = md
+        .lines()
+        .find(|l| l.starts_with("| disk.seq/write"))
+        .unwrap();
+    assert_eq!(write.matches('†').count(), 1, "{write}");
+    assert!(md.contains("† setup budget ran out"), "{md}");
+    // Nothing flagged, no footnote.
+    let plain = export::markdown::render(&export::document::build(&Analysis::new(common::doc(
+        "complete.json",
+    ))));
+    assert!(!plain.contains('‡') && !plain.contains('†'));
+}
+
+#[test]
 fn summary_lines_say_what_l0_is_and_what_is_worst() {
     let complete = export::markdown::render(&export::document::build(&Analysis::new(common::doc(
         "complete.json",

@@ -3,10 +3,14 @@
 //! and the helpers that turn samples into [`WorkloadResult`]s.
 //!
 //! Sizes are the controller's call (the same at every level, see [`model::sizes`]);
-//! only sizes it did *not* give fall back to per-suite defaults, which are clamped to
-//! what the machine has, so a bare `nestbench-agent run` works in a 256 MiB guest.
+//! only sizes it did *not* give are fitted here, with the controller's own rule
+//! ([`model::sizes::fit`]) applied to this machine: the memory working sets at least
+//! 4× its last-level cache where a quarter of its available memory allows, so a bare
+//! `nestbench-agent run` measures memory rather than cache and still works in a
+//! 256 MiB guest.
 
 use crate::timing::Timing;
+use model::sizes::{fit, Room};
 use model::{catalog, MetricId, Sizes, Suite, WorkloadResult};
 use serde_json::{json, Map, Value};
 use std::path::PathBuf;
@@ -26,43 +30,36 @@ pub struct ResolvedSizes {
     pub given: Sizes,
 }
 
-/// What the machine can spare, as far as the caller knows.
+/// What the machine can spare and the cache its working sets must get past, as far as
+/// the caller knows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Limits {
     /// MemAvailable in MiB.
     pub mem_available_mib: Option<u64>,
     /// Free space where the scratch directory lives, in MiB.
     pub disk_free_mib: Option<u64>,
+    /// The last-level cache, MiB: L0's when the controller passed it (`--llc-mib`),
+    /// else this machine's own. Recorded in the memory workloads' params.
+    pub llc_mib: Option<u64>,
 }
 
 impl ResolvedSizes {
-    /// Fills what `given` lacks with the suite's defaults ([`Suite::default_sizes`], the
-    /// same table the controller starts from), each clamped to a quarter of the
-    /// available memory (or free disk); given sizes are used as they are.
+    /// Fills what `given` lacks with [`model::sizes::fit`] on this machine's room: a
+    /// quarter of the available memory per working set, a quarter of the free disk for
+    /// the file, and `limits.llc_mib`. Given sizes are used as they are.
     pub fn resolve(given: Sizes, suite: Suite, limits: Limits) -> Self {
-        let d = suite.default_sizes();
-        let def = |v: Option<u64>| v.expect("every suite default is set");
-        let (s, l, p, d) = (
-            def(d.stream_mib),
-            def(d.latency_mib),
-            def(d.pagefault_mib),
-            def(d.disk_mib),
-        );
-        let mem = |v: Option<u64>, def: u64| {
-            v.unwrap_or_else(|| {
-                limits
-                    .mem_available_mib
-                    .map_or(def, |m| def.min((m / 4).max(4)))
-            })
+        let room = Room {
+            memory_mib: limits.mem_available_mib.map(|m| m / 4),
+            disk_mib: limits.disk_free_mib.map(|f| f / 4),
+            llc_mib: limits.llc_mib,
         };
-        let disk = given
-            .disk_mib
-            .unwrap_or_else(|| limits.disk_free_mib.map_or(d, |f| d.min((f / 4).max(1))));
+        let s = given.or(fit(suite, room).sizes);
+        let v = |x: Option<u64>| x.expect("fit sets every size");
         ResolvedSizes {
-            stream_mib: mem(given.stream_mib, s),
-            latency_mib: mem(given.latency_mib, l),
-            pagefault_mib: mem(given.pagefault_mib, p),
-            disk_mib: disk,
+            stream_mib: v(s.stream_mib),
+            latency_mib: v(s.latency_mib),
+            pagefault_mib: v(s.pagefault_mib),
+            disk_mib: v(s.disk_mib),
             given,
         }
     }
@@ -204,6 +201,7 @@ mod tests {
         let lim = Limits {
             mem_available_mib: Some(200),
             disk_free_mib: Some(8),
+            llc_mib: None,
         };
         let r = ResolvedSizes::resolve(given, Suite::Standard, lim);
         assert_eq!(r.stream_mib, 512);
@@ -223,10 +221,27 @@ mod tests {
     }
 
     #[test]
+    fn a_bare_run_is_cache_valid_where_memory_allows() {
+        let lim = |mem| Limits {
+            mem_available_mib: Some(mem),
+            disk_free_mib: None,
+            llc_mib: Some(32),
+        };
+        let r = ResolvedSizes::resolve(Sizes::default(), Suite::Quick, lim(16_384));
+        assert_eq!((r.stream_mib, r.latency_mib), (384, 128));
+        // A 1 GiB guest has room for 256 MiB per working set: STREAM stays smaller.
+        let r = ResolvedSizes::resolve(Sizes::default(), Suite::Quick, lim(1024));
+        assert_eq!((r.stream_mib, r.latency_mib), (256, 128));
+        let given: Sizes = "stream=16".parse().unwrap();
+        let r = ResolvedSizes::resolve(given, Suite::Quick, lim(16_384));
+        assert_eq!(r.stream_mib, 16);
+    }
+
+    #[test]
     fn too_large_buffers_are_refused() {
         let lim = Limits {
             mem_available_mib: Some(100),
-            disk_free_mib: None,
+            ..Limits::default()
         };
         let ctx = Context::new(Suite::Smoke, Sizes::default(), "/tmp".into(), lim);
         assert!(ctx.check_memory("x", 90).is_err());

@@ -6,6 +6,10 @@
 //! untimed warm-up *at the level being measured*, aiming at a small fraction of the
 //! budget, so the clock is read rarely on a fast host and a slow level overshoots its
 //! budget by at most about one batch (or one operation, when a single one is slower).
+//!
+//! What happens before the warm-up — writing a file, first-touching buffers — is
+//! budgeted too ([`Timing::setup`], see `crate::setup`), for the same reason: work of a
+//! fixed size takes 100× longer where the level is 100× slower.
 
 use std::sync::{Barrier, Condvar, Mutex};
 use std::thread;
@@ -61,6 +65,8 @@ pub struct Timing {
     pub sample: Duration,
     /// Timed samples kept per result.
     pub samples: usize,
+    /// The most a workload's untimed setup may take ([`model::Suite::setup_budget`]).
+    pub setup: Duration,
 }
 
 impl Timing {
@@ -70,11 +76,13 @@ impl Timing {
             warmup: suite.warmup(),
             sample: suite.sample_budget(),
             samples: suite.samples(),
+            setup: suite.setup_budget(),
         }
     }
 
-    /// The same number of samples with another per-sample budget (warm-up = half of it);
-    /// for tests and debugging, recorded in every result's `params.budget_s`.
+    /// The same number of samples with another per-sample budget (warm-up = half of it;
+    /// the setup budget unchanged); for tests and debugging, recorded in every result's
+    /// `params.budget_s`.
     pub fn with_budget(self, sample: Duration) -> Self {
         Timing {
             warmup: sample / 2,
@@ -303,6 +311,7 @@ mod tests {
             warmup: Duration::from_millis(5),
             sample: Duration::from_millis(10),
             samples: 5,
+            setup: Duration::ZERO,
         };
         let kernels: Vec<_> = (0..2).map(|_| |n: u64| Step::units(n as f64)).collect();
         let m = parallel_samples(&t, kernels).unwrap();

@@ -94,6 +94,75 @@ fn disk_workloads_record_the_file_system_and_direct_io() {
     std::fs::remove_dir(&dir).unwrap();
 }
 
+/// The params that record a workload's setup, for the workloads that have one.
+fn setup_of(r: &model::WorkloadResult) -> (f64, bool) {
+    let p = &r.params;
+    assert!(p["setup_s"].as_f64().unwrap() >= 0.0, "{}", r.id.key());
+    assert!(p["setup_budget_s"].as_f64().is_some(), "{}", r.id.key());
+    (
+        p["prepared_mib"].as_f64().unwrap(),
+        p["setup_truncated"].as_bool().unwrap(),
+    )
+}
+
+#[test]
+fn setup_is_recorded_and_a_spent_budget_measures_over_what_was_prepared() {
+    let dir = scratch("setup");
+    let ids = [
+        "disk.seq",
+        "disk.rand",
+        "disk.fsync",
+        "mem.stream",
+        "mem.latency",
+    ];
+    let mut c = ctx(dir.clone());
+    for id in ids {
+        for r in registry::find(id).unwrap().run(&c).unwrap() {
+            let (prepared, truncated) = setup_of(&r);
+            assert!(
+                !truncated && prepared > 0.0,
+                "{}: {:?}",
+                r.id.key(),
+                r.params
+            );
+        }
+    }
+    // No time at all for setup: one piece each, flagged, and still sane figures.
+    c.timing.setup = Duration::ZERO;
+    let seq = registry::find("disk.seq").unwrap().run(&c).unwrap();
+    assert_eq!(setup_of(&seq[0]), (0.25, true));
+    assert_eq!(seq[0].params["file_mib"], 2.0);
+    let lat = registry::find("mem.latency").unwrap().run(&c).unwrap();
+    assert_eq!(setup_of(&lat[0]), (1.0, true));
+    assert_eq!(lat[0].params["buffer_mib"], 4);
+    for r in seq.iter().chain(&lat) {
+        assert!(
+            r.samples.iter().all(|s| s.is_finite() && *s > 0.0),
+            "{}",
+            r.id.key()
+        );
+    }
+    std::fs::remove_dir(&dir).unwrap();
+}
+
+#[test]
+fn memory_results_say_whether_they_got_past_the_cache() {
+    let mut c = ctx(std::env::temp_dir());
+    let stream = registry::find("mem.stream").unwrap();
+    // The LLC unknown: nothing is claimed either way.
+    let r = stream.run(&c).unwrap();
+    assert!(r[0].params.get("cache_resident").is_none());
+    // 1 MiB arrays under a 1 MiB LLC: cache-resident, with the LLC named.
+    c.limits.llc_mib = Some(1);
+    for r in stream.run(&c).unwrap() {
+        assert_eq!(r.params["cache_resident"], true, "{:?}", r.params);
+        assert_eq!(r.params["llc_mib"], 1);
+    }
+    c.sizes.latency_mib = 4;
+    let r = registry::find("mem.latency").unwrap().run(&c).unwrap();
+    assert_eq!(r[0].params["cache_resident"], false, "{:?}", r[0].params);
+}
+
 #[test]
 fn disk_workloads_fail_cleanly_without_a_writable_directory() {
     let c = ctx("/nonexistent/nestbench".into());

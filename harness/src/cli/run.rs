@@ -97,6 +97,11 @@ pub struct RunArgs {
     /// The static agent binary to deploy (default: next to nestbench, or the build output).
     #[arg(long, env = "NESTBENCH_AGENT")]
     pub agent: Option<PathBuf>,
+    /// The Windows agent, nestbench-agent.exe, deployed to levels that run Windows
+    /// instead of --agent (default: next to nestbench, or scripts/build-agent-windows'
+    /// output).
+    #[arg(long, value_name = "PATH", env = "NESTBENCH_AGENT_WINDOWS")]
+    pub agent_windows: Option<PathBuf>,
     /// A label for this run, KEY=VALUE (repeatable), e.g. --tag qemu=v8.2.0: kept in
     /// run.json and the history, selectable with history:tag=KEY=VALUE.
     #[arg(long = "tag", value_name = "KEY=VALUE")]

@@ -80,14 +80,16 @@ pub fn render(cfg: &RunConfig) -> Result<String, Failure> {
     );
     match &cfg.backend {
         BackendConfig::HostOnly => {
-            let sizes = sizing::derive(cfg.suite, cfg.sizes, None);
-            sizes_line(w, sizes, "the host's last-level cache");
+            let host = sizing::HostMemory::probe();
+            let sizes = sizing::derive(cfg.suite, cfg.sizes, sizing::Levels::HostOnly, host).sizes;
+            sizes_line(w, sizes, "the host's last-level cache and available memory");
             level_zero(w, cfg, &agent, sizes);
         }
         BackendConfig::Qemu(opts) => qemu(w, cfg, opts, &agent)?,
         BackendConfig::Inventory(file) => {
             let inv = inventory::load(file).map_err(|e| Failure::usage(e.to_string()))?;
-            let sizes = sizing::derive(cfg.suite, cfg.sizes, None);
+            let host = sizing::HostMemory::probe();
+            let sizes = sizing::derive(cfg.suite, cfg.sizes, sizing::Levels::Unknown, host).sizes;
             sizes_line(w, sizes, "the suite's defaults");
             line(
                 w,
@@ -183,10 +185,11 @@ fn agent_lines(
     let path = format!("{}/{AGENT_NAME}", workdir.trim_end_matches('/'));
     let job = AgentJob {
         binary: &agent.bytes,
-        windows_binary: None,
+        windows_binary: Err("no Windows agent".into()),
         suite: cfg.suite,
         only: cfg.only.as_deref(),
         sizes,
+        llc_mib: sizing::HostMemory::probe().llc_mib,
     };
     line(w, &format!("  upload the agent (gzip) to {path}"));
     line(
@@ -228,7 +231,8 @@ fn qemu(
         memory_mib: l.memory_mib,
         disk_mib: l.fs_mib,
     });
-    let sizes = sizing::derive(cfg.suite, cfg.sizes, smallest);
+    let levels = smallest.map_or(sizing::Levels::HostOnly, sizing::Levels::Guests);
+    let sizes = sizing::derive(cfg.suite, cfg.sizes, levels, sizing::HostMemory::probe()).sizes;
     sizes_line(w, sizes, "the smallest level's memory and scratch disk");
     line(
         w,

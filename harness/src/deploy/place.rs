@@ -33,7 +33,7 @@ impl Place {
     pub(super) fn new(os: Os, workdir: &str, tag: u32) -> Place {
         let name = format!("nestbench-agent-{tag:08x}");
         match os {
-            Os::Posix => Place::Posix {
+            Os::Linux => Place::Posix {
                 path: format!("{}/{name}", workdir.trim_end_matches('/')),
             },
             Os::Windows => {
@@ -121,7 +121,7 @@ mod tests {
             place.upload_path(),
             "/C:/Temp/nestbench-agent-000000ab.exe.gz"
         );
-        let posix = Place::new(Os::Posix, "/tmp/", 1);
+        let posix = Place::new(Os::Linux, "/tmp/", 1);
         assert_eq!(posix.upload_path(), "/tmp/nestbench-agent-00000001");
     }
 }

@@ -14,10 +14,11 @@ const AGENT: &[u8] = &[b'x'; 4096];
 fn job(binary: &[u8]) -> AgentJob<'_> {
     AgentJob {
         binary,
-        windows_binary: None,
+        windows_binary: Err("no Windows agent".into()),
         suite: Suite::Smoke,
         only: None,
         sizes: Sizes::default(),
+        llc_mib: None,
     }
 }
 
@@ -178,6 +179,20 @@ fn happy_path_is_a_compressed_upload_and_one_command() {
         .read_to_end(&mut unpacked)
         .unwrap();
     assert_eq!(unpacked, AGENT);
+}
+
+#[test]
+fn the_agent_gets_the_sizes_and_l0s_cache_only_when_there_are_some() {
+    let mut j = job(AGENT);
+    let plain = deploy_command("/w/a", "/w", &j);
+    assert!(
+        !plain.contains("--sizes") && !plain.contains("--llc-mib"),
+        "{plain}"
+    );
+    j.sizes = "stream=128".parse().unwrap();
+    j.llc_mib = Some(32);
+    let cmd = deploy_command("/w/a", "/w", &j);
+    assert!(cmd.contains(" --sizes stream=128 --llc-mib 32;"), "{cmd}");
 }
 
 #[test]

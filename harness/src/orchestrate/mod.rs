@@ -40,21 +40,38 @@ pub struct RunSummary {
 /// Run the whole job described by `cfg` with `backend`.
 pub fn execute(cfg: &RunConfig, backend: Box<dyn Backend>) -> anyhow::Result<RunSummary> {
     let agent = agentbin::load(&cfg.agent)?;
-    let sizes = sizing::derive(cfg.suite, cfg.sizes, backend.capacity());
+    // Only a level found to run Windows needs it: a missing or broken one fails that
+    // level alone, with this reason.
+    let windows_agent = cfg.agents().load(model::catalog::Os::Windows);
+    let host = sizing::HostMemory::probe();
+    let levels = match (backend.depth(), backend.capacity()) {
+        (0, _) => sizing::Levels::HostOnly,
+        (_, Some(c)) => sizing::Levels::Guests(c),
+        (_, None) => sizing::Levels::Unknown,
+    };
+    let fitted = sizing::derive(cfg.suite, cfg.sizes, levels, host);
+    let sizes = fitted.sizes;
     print_plan(backend.as_ref());
+    if let Some(why) = sizing::residency_note(&fitted, host, cfg.suite, cfg.sizes, levels) {
+        note(&format!("sizes {sizes}: {why}"));
+    }
     rundir::create_dir(&cfg.out)?;
-    let rd = RunDir::start(&cfg.out, first_doc(cfg, backend.as_ref(), &agent, sizes))?;
+    let mut doc = first_doc(cfg, backend.as_ref(), &agent, sizes);
+    doc.provenance.host.llc_mib = host.llc_mib;
+    let rd = RunDir::start(&cfg.out, doc)?;
     note(&format!("run directory: {}", rd.root().display()));
     let hook_rd = rd.clone();
     let _hook = cleanup::HookGuard::new(move || on_interrupt(&hook_rd));
     let job = AgentJob {
         binary: &agent.bytes,
-        // Windows levels need a Windows agent; until the run is given one they fail
-        // saying so (deploy::measure).
-        windows_binary: None,
+        windows_binary: windows_agent
+            .as_ref()
+            .map(|a| a.bytes.as_slice())
+            .map_err(|e| e.to_string()),
         suite: cfg.suite,
         only: cfg.only.as_deref(),
         sizes,
+        llc_mib: host.llc_mib,
     };
     let mut stack = StackGuard {
         backend,

@@ -24,15 +24,10 @@ use std::time::Duration;
 /// The probe command line (see the module header).
 pub const PROBE: &str = "echo nbprobe %OS% $env:OS; uname -sr";
 
-/// The operating system family of a level.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Os {
-    /// Linux or another POSIX system: `sh` semantics, the static Linux agent.
-    #[default]
-    Posix,
-    /// Windows: PowerShell for everything, SFTP for files.
-    Windows,
-}
+/// The operating system family of a level: which agent it gets and which language it
+/// is spoken to in (POSIX sh, or PowerShell). A POSIX machine that is not Linux is
+/// `Linux` here too: the static agent is what it would be offered.
+pub use model::catalog::Os;
 
 /// The shell that runs a level's commands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,7 +86,7 @@ pub fn parse_probe(stdout: &str) -> Result<Probed, String> {
                 ["CYGWIN", "MINGW", "MSYS"].iter().any(|w| u.starts_with(w))
             });
             Ok(Probed {
-                os: if windows { Os::Windows } else { Os::Posix },
+                os: if windows { Os::Windows } else { Os::Linux },
                 shell: Shell::Sh,
                 uname,
             })
@@ -150,7 +145,7 @@ impl Identity {
                 w.hyperv_host,
             ),
             (None, Os::Windows) => ("windows", self.probed.uname.clone(), false),
-            (None, Os::Posix) => {
+            (None, Os::Linux) => {
                 let linux = self
                     .probed
                     .uname
@@ -181,7 +176,7 @@ pub fn identify(remote: &mut dyn Remote, timeout: Duration) -> Result<Identity, 
         reason,
     })?;
     let windows = match probed.os {
-        Os::Posix => None,
+        Os::Linux => None,
         Os::Windows => {
             let mut stdout = String::new();
             let st = powershell::run(
@@ -218,7 +213,7 @@ mod tests {
     #[test]
     fn each_shell_is_told_from_what_it_printed() {
         let sh = parse_probe("nbprobe %OS% :OS\nLinux 6.1.0-18-amd64\n").unwrap();
-        assert_eq!((sh.os, sh.shell), (Os::Posix, Shell::Sh));
+        assert_eq!((sh.os, sh.shell), (Os::Linux, Shell::Sh));
         assert_eq!(sh.uname.as_deref(), Some("Linux 6.1.0-18-amd64"));
         let cmd = parse_probe("nbprobe Windows_NT $env:OS; uname -sr\r\n").unwrap();
         assert_eq!((cmd.os, cmd.shell), (Os::Windows, Shell::Cmd));
@@ -231,7 +226,7 @@ mod tests {
         assert_eq!((cygwin.os, cygwin.shell), (Os::Windows, Shell::Sh));
         // A login banner or motd before the marker is skipped.
         let motd = parse_probe("Welcome!\nnbprobe %OS% :OS\nLinux 5.10\n").unwrap();
-        assert_eq!(motd.os, Os::Posix);
+        assert_eq!(motd.os, Os::Linux);
     }
 
     #[test]

@@ -139,10 +139,10 @@ pub trait Remote {
         timeout: Duration,
     ) -> Result<(), RemoteError>;
 
-    /// The level's OS family: POSIX unless first contact found Windows
+    /// The level's OS family: Linux (POSIX) unless first contact found Windows
     /// ([`identify::identify`]).
     fn os(&self) -> identify::Os {
-        identify::Os::Posix
+        identify::Os::Linux
     }
 
     /// Run `cmd` and collect its whole output.

@@ -124,7 +124,7 @@ impl SshRemote {
             pumps,
             target: target.clone(),
             sftp: true,
-            os: Os::Posix,
+            os: Os::Linux,
         })
     }
 

@@ -3,7 +3,11 @@
 
 use super::{Better, Category, Layer, MetricDef, Os, Unit, WorkloadDef};
 
-const LINUX: &[Os] = &[Os::Linux];
+/// Measured by both agents.
+const EVERY_OS: &[Os] = &[Os::Linux, Os::Windows];
+/// Measured by the Linux agent only: the Windows agent reports these as not applicable
+/// (docs/windows.md says why for each).
+const LINUX_ONLY: &[Os] = &[Os::Linux];
 
 const fn m(
     name: &'static str,
@@ -31,7 +35,7 @@ pub const WORKLOADS: &[WorkloadDef] = &[
         id: "cpu.int",
         category: Category::Cpu,
         uses_disk: false,
-        os: LINUX,
+        os: EVERY_OS,
         about: "integer work on one thread that stays in registers",
         metrics: &[m("ops", Unit::MopsPerS, Higher, 0.05, Layer::Cpu,
             "xorshift, multiply-add and a data-dependent branch on four 64-bit chains, per second")],
@@ -40,7 +44,7 @@ pub const WORKLOADS: &[WorkloadDef] = &[
         id: "cpu.fp",
         category: Category::Cpu,
         uses_disk: false,
-        os: LINUX,
+        os: EVERY_OS,
         about: "double-precision multiply and add on one thread",
         metrics: &[m("flops", Unit::GflopPerS, Higher, 0.05, Layer::Cpu,
             "f64 multiplies and adds on 16 accumulators (no FMA), per second")],
@@ -49,7 +53,7 @@ pub const WORKLOADS: &[WorkloadDef] = &[
         id: "cpu.mt",
         category: Category::Cpu,
         uses_disk: false,
-        os: LINUX,
+        os: EVERY_OS,
         about: "the cpu.int kernel on every vCPU at once",
         metrics: &[
             m("ops", Unit::MopsPerS, Higher, 0.05, Layer::Cpu,
@@ -62,7 +66,7 @@ pub const WORKLOADS: &[WorkloadDef] = &[
         id: "mem.stream",
         category: Category::Mem,
         uses_disk: false,
-        os: LINUX,
+        os: EVERY_OS,
         about: "STREAM's four kernels over three arrays, one slice per vCPU",
         metrics: &[
             m("copy", Unit::GBPerS, Higher, 0.10, Layer::Memory, "c = a, bytes moved per second"),
@@ -75,7 +79,7 @@ pub const WORKLOADS: &[WorkloadDef] = &[
         id: "mem.latency",
         category: Category::Mem,
         uses_disk: false,
-        os: LINUX,
+        os: EVERY_OS,
         about: "pointer chasing through a random cycle of cache lines",
         metrics: &[m("latency", Unit::NsPerLoad, Lower, 0.10, Layer::Memory,
             "time per dependent load over a buffer far larger than the caches (TLB misses and nested page walks show)")],
@@ -84,7 +88,7 @@ pub const WORKLOADS: &[WorkloadDef] = &[
         id: "mem.pagefault",
         category: Category::Mem,
         uses_disk: false,
-        os: LINUX,
+        os: EVERY_OS,
         about: "first touch of fresh anonymous memory, one 4 KiB fault per page",
         metrics: &[m("rate", Unit::FaultsPerS, Higher, 0.10, Layer::GuestKernel,
             "minor faults per second; with nested paging each new page is also backed by every level below")],
@@ -93,7 +97,7 @@ pub const WORKLOADS: &[WorkloadDef] = &[
         id: "disk.seq",
         category: Category::Disk,
         uses_disk: true,
-        os: LINUX,
+        os: EVERY_OS,
         about: "sequential 256 KiB blocks over a file on the level's scratch disk (O_DIRECT where possible)",
         metrics: &[
             m("write", Unit::MBPerS, Higher, 0.20, Layer::VirtualDisk, "sequential write bandwidth"),
@@ -104,7 +108,7 @@ pub const WORKLOADS: &[WorkloadDef] = &[
         id: "disk.rand",
         category: Category::Disk,
         uses_disk: true,
-        os: LINUX,
+        os: EVERY_OS,
         about: "4 KiB random reads and writes over a file on the level's scratch disk",
         metrics: &[
             m("read_iops", Unit::Iops, Higher, 0.20, Layer::VirtualDisk, "random 4 KiB reads per second"),
@@ -116,7 +120,7 @@ pub const WORKLOADS: &[WorkloadDef] = &[
         id: "disk.fsync",
         category: Category::Disk,
         uses_disk: true,
-        os: LINUX,
+        os: EVERY_OS,
         about: "a 4 KiB overwrite followed by fsync, the pattern of a database commit",
         metrics: &[m("latency", Unit::Us, Lower, 0.20, Layer::VirtualDisk,
             "time until one small write is durable through every virtual disk")],
@@ -125,7 +129,7 @@ pub const WORKLOADS: &[WorkloadDef] = &[
         id: "exit.cpuid",
         category: Category::Exit,
         uses_disk: false,
-        os: LINUX,
+        os: EVERY_OS,
         about: "the CPUID instruction, which always exits under VT-x/AMD-V",
         metrics: &[m("latency", Unit::Ns, Lower, 0.10, Layer::HypervisorKernel,
             "one CPUID: a VM exit handled by the hypervisor below (inline, without an exit, under TCG)")],
@@ -134,7 +138,7 @@ pub const WORKLOADS: &[WorkloadDef] = &[
         id: "exit.pio",
         category: Category::Exit,
         uses_disk: false,
-        os: LINUX,
+        os: LINUX_ONLY,
         about: "a one-byte write to I/O port 0x80, the POST port Linux itself writes as an I/O delay",
         metrics: &[m("latency", Unit::Ns, Lower, 0.10, Layer::UserVmm,
             "one OUT to port 0x80: an I/O exit passed on to the user-space VMM below (plus a syscall with /dev/port)")],
@@ -143,7 +147,7 @@ pub const WORKLOADS: &[WorkloadDef] = &[
         id: "exit.hypercall",
         category: Category::Exit,
         uses_disk: false,
-        os: LINUX,
+        os: LINUX_ONLY,
         about: "VMCALL/VMMCALL from user space with a hypercall number no hypervisor implements",
         metrics: &[m("latency", Unit::Ns, Lower, 0.10, Layer::HypervisorKernel,
             "one hypercall the hypervisor below refuses (-KVM_EPERM): the bare exit and return, without CPUID's emulation")],
@@ -152,7 +156,7 @@ pub const WORKLOADS: &[WorkloadDef] = &[
         id: "exit.syscall",
         category: Category::Exit,
         uses_disk: false,
-        os: LINUX,
+        os: EVERY_OS,
         about: "getppid(2) issued with syscall(2), so neither libc nor the vDSO can answer it",
         metrics: &[m("latency", Unit::Ns, Lower, 0.10, Layer::GuestKernel,
             "one round trip into the guest kernel and back")],
@@ -161,7 +165,7 @@ pub const WORKLOADS: &[WorkloadDef] = &[
         id: "exit.ctxswitch",
         category: Category::Exit,
         uses_disk: false,
-        os: LINUX,
+        os: EVERY_OS,
         about: "two threads on one CPU ping-pong one byte over pipes",
         metrics: &[m("latency", Unit::Ns, Lower, 0.10, Layer::GuestKernel,
             "one one-way context switch (half a round trip)")],
@@ -170,7 +174,7 @@ pub const WORKLOADS: &[WorkloadDef] = &[
         id: "exit.ipi",
         category: Category::Exit,
         uses_disk: false,
-        os: LINUX,
+        os: EVERY_OS,
         about: "two threads on two vCPUs wake each other through futexes, each waiting halted",
         metrics: &[m("latency", Unit::Ns, Lower, 0.20, Layer::HypervisorKernel,
             "one round trip of two cross-vCPU wake-ups: an interprocessor interrupt each way to a vCPU halted in the hypervisor below")],
@@ -179,7 +183,7 @@ pub const WORKLOADS: &[WorkloadDef] = &[
         id: "exit.timer",
         category: Category::Exit,
         uses_disk: false,
-        os: LINUX,
+        os: EVERY_OS,
         about: "reading the clock, and how late a short sleep wakes",
         metrics: &[
             m("clock_gettime", Unit::Ns, Lower, 0.20, Layer::Timer,

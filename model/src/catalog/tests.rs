@@ -42,3 +42,17 @@ fn unknown_workloads_fall_back_to_their_prefix() {
     assert_eq!(metric("disk.rand", "read_p99").unwrap().1.unit, Unit::Us);
     assert!(metric("disk.rand", "nope").is_none());
 }
+
+#[test]
+fn the_linux_agent_measures_everything_and_windows_all_but_ring_0_probes() {
+    assert!(WORKLOADS.iter().all(|w| w.os.contains(&Os::Linux)));
+    let not_on_windows: Vec<_> = WORKLOADS
+        .iter()
+        .filter(|w| !w.os.contains(&Os::Windows))
+        .map(|w| w.id)
+        .collect();
+    // Port I/O needs IOPL or an I/O bitmap and a hypercall ring 0 under Hyper-V:
+    // neither is given to a Windows user-mode process (docs/windows.md).
+    assert_eq!(not_on_windows, ["exit.pio", "exit.hypercall"]);
+    assert_eq!(Os::Windows.to_string(), "windows");
+}

@@ -6,7 +6,9 @@
 //! could not measure because it lacks what they need are kept as `not_applicable`,
 //! apart from its results and its workload errors.
 
-use crate::{Accel, HostInfo, Level, MetricId, NotApplicable, WorkloadError, WorkloadResult};
+use crate::{
+    Accel, HostInfo, Level, MetricId, NotApplicable, WindowsInfo, WorkloadError, WorkloadResult,
+};
 use serde::{Deserialize, Serialize};
 
 /// Status of one level, as simple readers see it (derived from [`LevelOutcome`]).
@@ -262,6 +264,13 @@ pub struct LevelEnv {
     /// The exact QEMU command line that started this level.
     #[serde(default)]
     pub qemu_argv: Vec<String>,
+    /// The last-level cache this level's sysfs shows, MiB (under TCG, made up).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub llc_mib: Option<u64>,
+    /// What the Windows agent saw of a Windows level (version, build, Hyper-V role);
+    /// absent for Linux levels (optional, added after schema 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub windows: Option<WindowsInfo>,
     /// What the controller found a remote level to be on first contact (an inventory
     /// level or a remote L0); added after version 2, omitted when nothing was probed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -300,6 +309,8 @@ impl LevelEnv {
         self.hypervisor = info.hypervisor.clone();
         self.virt_extensions = info.virt_extensions.clone();
         self.kvm_usable = Some(info.kvm_usable);
+        self.llc_mib = info.llc_mib;
+        self.windows = info.windows.clone();
     }
 }
 

@@ -135,6 +135,9 @@ fn env() -> impl Strategy<Value = LevelEnv> {
                 disk,
                 tuning,
                 qemu_argv: argv,
+                // Present or absent with vcpus: the tuple strategies are full.
+                llc_mib: vcpus.map(u64::from),
+                windows: None,
                 platform,
             },
         )
@@ -314,6 +317,7 @@ fn provenance() -> impl Strategy<Value = Provenance> {
                         cpu,
                         vcpus,
                         memory_mib: mem,
+                        llc_mib: mem.map(|m| m / 64),
                         kernel,
                     },
                     host_load: HostLoad { at_start, at_end },

@@ -51,6 +51,10 @@ pub struct HostFacts {
     /// Kernel release.
     #[serde(default)]
     pub kernel: Option<String>,
+    /// Its last-level cache, MiB: what the run's memory sizes were judged against and
+    /// what every level's agent was given (`--llc-mib`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub llc_mib: Option<u64>,
 }
 
 /// The host's load average around the run.

@@ -166,6 +166,7 @@ fn provenance(p: &Map<String, Value>) -> Provenance {
                 .map(|n| n as u32),
             memory_mib: p.get("host_memory_mib").and_then(Value::as_u64),
             kernel: str_of(p, "host_kernel"),
+            llc_mib: None,
         },
         host_load: HostLoad {
             at_start: load_of(p.get("host_load_at_start")),

@@ -205,12 +205,19 @@ fn params(pairs: &[(&LevelRecord, &LevelRecord)]) -> Vec<Warning> {
             let Some(cr) = cl.result(&br.id) else {
                 continue;
             };
-            if br.params == cr.params {
-                continue;
-            }
-            let mut keys: Vec<&String> = br.params.keys().chain(cr.params.keys()).collect();
+            // How a run went (e.g. how long its setup took) is not what it measured.
+            let compared = |k: &&String| !model::setup::OUTCOME_PARAMS.contains(&k.as_str());
+            let mut keys: Vec<&String> = br
+                .params
+                .keys()
+                .chain(cr.params.keys())
+                .filter(compared)
+                .collect();
             keys.sort();
             keys.dedup();
+            if keys.iter().all(|k| br.params.get(*k) == cr.params.get(*k)) {
+                continue;
+            }
             let differences: Vec<String> = keys
                 .into_iter()
                 .filter(|k| br.params.get(*k) != cr.params.get(*k))
@@ -274,6 +281,26 @@ mod tests {
             }]
         );
         assert!(w[0].to_string().contains("busy host (load 3.1 on 2 CPUs)"));
+    }
+
+    #[test]
+    fn params_that_only_say_how_setup_went_are_not_a_difference() {
+        let base = doc(None, None, None);
+        let mut cur = base.clone();
+        let r = &mut cur.levels[0].results[0];
+        r.params.insert("setup_s".into(), serde_json::json!(0.31));
+        assert!(detect(&base, &cur).is_empty());
+        cur.levels[0].results[0]
+            .params
+            .insert("prepared_mib".into(), serde_json::json!(18.5));
+        let w = detect(&base, &cur);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].to_string().contains("prepared_mib: none → 18.5"),
+            "{}",
+            w[0]
+        );
+        assert!(!w[0].to_string().contains("setup_s"), "{}", w[0]);
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! The report's content, independent of format: [`build`] decides *what* a reader sees
 //! (summary, one table per category, level environments, metrics that do not apply with
-//! their reasons, errors, charts); `markdown` and `html`
-//! only decide how it looks, so the two files always say the same thing.
+//! their reasons, errors, charts); `markdown` and `html` only decide how it looks, so
+//! the two files always say the same thing. Figures that are not what their workload
+//! claims (cache-resident, truncated setup) are marked in their cells and explained
+//! under their table ([`super::caveats`]).
 
+use super::caveats;
 use super::format::{percent, seconds, sig};
 use super::summary;
 use crate::analysis::{category_of, Analysis, Row};
@@ -56,6 +59,10 @@ pub fn build(a: &Analysis) -> Document {
     for cat in a.category_names() {
         blocks.push(Block::Heading(3, cat.clone()));
         blocks.push(Block::Table(category_table(a, &cat)));
+        let shown = a.doc.levels.iter().flat_map(|l| &l.results);
+        for note in caveats::footnotes(shown.filter(|r| category_of(&r.id.workload) == cat)) {
+            blocks.push(Block::Para(note));
+        }
     }
     blocks.push(Block::Heading(2, "Levels".into()));
     blocks.push(Block::Table(env_table(&a.doc.levels)));
@@ -134,7 +141,9 @@ fn category_table(a: &Analysis, cat: &str) -> Table {
             .into(),
         ];
         for l in &levels {
-            r.push(a.row(l.level, &m.key()).map(cell).unwrap_or_default());
+            let mut text = a.row(l.level, &m.key()).map(cell).unwrap_or_default();
+            text.push_str(&caveats::marks(l.result(m)));
+            r.push(text);
         }
         rows.push(r);
     }

@@ -2,6 +2,7 @@
 //! from an [`crate::analysis::Analysis`] (or the [`document::Document`] built from it)
 //! to bytes, so they are snapshot-tested without touching the disk.
 
+mod caveats;
 pub mod csv;
 pub mod document;
 pub mod format;

@@ -19,6 +19,9 @@
 //!   functions of `special.rs`);
 //! - Welch's t-test on log per-run medians, with a [`welch::NoiseProfile`] from history
 //!   for a side with a single run ([`welch`], Welch 1947);
+//! - a Student-t tail with one shape per level, fitted by maximum likelihood to the
+//!   calibration runs, that a single-run side must also pass ([`tails`], Lange, Little &
+//!   Taylor 1989);
 //! - Holm / Benjamini–Hochberg adjusted p-values ([`correction`], Holm 1979);
 //! - the minimum detectable effect of that test and the runs needed ([`mde`]);
 //! - the per-row verdict of a family of rows ([`verdict`]);

@@ -6,15 +6,29 @@
 //! virtualization. O_DIRECT keeps the guest's page cache out of them where the file
 //! system allows; where it does not, `params` says so (and on tmpfs, that the "disk"
 //! is RAM), reads drop the file's cached pages and write samples end with a timed
-//! fdatasync. Files are prefilled before timing.
+//! fdatasync.
+//!
+//! **Setup bounded in time.** The file's size is the controller's (`--sizes disk=`,
+//! `file_mib`, the same at every level), but it is written before timing only as far as
+//! the setup budget allows ([`crate::setup`]): at L0 all of it, where the disk is 100×
+//! slower perhaps a tenth. Every timed read and write then ranges over the part that was
+//! written (`prepared_mib`; `setup_truncated` when it is not the whole file). That
+//! keeps the figures honest: each read is of a block that holds data, through O_DIRECT
+//! and, in nestbench's stacks, through `cache=none` at every level below, so no page
+//! cache answers it whatever the region's size; what a truncated level changes is only
+//! the span the I/O ranges over, which its params record and the report marks. The
+//! alternatives were worse: fallocating the full size and reading unwritten extents
+//! reads nothing (see [`super::scratch`]), and a smaller file at every level would cut
+//! L0's span for the sake of the slowest level.
 
 use super::mem::Rng;
 use super::scratch::{
-    drop_cache, fs_type, is_ram_fs, open_data_file, prefill, AlignedBuf, DataFile, ScratchDir,
+    drop_cache, fs_type, is_ram_fs, open_data_file, prepare, AlignedBuf, DataFile, ScratchDir,
     ALIGN,
 };
 use crate::context::{obj, Context, IoContext, RunError};
 use crate::hist::Histogram;
+use crate::setup::SetupClock;
 use crate::timing::{samples, samples_with, Measure, Step};
 use model::WorkloadResult;
 use serde_json::{json, Map, Value};
@@ -46,17 +60,20 @@ impl FirstError {
     }
 }
 
-/// A prefilled data file in a fresh scratch directory, removed on drop.
+/// A data file prepared in a fresh scratch directory, removed on drop.
 struct Setup {
     data: DataFile,
     path: PathBuf,
-    size: u64,
+    /// Bytes written before timing: the span every timed I/O ranges over.
+    prepared: u64,
     params: Map<String, Value>,
     _dir: ScratchDir,
 }
 
 impl Setup {
+    /// Creates the file and writes up to `size` bytes of it within the setup budget.
     fn new(ctx: &Context, id: &str, size: u64, buf: &AlignedBuf) -> Result<Setup, RunError> {
+        let clock = SetupClock::start(ctx.timing.setup);
         if let Some(free) = ctx.limits.disk_free_mib {
             if size > free * MIB * 9 / 10 {
                 return Err(RunError::Other(format!(
@@ -69,10 +86,11 @@ impl Setup {
         let dir = ScratchDir::create(&ctx.dir, id)?;
         let path = dir.file();
         let data = open_data_file(&path, buf)?;
-        prefill(&data.file, buf, size, &path)?;
+        let prepared = prepare(&data.file, buf, size, &path, data.direct, &clock)?;
         let fs = fs_type(dir.path());
-        let mut params =
-            obj(json!({ "o_direct": data.direct, "fs": fs, "file_mib": size as f64 / MIB as f64 }));
+        let mib = |b: u64| b as f64 / MIB as f64;
+        let mut params = obj(json!({ "o_direct": data.direct, "fs": fs, "file_mib": mib(size) }));
+        params.extend(clock.params(mib(prepared), mib(size)));
         if is_ram_fs(&fs) {
             params.insert(
                 "note".into(),
@@ -84,7 +102,7 @@ impl Setup {
         Ok(Setup {
             data,
             path,
-            size,
+            prepared,
             params,
             _dir: dir,
         })
@@ -111,12 +129,13 @@ impl Setup {
     }
 }
 
-/// disk.seq: sequential 256 KiB writes, then reads, over the file, in MB/s (10^6 B/s).
+/// disk.seq: sequential 256 KiB writes, then reads, over the prepared part of the file,
+/// in MB/s (10^6 B/s).
 pub fn seq(ctx: &Context) -> Result<Vec<WorkloadResult>, RunError> {
     let size = (ctx.sizes.disk_mib * MIB).max(SEQ_BLOCK as u64);
     let mut buf = AlignedBuf::new(SEQ_BLOCK)?;
     let s = Setup::new(ctx, "disk.seq", size, &buf)?;
-    let blocks = s.size / SEQ_BLOCK as u64;
+    let blocks = (s.prepared / SEQ_BLOCK as u64).max(1);
     let err = FirstError::default();
     let mut pos = 0u64;
     let write = samples_with(
@@ -179,14 +198,14 @@ pub fn seq(ctx: &Context) -> Result<Vec<WorkloadResult>, RunError> {
 }
 
 /// disk.rand: 4 KiB random reads (IOPS, and p99 latency in us), then 4 KiB random
-/// writes (IOPS), one at a time (queue depth 1), over the file.
+/// writes (IOPS), one at a time (queue depth 1), over the prepared part of the file.
 pub fn rand(ctx: &Context) -> Result<Vec<WorkloadResult>, RunError> {
     let size = (ctx.sizes.disk_mib * MIB).max(MIB);
     let fill = AlignedBuf::new(SEQ_BLOCK.min(size as usize))?;
     let s = Setup::new(ctx, "disk.rand", size, &fill)?;
     drop(fill);
     let mut buf = AlignedBuf::new(RAND_BLOCK)?;
-    let blocks = s.size / RAND_BLOCK as u64;
+    let blocks = (s.prepared / RAND_BLOCK as u64).max(1);
     let mut rng = Rng::new(0xD15C);
     let err = FirstError::default();
     let hist = RefCell::new(Histogram::default());
@@ -251,6 +270,7 @@ pub fn rand(ctx: &Context) -> Result<Vec<WorkloadResult>, RunError> {
 /// disk.fsync: microseconds per 4 KiB buffered overwrite followed by fsync, the
 /// pattern of a database commit.
 pub fn fsync(ctx: &Context) -> Result<Vec<WorkloadResult>, RunError> {
+    let clock = SetupClock::start(ctx.timing.setup);
     let buf = AlignedBuf::new(RAND_BLOCK)?;
     let dir = ScratchDir::create(&ctx.dir, "disk.fsync")?;
     let path = dir.file();
@@ -261,7 +281,8 @@ pub fn fsync(ctx: &Context) -> Result<Vec<WorkloadResult>, RunError> {
         .truncate(true)
         .open(&path)
         .ctx(|| format!("cannot create {}", path.display()))?;
-    prefill(&file, &buf, RAND_BLOCK as u64, &path)?;
+    let prepared = prepare(&file, &buf, RAND_BLOCK as u64, &path, false, &clock)?;
+    let setup = clock.params(prepared as f64 / MIB as f64, RAND_BLOCK as f64 / MIB as f64);
     let err = FirstError::default();
     let m = samples(&ctx.timing, |n| {
         let mut ops = 0.0;
@@ -281,6 +302,7 @@ pub fn fsync(ctx: &Context) -> Result<Vec<WorkloadResult>, RunError> {
     let fs = fs_type(dir.path());
     let mut params =
         obj(json!({ "o_direct": false, "fs": fs, "op": "pwrite 4 KiB at offset 0 + fsync" }));
+    params.extend(setup);
     if is_ram_fs(&fs) {
         params.insert(
             "note".into(),

@@ -6,13 +6,23 @@
 //! syscall stays inside the guest under hardware virtualization but is emulated under
 //! TCG; context switches add scheduler work, timer reads may or may not trap depending
 //! on the clocksource, and sleeps show how late a level's timer interrupts arrive.
+//!
+//! CPUID is the same everywhere; on Windows the system call and the timer are
+//! `win/exit.rs`'s, under the same names.
 
 use crate::context::{obj, Context, RunError};
-use crate::timing::{samples, samples_with, Step};
+#[cfg(unix)]
+use crate::timing::samples_with;
+use crate::timing::{samples, Step};
 use model::WorkloadResult;
 use serde_json::json;
+#[cfg(unix)]
 use std::cell::Cell;
+#[cfg(unix)]
 use std::time::{Duration, Instant};
+
+#[cfg(windows)]
+pub use super::win::exit::{syscall, timer};
 
 /// exit.cpuid: nanoseconds per CPUID instruction (leaf 0).
 #[cfg(target_arch = "x86_64")]
@@ -40,6 +50,7 @@ pub fn cpuid(_ctx: &Context) -> Result<Vec<WorkloadResult>, RunError> {
 
 /// exit.syscall: nanoseconds per getppid(2), issued with syscall(2) so no libc cache
 /// can answer it.
+#[cfg(unix)]
 pub fn syscall(ctx: &Context) -> Result<Vec<WorkloadResult>, RunError> {
     let m = samples(&ctx.timing, |n| {
         for _ in 0..n {
@@ -55,6 +66,7 @@ pub fn syscall(ctx: &Context) -> Result<Vec<WorkloadResult>, RunError> {
 
 /// exit.timer: nanoseconds per clock_gettime(CLOCK_MONOTONIC), and microseconds a
 /// 1 ms sleep overshoots.
+#[cfg(unix)]
 pub fn timer(ctx: &Context) -> Result<Vec<WorkloadResult>, RunError> {
     let mut ts = libc::timespec {
         tv_sec: 0,
@@ -111,6 +123,7 @@ pub fn timer(ctx: &Context) -> Result<Vec<WorkloadResult>, RunError> {
 
 /// The kernel's current clocksource (tsc, kvm-clock, hpet…): it decides whether
 /// clock_gettime traps, so results are meaningless without it.
+#[cfg(unix)]
 fn clocksource() -> String {
     std::fs::read_to_string("/sys/devices/system/clocksource/clocksource0/current_clocksource")
         .map(|s| s.trim().to_string())
