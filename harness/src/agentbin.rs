@@ -4,8 +4,8 @@
 //! fingerprinted for provenance and upload verification.
 //!
 //! Which build a level gets follows from its OS ([`AgentPaths::for_os`]): `--agent`
-//! for Linux levels, `--agent-windows` for Windows ones. Telling a level's OS over SSH
-//! is not done yet; until it is every level runs the Linux agent.
+//! for Linux levels, `--agent-windows` for Windows ones. A level's OS is found on first
+//! contact over SSH ([`crate::remote::identify`]); QEMU guests and a local L0 are Linux.
 
 pub mod pe;
 

@@ -11,6 +11,11 @@
 //! agent's own path and unpacked in place, so one path names the agent throughout:
 //! whatever guards the uploaded path (L0's Ctrl-C cleanup) and the fallback removal
 //! after a broken command cover it in every state.
+//!
+//! A Windows level ([`crate::remote::Remote::os`]) gets the same two round trips in
+//! its own language (`place.rs`): the upload goes over SFTP, and one PowerShell script
+//! unpacks, verifies with Get-FileHash, runs and removes the agent, answering with the
+//! same lines, so one `Reply` reads both.
 
 use crate::progress::LevelProgress;
 use crate::remote::{shell_quote, ExecStatus, Remote, RemoteError};
@@ -19,13 +24,20 @@ use model::{HostInfo, Sizes, Suite};
 use sha2::{Digest, Sha256};
 use std::time::{Duration, Instant};
 
+mod place;
 #[cfg(test)]
 mod tests;
+
+use place::Place;
 
 /// The agent binary and how to run it.
 pub struct AgentJob<'a> {
     /// The static agent's bytes.
     pub binary: &'a [u8],
+    /// The Windows agent's bytes, for Windows levels, or why there are none (the
+    /// run's `--agent-windows` missing or not a Windows executable): a Windows level
+    /// then fails with that reason.
+    pub windows_binary: Result<&'a [u8], String>,
     /// Suite to run.
     pub suite: Suite,
     /// Workloads to run (all when `None`).
@@ -84,35 +96,42 @@ pub fn measure(
     job: &AgentJob<'_>,
     progress: &mut LevelProgress,
 ) -> Result<Measured, DeployError> {
-    let packed = gzip(job.binary);
-    let tag: u32 = rand::random();
-    let path = format!(
-        "{}/nestbench-agent-{tag:08x}",
-        workdir.trim_end_matches('/')
-    );
+    let place = Place::new(remote.os(), workdir, rand::random());
+    let binary = match place {
+        Place::Posix { .. } => job.binary,
+        Place::Windows { .. } => job.windows_binary.clone().map_err(|why| {
+            DeployError::Agent(format!("{} runs Windows: {why}", remote.endpoint()))
+        })?,
+    };
+    let packed = gzip(binary);
     let t0 = Instant::now();
     progress.stage("upload agent");
-    if let Err(e) = remote.upload(&packed, &path, 0o644, CONTROL) {
+    if let Err(e) = remote.upload(&packed, &place.upload_path(), 0o644, CONTROL) {
         // Part of it may be there already.
-        remove(remote, &path);
+        place.remove(remote);
         return Err(e.into());
     }
     progress.stage("verify agent");
-    let cmd = deploy_command(&path, workdir, job);
     let mut reply = Reply::default();
-    let status = remote.exec_lines(&cmd, suite_timeout(job.suite) + CONTROL, &mut |line| {
-        if let Some(stage) = reply.feed(line) {
-            progress.stage(&stage);
-        }
-    });
+    let status = place.run(
+        remote,
+        workdir,
+        job,
+        binary,
+        suite_timeout(job.suite) + CONTROL,
+        &mut |line| {
+            if let Some(stage) = reply.feed(line) {
+                progress.stage(&stage);
+            }
+        },
+    );
     let t_end = Instant::now();
     // The command removes the agent as its last step; it did not get there when it was
     // cut off or its shell was killed.
     if !matches!(status, Ok(ExecStatus { code: Some(_), .. })) {
-        remove(remote, &path);
+        place.remove(remote);
     }
-    let (info, outcome, info_at) =
-        reply.conclude(status, job.binary, &remote.endpoint(), workdir)?;
+    let (info, outcome, info_at) = reply.conclude(status, binary, &remote.endpoint(), workdir)?;
     Ok(Measured {
         info: Some(info),
         outcome,
@@ -130,11 +149,6 @@ fn gzip(data: &[u8]) -> Vec<u8> {
     enc.finish().expect("writing to memory")
 }
 
-/// Best-effort removal of the agent, for when the deploy command could not do it.
-fn remove(remote: &mut dyn Remote, path: &str) {
-    let _ = remote.exec(&format!("rm -f {}", shell_quote(path)), CLEANUP);
-}
-
 /// Everything after the upload, as one command. `path` holds the gzip stream: it is
 /// opened, unlinked and unpacked to a new file of the same name (so the agent never
 /// has a second name). The first stdout line is "size sha256" of what was unpacked;
@@ -143,21 +157,10 @@ fn remove(remote: &mut dyn Remote, path: &str) {
 /// the agent's status (1 when it did not run). Pure, so `run --dry-run` prints it.
 pub fn deploy_command(path: &str, workdir: &str, job: &AgentJob<'_>) -> String {
     let p = shell_quote(path);
-    let mut run = format!(
-        "{p} run --suite {} --dir {}",
-        job.suite,
-        shell_quote(workdir)
-    );
-    if let Some(only) = job.only {
-        run.push_str(&format!(" --only {}", shell_quote(&only.join(","))));
-    }
-    let sizes = job.sizes.to_string();
-    if !sizes.is_empty() {
-        run.push_str(&format!(" --sizes {sizes}"));
-    }
-    if let Some(llc) = job.llc_mib {
-        run.push_str(&format!(" --llc-mib {llc}"));
-    }
+    let run = std::iter::once(p.clone())
+        .chain(agent_args(job, workdir).iter().map(|a| shell_quote(a)))
+        .collect::<Vec<_>>()
+        .join(" ");
     format!(
         "{{ rm -f {p} && gzip -dc > {p}; }} < {p} && chmod 755 {p}; \
          s=$(wc -c < {p}); h=$(sha256sum {p}); h=${{h%% *}}; echo \"$s $h\"; r=1; \
@@ -166,6 +169,28 @@ pub fn deploy_command(path: &str, workdir: &str, job: &AgentJob<'_>) -> String {
         len = job.binary.len(),
         sha = hex::encode(Sha256::digest(job.binary)),
     )
+}
+
+/// The suite run's arguments: `run --suite S --dir D [--only W,…] [--sizes …]`.
+fn agent_args(job: &AgentJob<'_>, workdir: &str) -> Vec<String> {
+    let mut args = vec![
+        "run".to_string(),
+        "--suite".into(),
+        job.suite.to_string(),
+        "--dir".into(),
+        workdir.to_string(),
+    ];
+    if let Some(only) = job.only {
+        args.extend(["--only".to_string(), only.join(",")]);
+    }
+    let sizes = job.sizes.to_string();
+    if !sizes.is_empty() {
+        args.extend(["--sizes".to_string(), sizes]);
+    }
+    if let Some(llc) = job.llc_mib {
+        args.extend(["--llc-mib".to_string(), llc.to_string()]);
+    }
+    args
 }
 
 /// The deploy command's stdout, taken apart as it arrives: the size/digest line, the
@@ -240,7 +265,12 @@ impl Reply {
         if size != Some(binary.len()) || sum != want {
             // Why unpacking failed, when the shell said.
             let stderr = status.as_ref().map_or("", |st| st.stderr.trim());
-            let why = stderr.lines().next().unwrap_or_default();
+            // (A PowerShell deploy that failed before its digest says why in JSON.)
+            let why = stderr
+                .lines()
+                .next()
+                .or(self.digest.as_deref().filter(|d| d.starts_with('{')))
+                .unwrap_or_default();
             if stderr.to_ascii_lowercase().contains("no space left") {
                 // What a full disk during the upload itself says, too.
                 return Err(RemoteError::NoSpace {

@@ -17,10 +17,14 @@ pub enum Outcome {
     Inconclusive,
 }
 
-/// A failure with its exit code: 1 error, 2 usage.
+/// Exit code of a check that ran and found the machine not ready (`doctor`,
+/// `hyperv prepare`), apart from 1, which says it could not check at all.
+pub const NOT_READY: u8 = 6;
+
+/// A failure with its exit code: 1 error, 2 usage, 6 not ready.
 #[derive(Debug)]
 pub struct Failure {
-    /// 1 or 2.
+    /// 1, 2 or [`NOT_READY`].
     pub code: u8,
     /// One line that says what to do.
     pub message: String,
@@ -31,6 +35,14 @@ impl Failure {
     pub fn usage(message: impl Into<String>) -> Self {
         Failure {
             code: 2,
+            message: message.into(),
+        }
+    }
+    /// Checks ran and failed (exit 6): the machine is not ready, and the message
+    /// says the first reason and its fix.
+    pub fn not_ready(message: impl Into<String>) -> Self {
+        Failure {
+            code: NOT_READY,
             message: message.into(),
         }
     }
@@ -65,7 +77,12 @@ pub fn finish(outcome: CmdResult) -> ExitCode {
         Ok(Outcome::Inconclusive) => ExitCode::from(5),
         Err(f) => {
             let line = f.message.replace('\n', " ");
-            eprintln!("nestbench: error: {line}");
+            let what = if f.code == NOT_READY {
+                "not ready"
+            } else {
+                "error"
+            };
+            eprintln!("nestbench: {what}: {line}");
             ExitCode::from(f.code)
         }
     }

@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         cli::Command::Trend(args) => commands::trend::trend(args),
         cli::Command::History(args) => commands::history::history(args),
         cli::Command::Doctor(args) => commands::doctor::doctor(args),
+        cli::Command::Hyperv(args) => commands::hyperv::hyperv(args),
         cli::Command::Image { action } => commands::image::image(action),
         cli::Command::Down { run_dir } => commands::down::down(&run_dir),
         cli::Command::Completions(args) => commands::completions::completions(args),

@@ -49,7 +49,7 @@ fn this_machine_is_explained() {
 #[test]
 fn missing_qemu_names_the_package() {
     let o = doctor(&["--levels", "2"], Some("/nonexistent"));
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(6), "checks failed: not ready");
     let t = text(&o);
     assert!(t.contains("✘ qemu-system-x86_64: not found on PATH"), "{t}");
     assert!(
@@ -61,7 +61,7 @@ fn missing_qemu_names_the_package() {
 #[test]
 fn a_depth_that_cannot_fit_names_the_flags() {
     let o = doctor(&["--levels", "12"], None);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(6), "checks failed: not ready");
     let t = text(&o);
     assert!(t.contains("✘ memory and vCPU budget"), "{t}");
     assert!(t.contains("--memory"), "{t}");

@@ -128,12 +128,12 @@ fn doctor_json_reports_every_check_and_keeps_the_exit_code() {
         assert!(["pass", "warn", "fail"].contains(&c["status"].as_str().unwrap()));
     }
     assert_eq!(v["ok"], plain.status.success());
-    // A depth that cannot fit: the document says so, the error line and exit 1 stay.
+    // A depth that cannot fit: the document says so, the line and exit 6 (not ready) stay.
     let o = nb(&h, &["doctor", "--levels", "12", "--json"]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(6));
     let v = json(&o);
     assert_eq!(v["ok"], false);
-    assert!(err(&o).contains("nestbench: error: a nested run would fail here"));
+    assert!(err(&o).contains("nestbench: not ready: a nested run would fail here"));
 }
 
 #[test]

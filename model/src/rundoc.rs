@@ -24,7 +24,9 @@ mod props;
 mod tests;
 
 pub use config::{BackendKind, InventoryConfig, QemuConfig, RunConfigRecord};
-pub use level::{Hosting, LevelEnv, LevelOutcome, LevelRecord, LevelStatus, SkipReason, Timings};
+pub use level::{
+    Hosting, LevelEnv, LevelOutcome, LevelRecord, LevelStatus, Platform, SkipReason, Timings,
+};
 pub use provenance::{
     HostFacts, HostLoad, ImageRecord, InventoryLevelRecord, InventoryRecord, LoadAvg, Provenance,
     QemuRecord,

@@ -121,6 +121,22 @@ fn summary_lines_say_what_l0_is_and_what_is_worst() {
     );
 }
 
+#[test]
+fn a_hyperv_root_partition_at_l0_is_not_called_bare_metal() {
+    let mut doc = common::doc("complete.json");
+    doc.levels[0].env.platform = Some(model::rundoc::Platform {
+        os: "windows".into(),
+        hyperv_root: true,
+        ..Default::default()
+    });
+    let md = export::markdown::render(&export::document::build(&Analysis::new(doc)));
+    let l0 = md.lines().find(|l| l.starts_with("- **L0:**")).unwrap();
+    assert!(
+        l0.contains("the root partition of a Hyper-V host") && l0.contains("not bare metal"),
+        "{l0}"
+    );
+}
+
 fn is_png(bytes: &[u8]) -> Option<(u32, u32)> {
     const MAGIC: [u8; 8] = [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a];
     if bytes.len() < 24 || bytes[..8] != MAGIC || &bytes[12..16] != b"IHDR" {

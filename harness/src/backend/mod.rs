@@ -3,9 +3,10 @@
 //! it drives: `provision(level)` for every level *including L0* (launch + wait until it
 //! answers; for a local L0, nothing) → deploy/run/collect (backend independent, see
 //! [`crate::deploy`]) → `hosting` (can this level start the next?) → `teardown`
-//! (deepest first, on every path). A backend decides what L0 is: the QEMU and
-//! inventory backends measure the machine running nestbench ([`host::local_level`]);
-//! one may make L0 a remote machine reached over SSH.
+//! (deepest first, on every path). A backend decides what L0 is: the QEMU backend
+//! measures the machine running nestbench ([`host::local_level`]), and so does the
+//! inventory backend unless its file has an `[l0]`: then L0 is that remote machine,
+//! reached over SSH like its levels.
 
 pub mod error;
 pub mod host;

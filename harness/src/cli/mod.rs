@@ -6,16 +6,19 @@
 //!
 //! Layout: this file holds the top level and the small subcommands; [`run`] the
 //! options of `run` and `calibrate` (which makes runs with the same options),
-//! [`analysis`] those of `compare` and `trend`, [`history`] those of `history`, and
-//! [`examples`] the example that ends every subcommand's `--help`.
+//! [`analysis`] those of `compare` and `trend`, [`history`] those of `history`,
+//! [`hyperv`] those of `hyperv` (with its own examples), and [`examples`] the example
+//! that ends every other subcommand's `--help`.
 
 pub mod analysis;
 pub mod examples;
 pub mod history;
+pub mod hyperv;
 pub mod run;
 
 pub use analysis::{CompareArgs, CompareFormat, TrendArgs};
 pub use history::{HistoryAction, HistoryCmd};
+pub use hyperv::{HypervAction, HypervCmd};
 pub use run::{AccelArg, BackendArg, CalibrateArgs, RunArgs, RunCmd};
 
 use clap::{Args, Parser, Subcommand};
@@ -58,6 +61,9 @@ pub enum Command {
     /// Check what nesting needs on this host (and with --boot, inside real guests).
     #[command(after_help = examples::DOCTOR)]
     Doctor(DoctorArgs),
+    /// Nested Hyper-V: check (and with --apply, fix) a VM on a Hyper-V host over SSH.
+    #[command(after_help = hyperv::EXAMPLES)]
+    Hyperv(HypervCmd),
     /// Guest image management.
     #[command(after_help = examples::IMAGE)]
     Image {

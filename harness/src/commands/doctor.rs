@@ -1,5 +1,6 @@
 //! `nestbench doctor [--levels N] [--boot] [--json]`: print every check with ✔/⚠/✘
-//! and the fix for each ✘; exit 1 when a run would fail. With `--boot`, bring real
+//! and the fix for each ✘; exit 6 (not ready) when a run would fail, 1 when the
+//! checks themselves could not be made — the convention `hyperv prepare` shares. With `--boot`, bring real
 //! guests up level by level and check nesting inside each. With `--json`, stdout is one
 //! document instead (`format` nestbench-doctor, `version` 1: every check with its
 //! status, detail and fix, and whether a run can proceed); boot progress stays on
@@ -50,7 +51,7 @@ pub fn doctor(args: DoctorArgs) -> CmdResult {
         super::print_stdout(&json_document(args.levels, boot, &checks))?;
     }
     if failed {
-        return Err(Failure::error(format!(
+        return Err(Failure::not_ready(format!(
             "a nested run would fail here: {}",
             doctor::first_failure_line(&checks).unwrap_or_default()
         )));

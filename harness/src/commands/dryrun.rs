@@ -24,6 +24,7 @@ use crate::config::{BackendConfig, QemuOptions, RunConfig};
 use crate::deploy::{self, AgentJob};
 use crate::exit::Failure;
 use crate::image::chaindisk;
+use crate::remote::identify;
 use crate::remote::shell_quote;
 use crate::{agentbin, plan, sizing};
 use std::fmt::Write;
@@ -86,7 +87,7 @@ pub fn render(cfg: &RunConfig) -> Result<String, Failure> {
         }
         BackendConfig::Qemu(opts) => qemu(w, cfg, opts, &agent)?,
         BackendConfig::Inventory(file) => {
-            let levels = inventory::load(file).map_err(|e| Failure::usage(e.to_string()))?;
+            let inv = inventory::load(file).map_err(|e| Failure::usage(e.to_string()))?;
             let host = sizing::HostMemory::probe();
             let sizes = sizing::derive(cfg.suite, cfg.sizes, sizing::Levels::Unknown, host).sizes;
             sizes_line(w, sizes, "the suite's defaults");
@@ -95,15 +96,18 @@ pub fn render(cfg: &RunConfig) -> Result<String, Failure> {
                 &format!(
                     "\nbackend inventory ({}), {} levels:",
                     file.display(),
-                    levels.len()
+                    inv.levels.len()
                 ),
             );
-            level_zero(w, cfg, &agent, sizes);
-            for (i, l) in levels.iter().enumerate() {
-                let chain = inventory::chain(&levels, i);
-                let jumps: Vec<String> =
-                    chain.iter().map(|&j| ssh_dest(&levels[j].target)).collect();
-                line(w, &format!("\nL{} ({}):", i + 1, l.target.endpoint()));
+            let machine = |w: &mut String,
+                           label: String,
+                           l: &inventory::InventoryLevel,
+                           chain: &[inventory::Via]| {
+                let jumps: Vec<String> = chain
+                    .iter()
+                    .map(|&v| ssh_dest(&inv.machine(v).target))
+                    .collect();
+                line(w, &format!("\n{label} ({}):", l.target.endpoint()));
                 let jump = if jumps.is_empty() {
                     String::new()
                 } else {
@@ -120,7 +124,22 @@ pub fn render(cfg: &RunConfig) -> Result<String, Failure> {
                         l.target.host
                     ),
                 );
-                agent_lines(w, &l.workdir, cfg, &agent, sizes);
+                line(
+                    w,
+                    &format!(
+                        "  identify: {} (a Windows level is then deployed to through PowerShell)",
+                        identify::PROBE
+                    ),
+                );
+                let workdir = l.workdir.clone().unwrap_or_else(|| "/tmp".into());
+                agent_lines(w, &workdir, cfg, &agent, sizes);
+            };
+            match &inv.l0 {
+                Some(l0) => machine(w, "L0, remote".into(), l0, &[]),
+                None => level_zero(w, cfg, &agent, sizes),
+            }
+            for (i, l) in inv.levels.iter().enumerate() {
+                machine(w, format!("L{}", i + 1), l, &inv.chain(i));
             }
             line(
                 w,
@@ -166,6 +185,7 @@ fn agent_lines(
     let path = format!("{}/{AGENT_NAME}", workdir.trim_end_matches('/'));
     let job = AgentJob {
         binary: &agent.bytes,
+        windows_binary: Err("no Windows agent".into()),
         suite: cfg.suite,
         only: cfg.only.as_deref(),
         sizes,

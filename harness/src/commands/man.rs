@@ -17,6 +17,7 @@ const EXIT_STATUS: &[(&str, &str)] = &[
     ("3", "compare, trend: a regression (or a missing metric without --allow-missing, or with --strict a comparability warning)"),
     ("4", "run: partial run, some levels failed or were skipped"),
     ("5", "compare --fail-on-inconclusive: no regression, but some metric was inconclusive"),
+    ("6", "doctor, hyperv prepare: not ready, some check failed (1: could not check at all)"),
     ("128+N", "run: stopped by signal N (Ctrl-C: 130)"),
 ];
 

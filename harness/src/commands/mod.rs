@@ -7,6 +7,7 @@ pub mod doctor;
 pub mod down;
 pub mod dryrun;
 pub mod history;
+pub mod hyperv;
 pub mod image;
 pub mod man;
 pub mod report;

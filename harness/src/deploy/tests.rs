@@ -14,6 +14,7 @@ const AGENT: &[u8] = &[b'x'; 4096];
 fn job(binary: &[u8]) -> AgentJob<'_> {
     AgentJob {
         binary,
+        windows_binary: Err("no Windows agent".into()),
         suite: Suite::Smoke,
         only: None,
         sizes: Sizes::default(),

@@ -40,6 +40,9 @@ pub struct RunSummary {
 /// Run the whole job described by `cfg` with `backend`.
 pub fn execute(cfg: &RunConfig, backend: Box<dyn Backend>) -> anyhow::Result<RunSummary> {
     let agent = agentbin::load(&cfg.agent)?;
+    // Only a level found to run Windows needs it: a missing or broken one fails that
+    // level alone, with this reason.
+    let windows_agent = cfg.agents().load(model::catalog::Os::Windows);
     let host = sizing::HostMemory::probe();
     let levels = match (backend.depth(), backend.capacity()) {
         (0, _) => sizing::Levels::HostOnly,
@@ -61,6 +64,10 @@ pub fn execute(cfg: &RunConfig, backend: Box<dyn Backend>) -> anyhow::Result<Run
     let _hook = cleanup::HookGuard::new(move || on_interrupt(&hook_rd));
     let job = AgentJob {
         binary: &agent.bytes,
+        windows_binary: windows_agent
+            .as_ref()
+            .map(|a| a.bytes.as_slice())
+            .map_err(|e| e.to_string()),
         suite: cfg.suite,
         only: cfg.only.as_deref(),
         sizes,

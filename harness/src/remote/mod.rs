@@ -1,11 +1,15 @@
 //! How the controller talks to a level: run a command (with a timeout, its exit status,
 //! stdout line by line as it arrives) and put a file there. L0 uses [`local`]; guests
 //! and inventory machines use SSH. Deployment and the agent run are written once
-//! against this trait, so every level goes through the same code path.
+//! against this trait, so every level goes through the same code path; what differs
+//! on a Windows level (PowerShell, SFTP) hangs off [`Remote::os`], which first
+//! contact finds out ([`identify`]).
 
+pub mod identify;
 pub mod jump;
 pub mod known_hosts;
 pub mod local;
+mod sftp;
 pub mod ssh;
 mod ssh_exec;
 #[cfg(test)]
@@ -134,6 +138,12 @@ pub trait Remote {
         mode: u32,
         timeout: Duration,
     ) -> Result<(), RemoteError>;
+
+    /// The level's OS family: Linux (POSIX) unless first contact found Windows
+    /// ([`identify::identify`]).
+    fn os(&self) -> identify::Os {
+        identify::Os::Linux
+    }
 
     /// Run `cmd` and collect its whole output.
     fn exec(&mut self, cmd: &str, timeout: Duration) -> Result<ExecOutput, RemoteError> {

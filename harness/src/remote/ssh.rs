@@ -7,9 +7,15 @@
 //! poll loop ([`super::ssh_exec`]): each call gets its own deadline from the caller
 //! (deep nested guests are slow; nothing here is hard-coded short), stdout and stderr
 //! are drained together so neither can stall the channel.
+//!
+//! Uploads go over SFTP while the server offers it (`sftp.rs`); the first refusal
+//! (dropbear) switches this connection to the stream upload for good. A Windows
+//! server has no stream to fall back to, so there a refusal is the error.
 
+use super::identify::{self, Identity, Os};
 use super::jump::{self, Pump};
 use super::known_hosts::{self, Verdict};
+use super::sftp::SftpError;
 use super::{ssh_exec, ExecStatus, Remote, RemoteError};
 use ssh2::{MethodType, Session};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -68,6 +74,10 @@ pub struct SshRemote {
     conn: Option<(Session, OwnedFd)>,
     pumps: Vec<Pump>,
     target: SshTarget,
+    /// Whether SFTP may be tried (false once the server refused it).
+    sftp: bool,
+    /// The OS first contact found ([`SshRemote::identify`]); POSIX until then.
+    os: Os,
 }
 
 impl SshRemote {
@@ -113,7 +123,24 @@ impl SshRemote {
             conn: Some((sess, sess_fd)),
             pumps,
             target: target.clone(),
+            sftp: true,
+            os: Os::Linux,
         })
+    }
+
+    /// Find out what answered ([`identify::identify`]) and remember its OS, so that
+    /// deployment speaks its language from now on.
+    pub fn identify(&mut self, timeout: Duration) -> Result<Identity, RemoteError> {
+        let id = identify::identify(self, timeout)?;
+        self.os = id.probed.os;
+        Ok(id)
+    }
+
+    /// The server's SSH identification string (`SSH-2.0-OpenSSH_for_Windows_9.5`).
+    pub fn banner(&self) -> Option<String> {
+        self.conn
+            .as_ref()
+            .and_then(|(s, _)| s.banner().map(str::to_string))
     }
 
     fn wire(&self) -> ssh_exec::Wire<'_> {
@@ -161,8 +188,25 @@ impl Remote for SshRemote {
         mode: u32,
         timeout: Duration,
     ) -> Result<(), RemoteError> {
-        self.wire()
-            .upload(data, path, mode, Instant::now() + timeout)
+        let deadline = Instant::now() + timeout;
+        if self.sftp {
+            match self.wire().sftp_upload(data, path, mode, deadline) {
+                Ok(()) => return Ok(()),
+                Err(SftpError::Failed(e)) => return Err(e),
+                Err(SftpError::Unavailable(why)) if self.os == Os::Windows => {
+                    return Err(io(
+                        &self.target,
+                        format!("offers no SFTP, which uploads to Windows need ({why}): install the OpenSSH Server capability's sftp-server"),
+                    ))
+                }
+                Err(SftpError::Unavailable(_)) => self.sftp = false,
+            }
+        }
+        self.wire().upload(data, path, mode, deadline)
+    }
+
+    fn os(&self) -> Os {
+        self.os
     }
 }
 

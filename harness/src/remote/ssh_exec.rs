@@ -3,10 +3,11 @@
 //! stderr can never fill the channel window and stall stdout, and every wait is
 //! bounded by the caller's deadline.
 //!
-//! Uploads need nothing on the far side but a shell, `cat`, `chmod` and `mv` (a
-//! busybox + dropbear guest has no SFTP server and no scp): the bytes are streamed
-//! into `cat > PATH.tmp` over the channel's stdin and renamed into place only once
-//! complete, so a partial file never carries the final name.
+//! The stream upload here needs nothing on the far side but a shell, `cat`, `chmod`
+//! and `mv` (a busybox + dropbear guest has no SFTP server and no scp): the bytes are
+//! streamed into `cat > PATH.tmp` over the channel's stdin and renamed into place only
+//! once complete, so a partial file never carries the final name. Servers with SFTP
+//! get [`super::sftp`] instead.
 
 use super::jump::{directions, poll2};
 use super::ssh::SshTarget;
@@ -42,14 +43,14 @@ struct Collected {
 }
 
 impl Wire<'_> {
-    fn io(&self, e: impl std::fmt::Display) -> RemoteError {
+    pub(super) fn io(&self, e: impl std::fmt::Display) -> RemoteError {
         RemoteError::Io {
             endpoint: self.target.endpoint(),
             reason: e.to_string(),
         }
     }
 
-    fn timeout(&self, what: &str, deadline: Instant, started: Instant) -> RemoteError {
+    pub(super) fn timeout(&self, what: &str, deadline: Instant, started: Instant) -> RemoteError {
         RemoteError::Timeout {
             endpoint: self.target.endpoint(),
             what: short(what),

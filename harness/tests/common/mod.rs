@@ -6,6 +6,7 @@
 #![allow(dead_code)] // each test binary uses its own subset
 
 pub mod netns;
+pub mod sim;
 pub mod stack;
 /// The unit tests' rule for missing requirements (harness/src/testreq.rs), shared.
 #[path = "../../src/testreq.rs"]
@@ -89,36 +90,37 @@ impl Level {
 
 /// The TOML of an inventory listing `levels`.
 pub fn inventory(levels: &[Level]) -> String {
-    let mut s = String::new();
-    for l in levels {
-        s += &format!(
-            "[[level]]\nname = \"{}\"\nhost = \"{}\"\nport = {}\nuser = \"root\"\nkey = \"{}\"\n",
-            l.name,
-            l.host,
-            l.port,
-            l.key.display()
-        );
-        match &l.known_hosts {
-            Some((f, policy)) => {
-                s += &format!(
-                    "known_hosts = \"{}\"\nhost_key_policy = \"{policy}\"\n",
-                    f.display()
-                )
-            }
-            None => s += &format!("host_key = \"ssh-ed25519 {}\"\n", l.pinned),
+    levels.iter().map(|l| table("[[level]]", l)).collect()
+}
+
+/// One table of an inventory file: `[[level]]`, or `[l0]` for a remote L0.
+pub fn table(header: &str, l: &Level) -> String {
+    let mut s = format!(
+        "{header}\nname = \"{}\"\nhost = \"{}\"\nport = {}\nuser = \"root\"\nkey = \"{}\"\n",
+        l.name,
+        l.host,
+        l.port,
+        l.key.display()
+    );
+    match &l.known_hosts {
+        Some((f, policy)) => {
+            s += &format!(
+                "known_hosts = \"{}\"\nhost_key_policy = \"{policy}\"\n",
+                f.display()
+            )
         }
-        if let Some(v) = &l.via {
-            s += &format!("via = \"{v}\"\n");
-        }
-        if let Some(w) = &l.workdir {
-            s += &format!("workdir = \"{}\"\n", w.display());
-        }
-        if let Some(t) = l.connect_timeout {
-            s += &format!("connect_timeout = {t}\n");
-        }
-        s += "\n";
+        None => s += &format!("host_key = \"ssh-ed25519 {}\"\n", l.pinned),
     }
-    s
+    if let Some(v) = &l.via {
+        s += &format!("via = \"{v}\"\n");
+    }
+    if let Some(w) = &l.workdir {
+        s += &format!("workdir = \"{}\"\n", w.display());
+    }
+    if let Some(t) = l.connect_timeout {
+        s += &format!("connect_timeout = {t}\n");
+    }
+    s + "\n"
 }
 
 /// What a `nestbench run` left.
@@ -133,9 +135,14 @@ pub struct Ran {
 
 /// `nestbench run --backend inventory` with `levels`, writing into `dir/run`.
 pub fn run_inventory(dir: &Path, levels: &[Level], extra: &[&str]) -> Ran {
+    run_inventory_text(dir, &inventory(levels), extra)
+}
+
+/// `nestbench run --backend inventory` with the inventory `text`.
+pub fn run_inventory_text(dir: &Path, text: &str, extra: &[&str]) -> Ran {
     std::fs::create_dir_all(dir).unwrap();
     let inv = dir.join("inventory.toml");
-    std::fs::write(&inv, inventory(levels)).unwrap();
+    std::fs::write(&inv, text).unwrap();
     let out = dir.join("run");
     let agent = static_agent();
     let o = Command::new(env!("CARGO_BIN_EXE_nestbench"))

@@ -1,5 +1,6 @@
 //! A real 4-level SSH chain made of network namespaces: `nbt-<pid>-1..4`, joined by
-//! veth pairs host→ns1→ns2→ns3→ns4, each running a real OpenSSH sshd that listens
+//! veth pairs host→ns1→ns2→ns3→ns4, each running a real OpenSSH sshd (offering SFTP,
+//! as OpenSSH does; [`Chain::extra_sshd_without_sftp`] for one that does not) that listens
 //! only on the link to its parent. Nothing routes between non-adjacent levels, so a
 //! level is reachable only through its parent — as in a nested stack.
 //!
@@ -19,6 +20,9 @@ use std::time::{Duration, Instant};
 
 /// Levels in the chain.
 pub const DEPTH: usize = 4;
+
+/// The config line that offers SFTP, as OpenSSH on Linux and on Windows does.
+pub const SFTP: &str = "Subsystem sftp /usr/lib/openssh/sftp-server\n";
 
 /// The chain: namespaces, sshds and the keys the test made.
 pub struct Chain {
@@ -197,13 +201,14 @@ impl Chain {
             let pubkey = std::fs::read_to_string(host.with_extension("pub")).unwrap();
             self.host_keys
                 .push(pubkey.split_whitespace().nth(1).unwrap().to_string());
-            let child = self.spawn_sshd(k, 22, "", "");
+            let child = self.spawn_sshd(k, 22, SFTP, "");
             self.procs.lock().unwrap().push(child);
         }
     }
 
-    /// Start an sshd in level `k`'s namespace on `port`, with `extra` config lines,
-    /// prefixed by shell `prefix` (e.g. `ulimit -t 1;`); returns once it listens.
+    /// Start an sshd in level `k`'s namespace on `port`, with `extra` config lines
+    /// (the SFTP subsystem only when they hold [`SFTP`]), prefixed by shell `prefix`
+    /// (e.g. `ulimit -t 1;`); returns once it listens.
     fn spawn_sshd(&self, k: usize, port: u16, extra: &str, prefix: &str) -> Child {
         let d = self.dir.display();
         let cfg = self.dir.join(format!("sshd{k}-{port}.conf"));
@@ -253,9 +258,21 @@ impl Chain {
         }
     }
 
-    /// An extra sshd at level `k` (1-based) for one scenario; see [`Chain::spawn_sshd`].
+    /// An extra sshd at level `k` (1-based) for one scenario, offering SFTP as the
+    /// chain's own do; see [`Chain::spawn_sshd`].
     pub fn extra_sshd(&self, k: usize, port: u16, extra: &str, prefix: &str) -> ExtraSshd {
-        ExtraSshd(self.spawn_sshd(k, port, extra, prefix))
+        ExtraSshd(self.spawn_sshd(k, port, &format!("{SFTP}{extra}"), prefix))
+    }
+
+    /// An extra sshd at level `k` without the SFTP subsystem, as dropbear guests are.
+    pub fn extra_sshd_without_sftp(&self, k: usize, port: u16) -> ExtraSshd {
+        ExtraSshd(self.spawn_sshd(k, port, "", ""))
+    }
+
+    /// The log of the sshd at level `k` on `port` (LogLevel VERBOSE: it names each
+    /// subsystem request).
+    pub fn sshd_log(&self, k: usize, port: u16) -> String {
+        std::fs::read_to_string(self.dir.join(format!("sshd{k}-{port}.log"))).unwrap_or_default()
     }
 }
 

@@ -271,6 +271,32 @@ pub struct LevelEnv {
     /// absent for Linux levels (optional, added after schema 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub windows: Option<WindowsInfo>,
+    /// What the controller found a remote level to be on first contact (an inventory
+    /// level or a remote L0); added after version 2, omitted when nothing was probed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<Platform>,
+}
+
+/// A remote level's OS as its first contact showed it (docs/inventory.md, "Windows
+/// levels"). The agent's `info` says what the level's CPU and kernel look like; this
+/// says what kind of machine answered, which the agent cannot always tell — above all
+/// that a Windows machine with the Hyper-V role is the hypervisor's root partition,
+/// not bare metal.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Platform {
+    /// `linux` or `windows` (a reader keeps a word it does not know as it is).
+    pub os: String,
+    /// The OS in words: `uname -sr` (`Linux 6.1.0-18-amd64`), or Windows' caption and
+    /// build (`Microsoft Windows Server 2022 Standard, build 20348`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<String>,
+    /// The login shell that answered the probe: `sh`, `cmd` or `powershell`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shell: Option<String>,
+    /// The machine runs the Hyper-V role: its OS is the root partition, scheduled by
+    /// the hypervisor beneath it, so as L0 it is not bare metal.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hyperv_root: bool,
 }
 
 impl LevelEnv {

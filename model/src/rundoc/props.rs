@@ -105,6 +105,14 @@ fn env() -> impl Strategy<Value = LevelEnv> {
             prop::collection::vec(text(), 0..2),
             prop::collection::vec(text(), 0..2),
         ),
+        opt((text(), opt(text()), opt(text()), any::<bool>()).prop_map(
+            |(os, release, shell, hyperv_root)| Platform {
+                os,
+                release,
+                shell,
+                hyperv_root,
+            },
+        )),
     )
         .prop_map(
             |(
@@ -113,6 +121,7 @@ fn env() -> impl Strategy<Value = LevelEnv> {
                 accel,
                 (qv, disk),
                 (tuning, argv),
+                platform,
             )| LevelEnv {
                 cpu_model,
                 vcpus,
@@ -129,6 +138,7 @@ fn env() -> impl Strategy<Value = LevelEnv> {
                 // Present or absent with vcpus: the tuple strategies are full.
                 llc_mib: vcpus.map(u64::from),
                 windows: None,
+                platform,
             },
         )
 }
@@ -250,7 +260,7 @@ fn provenance() -> impl Strategy<Value = Provenance> {
             fifteen,
         })
     };
-    let inv_level =
+    let inv_level = || {
         (text(), text(), opt(text()), text()).prop_map(|(name, endpoint, via, workdir)| {
             InventoryLevelRecord {
                 name,
@@ -258,7 +268,8 @@ fn provenance() -> impl Strategy<Value = Provenance> {
                 via,
                 workdir,
             }
-        });
+        })
+    };
     (
         (opt(text()), opt(text()), opt(text())),
         (
@@ -282,8 +293,12 @@ fn provenance() -> impl Strategy<Value = Provenance> {
                 initrd_override: i,
             }),
         ),
-        opt((text(), prop::collection::vec(inv_level, 0..2))
-            .prop_map(|(file, levels)| InventoryRecord { file, levels })),
+        opt((
+            text(),
+            prop::collection::vec(inv_level(), 0..2),
+            opt(inv_level()),
+        )
+            .prop_map(|(file, levels, l0)| InventoryRecord { file, levels, l0 })),
     )
         .prop_map(
             |(

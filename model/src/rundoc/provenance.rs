@@ -159,6 +159,10 @@ pub struct InventoryRecord {
     /// Its levels, L1 first.
     #[serde(default)]
     pub levels: Vec<InventoryLevelRecord>,
+    /// The file's `[l0]`: L0 was this remote machine, not the one running nestbench
+    /// (added after version 2, omitted when L0 was local).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub l0: Option<InventoryLevelRecord>,
 }
 
 /// One inventory level.

@@ -152,6 +152,7 @@ fn provenance(p: &Map<String, Value>) -> Provenance {
                     .collect()
             })
             .unwrap_or_default(),
+        l0: None,
     });
     Provenance {
         tool_commit: str_of(p, "tool_commit"),

@@ -100,6 +100,28 @@ pub fn environment(l: &LevelRecord) -> Block {
     put("disk", e.disk.clone());
     put("tuning", Some(e.tuning.join("; ")));
     put("QEMU command line", Some(e.qemu_argv.join(" ")));
+    if let Some(p) = &e.platform {
+        let release = p
+            .release
+            .as_deref()
+            .map(|r| format!(", {r}"))
+            .unwrap_or_default();
+        let root = if p.hyperv_root {
+            ", Hyper-V root partition"
+        } else {
+            ""
+        };
+        put("platform", Some(format!("{}{release}{root}", p.os)));
+    }
+    if let Some(w) = &e.windows {
+        put(
+            "Windows",
+            Some(format!(
+                "{} build {} ({}), Hyper-V vmms {}",
+                w.version, w.build, w.product_type, w.hyperv_vmms
+            )),
+        );
+    }
     put(
         "can host a child",
         l.hosting

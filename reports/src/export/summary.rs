@@ -41,6 +41,15 @@ fn what_is_l0(a: &Analysis) -> String {
     let e = &l0.env;
     let cpu = e.cpu_model.clone().unwrap_or_else(|| "unknown CPU".into());
     let vcpus = e.vcpus.map(|v| format!(", {v} CPUs")).unwrap_or_default();
+    // A Hyper-V host's Windows runs in the root partition, the hypervisor beneath it:
+    // the controller saw the role on first contact, or the Windows agent its privilege.
+    let root = e.platform.as_ref().is_some_and(|p| p.hyperv_root)
+        || e.windows.as_ref().and_then(|w| w.root_partition) == Some(true);
+    if root {
+        return format!(
+            "the root partition of a Hyper-V host ({cpu}{vcpus}), not bare metal: Hyper-V runs beneath it, so every percentage is relative to a partition the hypervisor schedules"
+        );
+    }
     match e.hypervisor.as_deref().map(super::format::hypervisor_name) {
         None => format!("bare metal ({cpu}{vcpus})"),
         Some(h) => format!(

@@ -1,7 +1,9 @@
 //! The inventory file (docs/inventory.md): existing machines, one `[[level]]` table
-//! each, numbered from 1 in file order. Parsed and validated once, before anything
-//! connects, so a typo fails in a second with the line that has it rather than after
-//! L1's suite has run.
+//! each, numbered from 1 in file order, and optionally an `[l0]` table: a remote
+//! machine measured as L0 instead of the one running nestbench (for Hyper-V, the
+//! host's root partition). Parsed and validated once, before anything connects, so a
+//! typo fails in a second with the line that has it rather than after L1's suite has
+//! run.
 
 use crate::remote::known_hosts;
 use crate::remote::ssh::{HostKeyCheck, SshTarget};
@@ -9,23 +11,80 @@ use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
+/// A validated inventory: the remote L0, if any, and the levels below it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inventory {
+    /// The `[l0]` table; `None`: L0 is the machine running nestbench.
+    pub l0: Option<InventoryLevel>,
+    /// The `[[level]]` tables, L1 first.
+    pub levels: Vec<InventoryLevel>,
+}
+
+/// A machine a level is reached through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// The remote L0 of `[l0]`.
+    L0,
+    /// A level, by its index (0-based) in [`Inventory::levels`].
+    Level(usize),
+}
+
 /// One validated level of the inventory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InventoryLevel {
     /// Where and how to log in.
     pub target: SshTarget,
-    /// Index (0-based, into the level list) of the level it is reached through.
-    pub via: Option<usize>,
-    /// Where the agent and its files go.
-    pub workdir: String,
+    /// The machine it is reached through.
+    pub via: Option<Via>,
+    /// Where the agent and its files go; `None`: `/tmp`, or the account's temporary
+    /// directory on Windows (known once the level answers).
+    pub workdir: Option<String>,
     /// Bound on connecting to this level's own SSH server (each hop of a chain has
     /// its own, and they add up).
     pub connect_timeout: std::time::Duration,
 }
 
+impl Inventory {
+    /// The machine `via` names.
+    pub fn machine(&self, via: Via) -> &InventoryLevel {
+        match via {
+            Via::L0 => self.l0.as_ref().expect("validated: via L0 only with [l0]"),
+            Via::Level(i) => &self.levels[i],
+        }
+    }
+
+    /// The jump hosts of level `idx`, outermost first.
+    pub fn chain(&self, idx: usize) -> Vec<Via> {
+        let mut out = vec![];
+        let mut cur = self.levels[idx].via;
+        while let Some(v) = cur {
+            out.push(v);
+            cur = match v {
+                Via::L0 => None,
+                Via::Level(i) => self.levels[i].via,
+            };
+        }
+        out.reverse();
+        out
+    }
+}
+
+/// Whether `dir` is absolute on a POSIX machine (`/scratch`) or on Windows
+/// (`C:\nestbench`, `D:/x`).
+pub fn is_absolute(dir: &str) -> bool {
+    let b = dir.as_bytes();
+    dir.starts_with('/')
+        || (b.len() >= 3
+            && b[0].is_ascii_alphabetic()
+            && b[1] == b':'
+            && matches!(b[2], b'\\' | b'/'))
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFile {
+    #[serde(default)]
+    l0: Option<Spanned<RawLevel>>,
     #[serde(default)]
     level: Vec<Spanned<RawLevel>>,
 }
@@ -70,7 +129,7 @@ pub enum InventoryError {
     },
     /// It lists no level.
     #[error(
-        "inventory {file}: no [[level]] tables: list at least one level (see docs/inventory.md)"
+        "inventory {file}: no [[level]] tables and no [l0]: list at least one machine (see docs/inventory.md)"
     )]
     Empty {
         /// The file, as named.
@@ -125,13 +184,16 @@ pub enum LevelProblem {
     /// `workdir` is relative.
     #[error("workdir \"{0}\" is not an absolute path")]
     Workdir(String),
+    /// `via` in `[l0]`.
+    #[error("[l0] is reached directly from the machine running nestbench: drop via")]
+    ViaInL0,
     /// `connect_timeout = 0`.
     #[error("connect_timeout must be at least 1 (seconds)")]
     ZeroTimeout,
 }
 
 /// Read and validate `path`.
-pub fn load(path: &Path) -> Result<Vec<InventoryLevel>, InventoryError> {
+pub fn load(path: &Path) -> Result<Inventory, InventoryError> {
     let text = std::fs::read_to_string(path).map_err(|error| InventoryError::Unreadable {
         path: path.to_path_buf(),
         error,
@@ -139,12 +201,13 @@ pub fn load(path: &Path) -> Result<Vec<InventoryLevel>, InventoryError> {
     parse(&text, &path.display().to_string(), &home())
 }
 
-fn home() -> PathBuf {
+/// `$HOME` (`/root` when unset).
+pub(crate) fn home() -> PathBuf {
     std::env::var_os("HOME").map_or_else(|| PathBuf::from("/root"), PathBuf::from)
 }
 
 /// `~/x` → `$HOME/x`; other paths as written.
-fn expand(p: &str, home: &Path) -> PathBuf {
+pub(crate) fn expand(p: &str, home: &Path) -> PathBuf {
     match p.strip_prefix("~/") {
         Some(rest) => home.join(rest),
         None if p == "~" => home.to_path_buf(),
@@ -158,7 +221,7 @@ fn line_of(text: &str, offset: usize) -> usize {
 
 /// Parse and validate inventory `text` (named `file` in messages; `~` is `home`).
 /// Errors are one printable line, whatever the file holds.
-pub fn parse(text: &str, file: &str, home: &Path) -> Result<Vec<InventoryLevel>, InventoryError> {
+pub fn parse(text: &str, file: &str, home: &Path) -> Result<Inventory, InventoryError> {
     parse_lines(text, file, home).map_err(InventoryError::printable)
 }
 
@@ -217,7 +280,7 @@ impl InventoryError {
     }
 }
 
-fn parse_lines(text: &str, file: &str, home: &Path) -> Result<Vec<InventoryLevel>, InventoryError> {
+fn parse_lines(text: &str, file: &str, home: &Path) -> Result<Inventory, InventoryError> {
     let raw: RawFile = toml::from_str(text).map_err(|e| InventoryError::Syntax {
         file: file.to_string(),
         line: e.span().map(|s| line_of(text, s.start)),
@@ -230,72 +293,47 @@ fn parse_lines(text: &str, file: &str, home: &Path) -> Result<Vec<InventoryLevel
             .collect::<Vec<_>>()
             .join(": "),
     })?;
-    if raw.level.is_empty() {
+    if raw.level.is_empty() && raw.l0.is_none() {
         return Err(InventoryError::Empty {
             file: file.to_string(),
         });
     }
-    let mut out: Vec<InventoryLevel> = vec![];
-    for (i, spanned) in raw.level.iter().enumerate() {
+    let at = |spanned: &Spanned<RawLevel>, name: &str| {
         let line = line_of(text, spanned.span().start);
-        let r = spanned.get_ref();
-        let name = r.name.clone().unwrap_or_else(|| format!("L{}", i + 1));
-        let err = |problem: LevelProblem| InventoryError::Level {
+        let name = name.to_string();
+        move |problem: LevelProblem| InventoryError::Level {
             file: file.to_string(),
             line,
             level: name.clone(),
             problem,
-        };
-        let need = |v: &Option<String>, field: &'static str| {
-            v.clone()
-                .filter(|s| !s.trim().is_empty())
-                .ok_or_else(|| err(LevelProblem::Missing(field)))
-        };
-        if out.iter().any(|l| l.target.name == name) {
+        }
+    };
+    let l0 = match &raw.l0 {
+        None => None,
+        Some(spanned) => {
+            let r = spanned.get_ref();
+            let name = r.name.clone().unwrap_or_else(|| "L0".into());
+            let err = at(spanned, &name);
+            if r.via.is_some() {
+                return Err(err(LevelProblem::ViaInL0));
+            }
+            Some(level_of(r, name, None, home, &err)?)
+        }
+    };
+    let mut out: Vec<InventoryLevel> = vec![];
+    for (i, spanned) in raw.level.iter().enumerate() {
+        let r = spanned.get_ref();
+        let name = r.name.clone().unwrap_or_else(|| format!("L{}", i + 1));
+        let err = at(spanned, &name);
+        let l0_name = l0.as_ref().map(|l| l.target.name.as_str());
+        if out.iter().any(|l| l.target.name == name) || l0_name == Some(name.as_str()) {
             return Err(err(LevelProblem::DuplicateName));
         }
-        let host = need(&r.host, "host")?;
-        let user = need(&r.user, "user")?;
-        let key = expand(&need(&r.key, "key")?, home);
-        let port = match r.port {
-            None => 22,
-            Some(p) if (1..=65535).contains(&p) => p as u16,
-            Some(p) => return Err(err(LevelProblem::Port(p))),
-        };
-        let accept_new = match r.host_key_policy.as_deref() {
-            None | Some("strict") => false,
-            Some("accept-new") => true,
-            Some(other) => return Err(err(LevelProblem::Policy(other.to_string()))),
-        };
-        let host_key = match &r.host_key {
-            Some(_) if r.known_hosts.is_some() || r.host_key_policy.is_some() => {
-                return Err(err(LevelProblem::PinnedAndKnownHosts))
-            }
-            Some(k) => {
-                // Accept a whole public key line or just its base64 field.
-                let blob = k.split_whitespace().find(|w| w.starts_with("AAAA"));
-                let valid = blob
-                    .and_then(known_hosts::base64_decode)
-                    .is_some_and(|b| known_hosts::key_type(&b).is_some());
-                match blob {
-                    Some(b) if valid => HostKeyCheck::Pinned {
-                        key_base64: b.to_string(),
-                    },
-                    _ => return Err(err(LevelProblem::HostKey)),
-                }
-            }
-            None => HostKeyCheck::KnownHosts {
-                file: expand(
-                    r.known_hosts.as_deref().unwrap_or("~/.ssh/known_hosts"),
-                    home,
-                ),
-                accept_new,
-            },
-        };
         let via = match &r.via {
             None => None,
+            Some(v) if l0_name == Some(v.as_str()) => Some(Via::L0),
             Some(v) => match out.iter().position(|l| &l.target.name == v) {
-                Some(idx) => Some(idx),
+                Some(idx) => Some(Via::Level(idx)),
                 None if raw.level[i + 1..]
                     .iter()
                     .any(|l| l.get_ref().name.as_ref() == Some(v)) =>
@@ -308,148 +346,87 @@ fn parse_lines(text: &str, file: &str, home: &Path) -> Result<Vec<InventoryLevel
                 None => return Err(err(LevelProblem::ViaUnknown(v.clone()))),
             },
         };
-        let workdir = r.workdir.clone().unwrap_or_else(|| "/tmp".into());
-        if !workdir.starts_with('/') {
-            return Err(err(LevelProblem::Workdir(workdir)));
-        }
-        let connect_timeout = match r.connect_timeout {
-            None => 20,
-            Some(0) => return Err(err(LevelProblem::ZeroTimeout)),
-            Some(s) => s,
-        };
-        out.push(InventoryLevel {
-            target: SshTarget {
-                name,
-                host,
-                port,
-                user,
-                key,
-                host_key,
-            },
-            via,
-            workdir,
-            connect_timeout: std::time::Duration::from_secs(connect_timeout),
-        });
+        out.push(level_of(r, name, via, home, &err)?);
     }
-    Ok(out)
+    Ok(Inventory { l0, levels: out })
 }
 
-/// The jump hosts of level `idx`, outermost first.
-pub fn chain(levels: &[InventoryLevel], idx: usize) -> Vec<usize> {
-    let mut out = vec![];
-    let mut cur = levels[idx].via;
-    while let Some(v) = cur {
-        out.push(v);
-        cur = levels[v].via;
+/// One table's fields, checked (`via` already resolved).
+fn level_of(
+    r: &RawLevel,
+    name: String,
+    via: Option<Via>,
+    home: &Path,
+    err: &dyn Fn(LevelProblem) -> InventoryError,
+) -> Result<InventoryLevel, InventoryError> {
+    let need = |v: &Option<String>, field: &'static str| {
+        v.clone()
+            .filter(|s| !s.trim().is_empty())
+            .ok_or_else(|| err(LevelProblem::Missing(field)))
+    };
+    let host = need(&r.host, "host")?;
+    let user = need(&r.user, "user")?;
+    let key = expand(&need(&r.key, "key")?, home);
+    let port = match r.port {
+        None => 22,
+        Some(p) if (1..=65535).contains(&p) => p as u16,
+        Some(p) => return Err(err(LevelProblem::Port(p))),
+    };
+    let accept_new = match r.host_key_policy.as_deref() {
+        None | Some("strict") => false,
+        Some("accept-new") => true,
+        Some(other) => return Err(err(LevelProblem::Policy(other.to_string()))),
+    };
+    let host_key = match &r.host_key {
+        Some(_) if r.known_hosts.is_some() || r.host_key_policy.is_some() => {
+            return Err(err(LevelProblem::PinnedAndKnownHosts))
+        }
+        Some(k) => {
+            // Accept a whole public key line or just its base64 field.
+            let blob = k.split_whitespace().find(|w| w.starts_with("AAAA"));
+            let valid = blob
+                .and_then(known_hosts::base64_decode)
+                .is_some_and(|b| known_hosts::key_type(&b).is_some());
+            match blob {
+                Some(b) if valid => HostKeyCheck::Pinned {
+                    key_base64: b.to_string(),
+                },
+                _ => return Err(err(LevelProblem::HostKey)),
+            }
+        }
+        None => HostKeyCheck::KnownHosts {
+            file: expand(
+                r.known_hosts.as_deref().unwrap_or("~/.ssh/known_hosts"),
+                home,
+            ),
+            accept_new,
+        },
+    };
+    if let Some(w) = r.workdir.as_ref().filter(|w| !is_absolute(w)) {
+        return Err(err(LevelProblem::Workdir(w.clone())));
     }
-    out.reverse();
-    out
+    let connect_timeout = match r.connect_timeout {
+        None => 20,
+        Some(0) => return Err(err(LevelProblem::ZeroTimeout)),
+        Some(s) => s,
+    };
+    Ok(InventoryLevel {
+        target: SshTarget {
+            name,
+            host,
+            port,
+            user,
+            key,
+            host_key,
+        },
+        via,
+        workdir: r.workdir.clone(),
+        connect_timeout: std::time::Duration::from_secs(connect_timeout),
+    })
 }
 
 #[cfg(test)]
 mod props;
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn p(text: &str) -> Result<Vec<InventoryLevel>, InventoryError> {
-        parse(text, "inv.toml", Path::new("/home/u"))
-    }
-
-    const GOOD: &str = r#"
-[[level]]
-name = "L1"
-host = "192.0.2.10"
-user = "root"
-key = "~/.ssh/id_ed25519"
-host_key_policy = "accept-new"
-
-[[level]]
-name = "L2"
-host = "10.0.0.2"
-port = 2202
-via = "L1"
-user = "root"
-key = "/k"
-known_hosts = "/kh"
-workdir = "/scratch"
-
-[[level]]
-host = "10.0.0.3"
-via = "L2"
-user = "u"
-key = "/k"
-host_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJCyQuS3/4QccLBYL8lmedEUUue6epaSifjTaJyGaLqp c"
-"#;
-
-    #[test]
-    fn reads_levels_with_defaults_and_chains() {
-        let l = p(GOOD).unwrap();
-        assert_eq!(l.len(), 3);
-        assert_eq!(l[0].target.port, 22);
-        assert_eq!(l[0].target.key, Path::new("/home/u/.ssh/id_ed25519"));
-        assert_eq!(
-            l[0].target.host_key,
-            HostKeyCheck::KnownHosts {
-                file: "/home/u/.ssh/known_hosts".into(),
-                accept_new: true
-            }
-        );
-        assert_eq!(
-            (l[0].workdir.as_str(), l[1].workdir.as_str()),
-            ("/tmp", "/scratch")
-        );
-        assert_eq!((l[1].target.port, l[1].via), (2202, Some(0)));
-        assert_eq!(l[2].target.name, "L3");
-        assert!(matches!(l[2].target.host_key, HostKeyCheck::Pinned { .. }));
-        assert_eq!(chain(&l, 2), [0, 1]);
-        assert!(chain(&l, 0).is_empty());
-    }
-
-    #[test]
-    fn refuses_bad_files_with_line_and_level() {
-        let cases = [
-            ("[[level]]\nname = \"A\"\nuser = \"r\"\nkey = \"/k\"\n", "line 1 (level A): missing field `host`"),
-            ("[[level]]\nhost = \"h\"\nuser = \"r\"\nkey = \"/k\"\nport = 70000\n", "line 1 (level L1): port 70000"),
-            (
-                "[[level]]\nname = \"A\"\nhost = \"h\"\nuser = \"r\"\nkey = \"/k\"\nvia = \"B\"\n\n[[level]]\nname = \"B\"\nhost = \"h\"\nuser = \"r\"\nkey = \"/k\"\n",
-                "line 1 (level A): via = \"B\" names a later level",
-            ),
-            ("[[level]]\nhost = \"h\"\nuser = \"r\"\nkey = \"/k\"\nvia = \"Z\"\n", "names no earlier level"),
-            ("[[level]]\nhost = \"h\"\nuser = \"r\"\nkey = \"/k\"\nhost_key_policy = \"yes\"\n", "is not \"strict\""),
-            ("[[level]]\nhost = \"h\"\nuser = \"r\"\nkey = \"/k\"\nprot = 22\n", "line 5: unknown field `prot`"),
-            ("[[level]]\nhost = \"h\"\nuser = \"r\"\nkey = \"/k\"\nworkdir = \"tmp\"\n", "not an absolute path"),
-            ("# nothing\n", "no [[level]] tables"),
-        ];
-        for (text, want) in cases {
-            let e = p(text).unwrap_err().to_string();
-            assert!(e.contains(want), "{e:?} lacks {want:?}");
-            assert!(!e.contains('\n'), "{e:?}");
-        }
-    }
-
-    #[test]
-    fn toml_syntax_errors_and_control_characters_stay_on_one_line() {
-        // Found by the inventory_toml fuzz target: toml puts what it expected on a second
-        // line (`invalid table header` / `expected ...`), and the file's own strings
-        // were quoted with their newlines and control characters.
-        let header = p("[[levee = \"B\"\n").unwrap_err().to_string();
-        assert!(
-            header.starts_with("inventory inv.toml line 1: invalid table header: expected"),
-            "{header:?}"
-        );
-        let workdir = p(
-            "[[level]]\nhost = \"h\"\nuser = \"r\"\nkey = \"/k\"\nworkdir = \"t\\nmp\\u001b\"\n",
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(
-            workdir.contains("workdir \"t\\nmp\\u{1b}\" is not an absolute path"),
-            "{workdir:?}"
-        );
-        for e in [header, workdir] {
-            assert!(!e.chars().any(char::is_control), "{e:?}");
-        }
-    }
-}
+mod tests;

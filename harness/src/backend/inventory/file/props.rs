@@ -164,14 +164,17 @@ fn refused_in_one_line_or_valid(text: &str) -> Result<(), TestCaseError> {
             prop_assert!(is_one_line(&e), "{e:?}");
             prop_assert!(e.starts_with("inventory inv.toml"), "{e:?}");
         }
-        Ok(levels) => {
-            prop_assert!(!levels.is_empty());
+        Ok(inv) => {
+            let levels = &inv.levels;
+            prop_assert!(!levels.is_empty() || inv.l0.is_some());
+            prop_assert!(inv.l0.as_ref().is_none_or(|l0| l0.via.is_none()));
             for (i, l) in levels.iter().enumerate() {
                 prop_assert!(levels[..i].iter().all(|o| o.target.name != l.target.name));
                 prop_assert!(!l.target.host.trim().is_empty() && !l.target.user.trim().is_empty());
-                prop_assert!(l.target.port >= 1 && l.workdir.starts_with('/'));
+                prop_assert!(l.target.port >= 1 && l.workdir.as_deref().is_none_or(is_absolute));
                 prop_assert!(l.connect_timeout.as_secs() >= 1);
-                prop_assert!(!matches!(l.via, Some(v) if v >= i));
+                prop_assert!(!matches!(l.via, Some(Via::Level(v)) if v >= i));
+                prop_assert!(!matches!(l.via, Some(Via::L0)) || inv.l0.is_some());
                 if let HostKeyCheck::Pinned { key_base64 } = &l.target.host_key {
                     let b = known_hosts::base64_decode(key_base64);
                     prop_assert!(b.is_some_and(|b| known_hosts::key_type(&b).is_some()));
@@ -186,9 +189,9 @@ proptest! {
     #[test]
     fn valid_files_read_as_written(specs in specs()) {
         let text = file(&specs);
-        let levels = parse(&text, "inv.toml", Path::new(HOME));
-        prop_assert!(levels.is_ok(), "{:?}\n{text}", levels.err());
-        let levels = levels.unwrap();
+        let inv = parse(&text, "inv.toml", Path::new(HOME));
+        prop_assert!(inv.is_ok(), "{:?}\n{text}", inv.err());
+        let levels = inv.unwrap().levels;
         prop_assert_eq!(levels.len(), specs.len());
         for (i, (l, s)) in levels.iter().zip(&specs).enumerate() {
             let t = &l.target;
@@ -204,8 +207,8 @@ proptest! {
                 },
             };
             prop_assert_eq!(&t.host_key, &want);
-            prop_assert_eq!(l.via, s.via);
-            prop_assert_eq!(&l.workdir, s.workdir.as_deref().unwrap_or("/tmp"));
+            prop_assert_eq!(l.via, s.via.map(Via::Level));
+            prop_assert_eq!(&l.workdir, &s.workdir);
             prop_assert_eq!(l.connect_timeout.as_secs(), s.connect_timeout.unwrap_or(20));
         }
     }
@@ -217,7 +220,7 @@ proptest! {
 
     #[test]
     fn random_tables_are_refused_in_one_line_or_valid(lines in prop::collection::vec(
-        r#"\[\[level\]\]|(name|host|port|user|key|via|workdir|known_hosts|host_key|host_key_policy|connect_timeout|prot) = ("[a-zA-Z0-9/~ .-]{0,8}"|-?[0-9]{1,6}|true|\[\])"#,
+        r#"\[\[level\]\]|\[l0\]|(name|host|port|user|key|via|workdir|known_hosts|host_key|host_key_policy|connect_timeout|prot) = ("[a-zA-Z0-9/~ .-]{0,8}"|-?[0-9]{1,6}|true|\[\])"#,
         0..16,
     )) {
         refused_in_one_line_or_valid(&lines.join("\n"))?;

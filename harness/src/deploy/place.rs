@@ -1,0 +1,127 @@
+//! Where the agent goes on a level and how the one command after the upload is run:
+//! a POSIX shell command ([`super::deploy_command`]) on Linux, the `deploy_agent`
+//! PowerShell operation on Windows. Both print the same lines — "size sha256" of what
+//! was unpacked, the agent's `info`, the protocol stream — and remove the agent as
+//! their last step, so [`super::measure`] is the same for both.
+
+use super::{agent_args, deploy_command, AgentJob, CLEANUP};
+use crate::powershell::{self, scripts};
+use crate::remote::identify::Os;
+use crate::remote::{shell_quote, ExecStatus, Remote, RemoteError};
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+
+/// The agent's path(s) at one level.
+pub(super) enum Place {
+    /// The gzip stream is uploaded to the agent's own path and unpacked in place.
+    Posix {
+        /// The agent.
+        path: String,
+    },
+    /// The gzip stream is uploaded beside the `.exe` it unpacks to (Windows will not
+    /// run a program without the extension).
+    Windows {
+        /// The upload (`….exe.gz`), a Windows path.
+        packed: String,
+        /// The agent, a Windows path.
+        exe: String,
+    },
+}
+
+impl Place {
+    /// The agent's place in `workdir` at a level running `os`, named by `tag`.
+    pub(super) fn new(os: Os, workdir: &str, tag: u32) -> Place {
+        let name = format!("nestbench-agent-{tag:08x}");
+        match os {
+            Os::Linux => Place::Posix {
+                path: format!("{}/{name}", workdir.trim_end_matches('/')),
+            },
+            Os::Windows => {
+                let exe = powershell::join(workdir, &format!("{name}.exe"));
+                Place::Windows {
+                    packed: format!("{exe}.gz"),
+                    exe,
+                }
+            }
+        }
+    }
+
+    /// Where the gzip stream is uploaded, as the level's upload names it.
+    pub(super) fn upload_path(&self) -> String {
+        match self {
+            Place::Posix { path } => path.clone(),
+            Place::Windows { packed, .. } => powershell::sftp_path(packed),
+        }
+    }
+
+    /// The command after the upload: unpack, verify against `binary`, run, remove.
+    pub(super) fn run(
+        &self,
+        remote: &mut dyn Remote,
+        workdir: &str,
+        job: &AgentJob<'_>,
+        binary: &[u8],
+        timeout: Duration,
+        on_line: &mut dyn FnMut(&str),
+    ) -> Result<ExecStatus, RemoteError> {
+        match self {
+            Place::Posix { path } => {
+                remote.exec_lines(&deploy_command(path, workdir, job), timeout, on_line)
+            }
+            Place::Windows { packed, exe } => {
+                let input = serde_json::json!({
+                    "packed": packed,
+                    "exe": exe,
+                    "size": binary.len(),
+                    "sha256": hex::encode(Sha256::digest(binary)),
+                    "run": agent_args(job, workdir),
+                });
+                powershell::run(
+                    remote,
+                    &scripts::DEPLOY_AGENT,
+                    &input,
+                    workdir,
+                    timeout,
+                    on_line,
+                )
+            }
+        }
+    }
+
+    /// Best-effort removal, for when the command could not do it.
+    pub(super) fn remove(&self, remote: &mut dyn Remote) {
+        match self {
+            Place::Posix { path } => {
+                let _ = remote.exec(&format!("rm -f {}", shell_quote(path)), CLEANUP);
+            }
+            Place::Windows { packed, exe } => {
+                let input = serde_json::json!({ "paths": [packed, exe] });
+                let script = scripts::assemble(&scripts::REMOVE_FILES, &input);
+                if let powershell::Invocation::Encoded(line) = powershell::invocation(&script) {
+                    let _ = remote.exec(&line, CLEANUP);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_agent_gets_a_windows_name_and_an_sftp_path_on_windows() {
+        let Place::Windows { packed, exe } = Place::new(Os::Windows, "C:\\Temp\\", 0xab) else {
+            panic!("not a Windows place")
+        };
+        assert_eq!(exe, "C:\\Temp\\nestbench-agent-000000ab.exe");
+        assert_eq!(packed, "C:\\Temp\\nestbench-agent-000000ab.exe.gz");
+        let place = Place::new(Os::Windows, "C:\\Temp", 0xab);
+        assert_eq!(
+            place.upload_path(),
+            "/C:/Temp/nestbench-agent-000000ab.exe.gz"
+        );
+        let posix = Place::new(Os::Linux, "/tmp/", 1);
+        assert_eq!(posix.upload_path(), "/tmp/nestbench-agent-00000001");
+    }
+}
