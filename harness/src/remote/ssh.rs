@@ -119,11 +119,15 @@ impl SshRemote {
             sess_fd = inner_fd;
         }
         sess.set_blocking(false);
+        // Dropbear (the QEMU guests' server) has no SFTP subsystem, and asking for one
+        // there leaves its session unable to start the stream upload's command (seen
+        // as "Failed waiting for channel success" at L2 of a QEMU stack): do not ask.
+        let sftp = !sess.banner().is_some_and(is_dropbear);
         Ok(SshRemote {
             conn: Some((sess, sess_fd)),
             pumps,
             target: target.clone(),
-            sftp: true,
+            sftp,
             os: Os::Linux,
         })
     }
@@ -385,4 +389,9 @@ fn verify_host_key(sess: &Session, known: &str, t: &SshTarget) -> Result<(), Rem
             }
         }
     }
+}
+
+/// Whether an SSH identification string (`SSH-2.0-dropbear_2022.83`) is dropbear's.
+pub(crate) fn is_dropbear(banner: &str) -> bool {
+    banner.to_ascii_lowercase().contains("dropbear")
 }

@@ -203,3 +203,12 @@ fn ssh_throughput() {
         );
     }
 }
+
+#[test]
+fn dropbear_is_told_by_its_banner_and_is_never_asked_for_sftp() {
+    use super::ssh::is_dropbear;
+    assert!(is_dropbear("SSH-2.0-dropbear_2022.83"));
+    assert!(is_dropbear("SSH-2.0-dropbear"));
+    assert!(!is_dropbear("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3"));
+    assert!(!is_dropbear("SSH-2.0-OpenSSH_for_Windows_9.5"));
+}
