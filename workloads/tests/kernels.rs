@@ -21,11 +21,28 @@ fn may_not_apply(id: &str) -> bool {
     }
 }
 
-/// A fresh directory per test (tests run in parallel).
-fn scratch(test: &str) -> PathBuf {
+/// A fresh directory per test (tests run in parallel), removed with whatever is left
+/// in it when the test ends, also by a panic; a passing test first checks that the
+/// kernels left it empty.
+struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = PathBuf;
+    fn deref(&self) -> &PathBuf {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn scratch(test: &str) -> Scratch {
     let d = std::env::temp_dir().join(format!("nb-kernels-{}-{test}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
-    d
+    Scratch(d)
 }
 
 fn ctx(dir: PathBuf) -> Context {
@@ -38,7 +55,7 @@ fn ctx(dir: PathBuf) -> Context {
 #[test]
 fn every_workload_yields_sane_figures_under_smoke() {
     let dir = scratch("all");
-    let c = ctx(dir.clone());
+    let c = ctx(dir.to_path_buf());
     for w in registry::all() {
         let results = match w.run(&c) {
             Ok(r) => r,
@@ -69,15 +86,15 @@ fn every_workload_yields_sane_figures_under_smoke() {
             assert_eq!(r.params["budget_s"], 0.01, "{}", r.id.key());
         }
     }
-    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    let left: Vec<_> = std::fs::read_dir(&*dir).unwrap().collect();
     assert!(left.is_empty(), "files left behind: {left:?}");
-    std::fs::remove_dir(&dir).unwrap();
+    std::fs::remove_dir(&*dir).unwrap();
 }
 
 #[test]
 fn disk_workloads_record_the_file_system_and_direct_io() {
     let dir = scratch("fs");
-    let mut dirs = vec![dir.clone()];
+    let mut dirs = vec![dir.to_path_buf()];
     if std::fs::metadata("/dev/shm").is_ok_and(|m| m.is_dir()) {
         dirs.push("/dev/shm".into()); // tmpfs on most Linux systems
     }
@@ -91,7 +108,7 @@ fn disk_workloads_record_the_file_system_and_direct_io() {
             assert!(p["note"].as_str().unwrap().contains("RAM"));
         }
     }
-    std::fs::remove_dir(&dir).unwrap();
+    std::fs::remove_dir(&*dir).unwrap();
 }
 
 /// The params that record a workload's setup, for the workloads that have one.
@@ -115,7 +132,7 @@ fn setup_is_recorded_and_a_spent_budget_measures_over_what_was_prepared() {
         "mem.stream",
         "mem.latency",
     ];
-    let mut c = ctx(dir.clone());
+    let mut c = ctx(dir.to_path_buf());
     for id in ids {
         for r in registry::find(id).unwrap().run(&c).unwrap() {
             let (prepared, truncated) = setup_of(&r);
@@ -142,7 +159,7 @@ fn setup_is_recorded_and_a_spent_budget_measures_over_what_was_prepared() {
             r.id.key()
         );
     }
-    std::fs::remove_dir(&dir).unwrap();
+    std::fs::remove_dir(&*dir).unwrap();
 }
 
 #[test]
