@@ -243,7 +243,7 @@ fn parse_qemu_args(raw: &[String]) -> Result<Vec<(u32, String)>, Failure> {
         .map(|r| {
             let (l, a) = r.split_once(':').ok_or_else(|| {
                 Failure::usage(format!(
-                    "--qemu-arg {r:?}: expected LEVEL:ARG, e.g. 2:-no-hpet"
+                    "--qemu-arg {r:?}: expected LEVEL:ARG, e.g. 1:-no-hpet"
                 ))
             })?;
             let level: u32 = l.parse().ok().filter(|l| *l >= 1).ok_or_else(|| {

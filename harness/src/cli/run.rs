@@ -83,7 +83,8 @@ pub struct RunArgs {
     /// qemu-system-x86_64 binary for L1.
     #[arg(long)]
     pub qemu: Option<PathBuf>,
-    /// Extra QEMU argument for a level, as LEVEL:ARG (repeatable), e.g. 2:-no-hpet.
+    /// Extra QEMU argument for a level, as LEVEL:ARG (repeatable), e.g. 1:-no-hpet (L1 is
+    /// a pc machine; L2 and deeper are microvms, which have no HPET to turn off).
     #[arg(
         long = "qemu-arg",
         value_name = "LEVEL:ARG",
