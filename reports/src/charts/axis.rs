@@ -5,8 +5,13 @@
 //! every panel with a few plain numbers ([`log_ticks`], [`tick`]).
 
 use super::style::{Canvas, RED};
-use super::DrawError;
+use super::{de, DrawError, FONT};
 use model::rundoc::{LevelStatus, RunDoc};
+use model::MetricId;
+use plotters::coord::combinators::{LogCoord, WithKeyPoints};
+use plotters::coord::ranged1d::SegmentedCoord;
+use plotters::coord::types::RangedCoordu32;
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
 /// What the axis says of one level.
@@ -213,6 +218,48 @@ pub fn log_ticks(range: &std::ops::Range<f64>) -> Vec<f64> {
         return fine;
     }
     candidates(&[1.0, 1.5, 2.0, 3.0, 5.0, 7.0])
+}
+
+/// The coordinates of a per-level panel: levels as segments, values on a log axis.
+pub type LevelCoord = Cartesian2d<SegmentedCoord<RangedCoordu32>, WithKeyPoints<LogCoord<f64>>>;
+
+/// One metric's panel over levels `0..=max_level` with values in `lo..hi`, mesh drawn:
+/// the metric and its direction as caption, a log y axis labelled with its unit, and
+/// the x labels left blank for [`draw_level_ticks`] to write (the run charts and the
+/// configuration comparison draw their panels alike).
+pub fn level_panel<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    metric: &MetricId,
+    max_level: u32,
+    lo: f64,
+    hi: f64,
+) -> Result<ChartContext<'a, DB, LevelCoord>, DrawError> {
+    let direction = if metric.higher_is_better {
+        "higher is better"
+    } else {
+        "lower is better"
+    };
+    let mut chart = ChartBuilder::on(area)
+        .caption(format!("{} ({direction})", metric.key()), (FONT, 15))
+        .margin(8)
+        .x_label_area_size(level_ticks_height(12))
+        .y_label_area_size(y_label_width(&log_range(lo, hi), tick, 12))
+        .build_cartesian_2d((0..max_level).into_segmented(), log_axis(lo, hi))
+        .map_err(de)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(max_level as usize + 2)
+        .x_label_formatter(&|_| String::new())
+        .x_label_style((FONT, 12).into_font().color(&TRANSPARENT))
+        .y_labels(6)
+        .y_label_formatter(&|v| tick(*v))
+        .y_desc(metric.unit.clone())
+        .label_style((FONT, 12))
+        .axis_desc_style((FONT, 13))
+        .draw()
+        .map_err(de)?;
+    Ok(chart)
 }
 
 /// A log axis over `lo..hi` with [`log_ticks`] as its labelled points.

@@ -15,7 +15,7 @@ use super::axis::{self, LevelTick};
 use super::hover::{figure, Hover};
 use super::legend;
 use super::style::{self, Canvas, SeriesStyle, GREY, RED};
-use super::{de, draw_title, tick, Chart, DrawError, FONT, TITLE_H};
+use super::{de, draw_title, Chart, DrawError, TITLE_H};
 use crate::analysis::Analysis;
 use model::catalog::Layer;
 use model::rundoc::LevelStatus;
@@ -212,31 +212,7 @@ fn draw_panel<DB: DrawingBackend>(
     let lo = p.points.iter().map(|q| q.low).fold(f64::INFINITY, f64::min);
     let hi = p.points.iter().map(|q| q.high).fold(0.0, f64::max);
     let max_level = ticks.iter().map(|t| t.level).max().unwrap_or(0).max(1);
-    let direction = if p.metric.higher_is_better {
-        "higher is better"
-    } else {
-        "lower is better"
-    };
-    let mut chart = ChartBuilder::on(area)
-        .caption(format!("{} ({direction})", p.metric.key()), (FONT, 15))
-        .margin(8)
-        .x_label_area_size(axis::level_ticks_height(12))
-        .y_label_area_size(axis::y_label_width(&axis::log_range(lo, hi), tick, 12))
-        .build_cartesian_2d((0..max_level).into_segmented(), super::log_axis(lo, hi))
-        .map_err(de)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(max_level as usize + 2)
-        .x_label_formatter(&|_| String::new())
-        .x_label_style((FONT, 12).into_font().color(&TRANSPARENT))
-        .y_labels(6)
-        .y_label_formatter(&|v| tick(*v))
-        .y_desc(p.metric.unit.clone())
-        .label_style((FONT, 12))
-        .axis_desc_style((FONT, 13))
-        .draw()
-        .map_err(de)?;
+    let chart = axis::level_panel(area, &p.metric, max_level, lo, hi)?;
     let at = |l: u32, v: f64| chart.backend_coord(&(SegmentValue::CenterOf(l), v));
     let (_, ys) = chart.plotting_area().get_pixel_range();
     let x_of = |l: u32| at(l, 1.0).0;
