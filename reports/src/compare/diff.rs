@@ -149,13 +149,13 @@ fn decide(
         }
     };
     let mut tails: Vec<(Level, f64, usize)> = Vec::new();
-    for ((i, _, _), d) in testable.iter().zip(&family.decisions) {
+    for (((i, _, _), d), r) in testable.iter().zip(&family.decisions).zip(&rows) {
         let row = &mut changes[*i];
         row.p_value = d.test.map(|t| t.p_value);
         row.p_adjusted = d.p_adjusted;
         row.ratio = d.ratio;
         row.mde = d.mde;
-        if let (Some(t), Some(p)) = (d.tail, rows_profile(&rows, &testable, *i)) {
+        if let (Some(t), Some(p)) = (d.tail, r.profile) {
             if !tails.iter().any(|(l, _, _)| *l == row.level) {
                 tails.push((row.level, t.nu, p.runs()));
             }
@@ -168,16 +168,6 @@ fn decide(
         };
     }
     (family.tested, family.interval_level, tails)
-}
-
-/// The profile of the row built for change `i`.
-fn rows_profile(
-    rows: &[Row],
-    testable: &[&(usize, &Figures, &Figures)],
-    i: usize,
-) -> Option<crate::stats::welch::NoiseProfile> {
-    let k = testable.iter().position(|(j, _, _)| *j == i)?;
-    rows.get(k)?.profile
 }
 
 /// Says that single-run rows were also held against the host's heavy-tailed drift.
