@@ -3,13 +3,26 @@
 //! scratch directory must become error records, and it must leave no files behind —
 //! not even when it is killed.
 
-use model::protocol::{parse_stream, PROTOCOL_VERSION};
+use model::protocol::{parse_stream, StreamOutcome, PROTOCOL_VERSION};
 use model::HostInfo;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_nestbench-agent");
+
+/// The agent's stream for `args`: it exited 0 and the stream parsed to its `end`.
+fn stream(args: &[&str]) -> StreamOutcome {
+    let out = agent(args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = parse_stream(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(s.failure, None);
+    s
+}
 
 fn agent(args: &[&str]) -> Output {
     Command::new(BIN).args(args).output().expect("agent runs")
@@ -24,14 +37,7 @@ fn entries(dir: &Path) -> Vec<String> {
 
 #[test]
 fn smoke_run_streams_a_complete_protocol() {
-    let out = agent(&["run", "--suite", "smoke", "--only", "cpu.int,exit.syscall"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let s = parse_stream(&String::from_utf8(out.stdout).unwrap());
-    assert_eq!(s.failure, None);
+    let s = stream(&["run", "--suite", "smoke", "--only", "cpu.int,exit.syscall"]);
     let begin = s.begin.unwrap();
     assert_eq!(begin.suite, "smoke");
     assert_eq!(begin.workloads, ["cpu.int", "exit.syscall"]);
@@ -48,7 +54,7 @@ fn smoke_run_streams_a_complete_protocol() {
 #[test]
 fn whole_smoke_suite_accounts_for_every_metric_and_the_new_probes_say_why_not() {
     let dir = tempfile::tempdir().unwrap();
-    let out = agent(&[
+    let s = stream(&[
         "run",
         "--suite",
         "smoke",
@@ -59,13 +65,6 @@ fn whole_smoke_suite_accounts_for_every_metric_and_the_new_probes_say_why_not() 
         "--budget-ms",
         "10",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let s = parse_stream(&String::from_utf8(out.stdout).unwrap());
-    assert_eq!(s.failure, None);
     assert_eq!(s.begin.as_ref().unwrap().protocol, PROTOCOL_VERSION);
     assert!(s.errors.is_empty(), "{:?}", s.errors);
     for w in model::catalog::WORKLOADS {
@@ -106,20 +105,13 @@ fn whole_smoke_suite_accounts_for_every_metric_and_the_new_probes_say_why_not() 
 
 #[test]
 fn new_exit_probes_are_results_or_not_applicable_records() {
-    let out = agent(&[
+    let s = stream(&[
         "run",
         "--suite",
         "smoke",
         "--only",
         "exit.pio,exit.ipi,exit.hypercall",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let s = parse_stream(&String::from_utf8(out.stdout).unwrap());
-    assert_eq!(s.failure, None);
     assert!(s.errors.is_empty(), "{:?}", s.errors);
     assert_eq!(
         s.begin.unwrap().workloads,
@@ -181,7 +173,7 @@ fn bad_arguments_exit_2_with_one_line() {
 
 #[test]
 fn unusable_dir_gives_error_records_and_still_an_end() {
-    let out = agent(&[
+    let s = stream(&[
         "run",
         "--suite",
         "smoke",
@@ -192,9 +184,6 @@ fn unusable_dir_gives_error_records_and_still_an_end() {
         "--budget-ms",
         "10",
     ]);
-    assert!(out.status.success());
-    let s = parse_stream(&String::from_utf8(out.stdout).unwrap());
-    assert_eq!(s.failure, None);
     assert_eq!(s.errors.len(), 1);
     assert_eq!(s.errors[0].workload, "disk.fsync");
     assert!(
@@ -210,7 +199,7 @@ fn unusable_dir_gives_error_records_and_still_an_end() {
 fn disk_workloads_leave_nothing_behind() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
-    let out = agent(&[
+    let s = stream(&[
         "run",
         "--suite",
         "smoke",
@@ -223,13 +212,6 @@ fn disk_workloads_leave_nothing_behind() {
         "--budget-ms",
         "10",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let s = parse_stream(&String::from_utf8(out.stdout).unwrap());
-    assert_eq!(s.failure, None);
     assert!(s.errors.is_empty(), "{:?}", s.errors);
     assert_eq!(s.results.len(), 6);
     let bad_size = |r: &&model::WorkloadResult| matches!(r.params.get("file_mib"), Some(v) if v.as_f64() != Some(2.0));
