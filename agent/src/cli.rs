@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// One line, for error messages.
-pub const USAGE_LINE: &str = "nestbench-agent info | run --suite smoke|quick|standard [--only W1,W2] [--dir PATH] [--sizes stream=MIB,latency=MIB,pagefault=MIB,disk=MIB] [--llc-mib N] [--budget-ms N] | --version";
+pub const USAGE_LINE: &str = "nestbench-agent info | run --suite smoke|quick|standard [--only W1,W2] [--dir PATH] [--sizes stream=MIB,latency=MIB,pagefault=MIB,disk=MIB] [--llc-mib N] [--budget-ms N] [--net-listen PORT [--net-backend TEXT]] | net-peer --connect ADDR:PORT [--wait-s N] [--unlink-self] | --version";
 
 /// `--help` text.
 pub const USAGE: &str = "\
@@ -17,6 +17,11 @@ USAGE:
       Print this level's facts (CPU, memory, kernel, hypervisor, KVM) as one JSON object.
   nestbench-agent run --suite smoke|quick|standard [OPTIONS]
       Run the suite; records go to stdout, one per line, progress to stderr.
+  nestbench-agent net-peer --connect ADDR:PORT [--wait-s N] [--unlink-self]
+      net.tcp's other end, run in the parent of the level measured: knock on the
+      port the parent forwards to the child's agent until it answers (for up to
+      --wait-s, default 300), serve it, and exit when it is done. --unlink-self
+      removes this binary once it runs.
   nestbench-agent --version
 
 RUN OPTIONS:
@@ -31,7 +36,10 @@ RUN OPTIONS:
   --llc-mib N         the last-level cache the memory working sets are judged against
                       (params llc_mib, cache_resident); default: this machine's, from
                       sysfs. The controller passes L0's: TCG guests report made-up ones
-  --budget-ms N       per-sample time budget override, for tests and debugging";
+  --budget-ms N       per-sample time budget override, for tests and debugging
+  --net-listen PORT   listen there from the start for net.tcp's peer in the parent
+                      (without it net.tcp measures loopback, a reference only)
+  --net-backend TEXT  the network between this level and its parent, for params";
 
 /// What the command line asked for.
 #[derive(Debug, PartialEq)]
@@ -40,6 +48,8 @@ pub enum Command {
     Info,
     /// `run` with its options.
     Run(RunOpts),
+    /// `net-peer` with its options.
+    NetPeer(PeerOpts),
     /// `--version`.
     Version,
     /// `--help`.
@@ -61,6 +71,21 @@ pub struct RunOpts {
     pub llc_mib: Option<u64>,
     /// Per-sample budget override.
     pub budget: Option<Duration>,
+    /// The port to listen on for net.tcp's peer.
+    pub net_listen: Option<u16>,
+    /// What the network to the parent is.
+    pub net_backend: Option<String>,
+}
+
+/// Validated options of `net-peer`.
+#[derive(Debug, PartialEq)]
+pub struct PeerOpts {
+    /// Where the child's agent is reached.
+    pub connect: std::net::SocketAddr,
+    /// How long to knock.
+    pub wait: Duration,
+    /// Remove this binary once running.
+    pub unlink_self: bool,
 }
 
 /// A command line the agent cannot run; its text is one line (exit 2).
@@ -103,6 +128,7 @@ pub fn parse(args: &[String]) -> Result<Command, UsageError> {
         Some("--help" | "-h" | "help") => Ok(Command::Help),
         Some("info") => no_more(it, Command::Info),
         Some("run") => parse_run(it).map(Command::Run),
+        Some("net-peer") => parse_peer(it).map(Command::NetPeer),
         Some(other) => Err(UsageError::UnknownCommand(other.into())),
     }
 }
@@ -124,6 +150,7 @@ fn bad(flag: &'static str, why: impl ToString) -> UsageError {
 fn parse_run<'a>(mut it: impl Iterator<Item = &'a str>) -> Result<RunOpts, UsageError> {
     let (mut suite, mut only, mut dir, mut sizes, mut budget, mut llc_mib) =
         (None, None, None, Sizes::default(), None, None);
+    let (mut net_listen, mut net_backend) = (None, None);
     while let Some(flag) = it.next() {
         let (name, inline) = match flag.split_once('=') {
             Some((n, v)) if n.starts_with("--") => (n, Some(v)),
@@ -169,6 +196,14 @@ fn parse_run<'a>(mut it: impl Iterator<Item = &'a str>) -> Result<RunOpts, Usage
                     })?;
                 budget = Some(Duration::from_millis(ms));
             }
+            "--net-listen" => {
+                let port = value()?;
+                net_listen =
+                    Some(port.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| {
+                        bad("--net-listen", format!("{port:?} is not a port 1-65535"))
+                    })?);
+            }
+            "--net-backend" => net_backend = Some(value()?.to_string()),
             other => return Err(UsageError::UnknownOption(other.into())),
         }
     }
@@ -179,6 +214,44 @@ fn parse_run<'a>(mut it: impl Iterator<Item = &'a str>) -> Result<RunOpts, Usage
         sizes,
         llc_mib,
         budget,
+        net_listen,
+        net_backend,
+    })
+}
+
+fn parse_peer<'a>(mut it: impl Iterator<Item = &'a str>) -> Result<PeerOpts, UsageError> {
+    let (mut connect, mut wait, mut unlink_self) = (None, Duration::from_secs(300), false);
+    while let Some(flag) = it.next() {
+        let mut value = || {
+            it.next()
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| UsageError::NeedsValue(flag.to_string()))
+        };
+        match flag {
+            "--connect" => {
+                let a = value()?;
+                connect = Some(
+                    a.parse::<std::net::SocketAddr>()
+                        .map_err(|_| bad("--connect", format!("{a:?} is not ADDR:PORT")))?,
+                );
+            }
+            "--wait-s" => {
+                let w = value()?;
+                wait = Duration::from_secs(
+                    w.parse::<u64>()
+                        .ok()
+                        .filter(|s| *s > 0)
+                        .ok_or_else(|| bad("--wait-s", format!("{w:?} is not seconds > 0")))?,
+                );
+            }
+            "--unlink-self" => unlink_self = true,
+            other => return Err(UsageError::UnknownOption(other.into())),
+        }
+    }
+    Ok(PeerOpts {
+        connect: connect.ok_or_else(|| UsageError::NeedsValue("--connect".into()))?,
+        wait,
+        unlink_self,
     })
 }
 
@@ -246,5 +319,35 @@ mod tests {
             .contains("cpu.int"));
         assert_eq!(p("run --dir /x").unwrap_err(), UsageError::NoSuite);
         assert_eq!(p("--version").unwrap(), Command::Version);
+        for bad in [
+            "net-peer",
+            "net-peer --connect localhost",
+            "net-peer --connect 10.0.2.15:0x10",
+            "net-peer --connect 10.0.2.15:4000 --wait-s 0",
+            "run --suite smoke --net-listen 0",
+            "run --suite smoke --net-listen 70000",
+        ] {
+            assert!(p(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn parses_the_net_options() {
+        let Command::NetPeer(o) =
+            p("net-peer --connect 10.0.2.15:40001 --wait-s 9 --unlink-self").unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(o.connect, "10.0.2.15:40001".parse().unwrap());
+        assert_eq!((o.wait, o.unlink_self), (Duration::from_secs(9), true));
+        let Command::Run(o) =
+            p("run --suite smoke --net-listen 40001 --net-backend slirp").unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (o.net_listen, o.net_backend.as_deref()),
+            (Some(40001), Some("slirp"))
+        );
     }
 }

@@ -6,7 +6,8 @@
 //! nestbench-agent info
 //! nestbench-agent run --suite smoke|quick|standard [--only W1,W2] [--dir PATH]
 //!                     [--sizes stream=64,latency=64,pagefault=16,disk=32] [--llc-mib N]
-//!                     [--budget-ms N]
+//!                     [--budget-ms N] [--net-listen PORT [--net-backend TEXT]]
+//! nestbench-agent net-peer --connect ADDR:PORT [--wait-s N] [--unlink-self]
 //! nestbench-agent --version
 //! ```
 //! Exit codes: 0 ok (workloads that failed are `error` records), 1 the output could
@@ -53,9 +54,27 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Ok(Command::Run(opts)) => suite::run(&opts),
+        Ok(Command::NetPeer(opts)) => net_peer(&opts),
         Err(why) => {
             eprintln!("nestbench-agent: {why} (usage: {})", cli::USAGE_LINE);
             ExitCode::from(2)
+        }
+    }
+}
+
+/// `net-peer`: net.tcp's other end in the parent (`workloads::net::peer`). Exit 0
+/// once the child's agent is served, 1 when none answered or the session broke.
+fn net_peer(opts: &cli::PeerOpts) -> ExitCode {
+    if opts.unlink_self {
+        if let Ok(me) = std::env::current_exe() {
+            let _ = std::fs::remove_file(me);
+        }
+    }
+    match workloads::net::peer::connect_and_serve(opts.connect, opts.wait) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("nestbench-agent net-peer: {e}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -24,6 +24,9 @@ pub struct QemuOptions {
     pub qemu: Option<PathBuf>,
     /// Extra QEMU arguments per level (level, argument).
     pub extra_args: Vec<(u32, String)>,
+    /// The agent that runs L1's net.tcp peer on the host, when the run measures
+    /// net.tcp (then every level listens and every parent runs a peer).
+    pub net_peer: Option<PathBuf>,
 }
 
 /// Which backend, with its options.
@@ -106,6 +109,7 @@ impl RunConfig {
                 initrd: args.initrd,
                 qemu: args.qemu,
                 extra_args: parse_qemu_args(&args.qemu_args)?,
+                net_peer: None,
             }),
         };
         if let Some(m) = args.memory {
@@ -137,6 +141,14 @@ impl RunConfig {
             Some(p) => Some(p),
             None => default_windows_agent_path(),
         };
+        let mut backend = backend;
+        let measures_net = match &only {
+            None => true,
+            Some(o) => o.iter().any(|w| w == "net.tcp"),
+        };
+        if let BackendConfig::Qemu(q) = &mut backend {
+            q.net_peer = measures_net.then(|| agent.clone());
+        }
         Ok(RunConfig {
             levels: args.levels,
             backend,

@@ -24,6 +24,8 @@ use model::{HostInfo, Sizes, Suite};
 use sha2::{Digest, Sha256};
 use std::time::{Duration, Instant};
 
+#[cfg(test)]
+mod keep_tests;
 mod place;
 #[cfg(test)]
 mod tests;
@@ -47,6 +49,38 @@ pub struct AgentJob<'a> {
     /// L0's last-level cache, MiB, which every level's agent judges its memory working
     /// sets against (`--llc-mib`; a guest's own is made up under TCG).
     pub llc_mib: Option<u64>,
+}
+
+/// Where and how one level's agent runs, as its backend arranged it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Site {
+    /// Directory at the level for the agent and its workload files.
+    pub workdir: String,
+    /// net.tcp's way to the parent, when the backend planned one (else the agent
+    /// measures loopback, a reference only).
+    pub net: Option<NetSite>,
+    /// Where the agent is left after its suite instead of being removed: the backend
+    /// starts the child's net peer from it (and the peer removes it).
+    pub keep_agent: Option<String>,
+}
+
+impl Site {
+    /// A plain site: a directory, no net peer, the agent removed at the end.
+    pub fn at(workdir: impl Into<String>) -> Site {
+        Site {
+            workdir: workdir.into(),
+            ..Site::default()
+        }
+    }
+}
+
+/// How net.tcp reaches a level from its parent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetSite {
+    /// The port the level's agent listens on (its parent's QEMU forwards to it).
+    pub port: u16,
+    /// The network between them, in words (params and env say it).
+    pub backend: String,
 }
 
 /// What measuring a level produced. `outcome.failure` set means the agent failed.
@@ -92,10 +126,11 @@ fn suite_timeout(suite: Suite) -> Duration {
 /// trips when all goes well: the upload, and one command for the rest.
 pub fn measure(
     remote: &mut dyn Remote,
-    workdir: &str,
+    site: &Site,
     job: &AgentJob<'_>,
     progress: &mut LevelProgress,
 ) -> Result<Measured, DeployError> {
+    let workdir = site.workdir.as_str();
     let place = Place::new(remote.os(), workdir, rand::random());
     let binary = match place {
         Place::Posix { .. } => job.binary,
@@ -115,7 +150,7 @@ pub fn measure(
     let mut reply = Reply::default();
     let status = place.run(
         remote,
-        workdir,
+        site,
         job,
         binary,
         suite_timeout(job.suite) + CONTROL,
@@ -154,31 +189,42 @@ fn gzip(data: &[u8]) -> Vec<u8> {
 /// has a second name). The first stdout line is "size sha256" of what was unpacked;
 /// only when both match `job.binary` do `info` (the second line) and the suite (the
 /// protocol stream) run. The agent is removed at the end, and the command exits with
-/// the agent's status (1 when it did not run). Pure, so `run --dry-run` prints it.
-pub fn deploy_command(path: &str, workdir: &str, job: &AgentJob<'_>) -> String {
+/// the agent's status (1 when it did not run). With `site.keep_agent` a verified agent
+/// is moved there instead, for the child's net peer. Pure, so `run --dry-run` prints it.
+pub fn deploy_command(path: &str, site: &Site, job: &AgentJob<'_>) -> String {
     let p = shell_quote(path);
     let run = std::iter::once(p.clone())
-        .chain(agent_args(job, workdir).iter().map(|a| shell_quote(a)))
+        .chain(agent_args(job, site).iter().map(|a| shell_quote(a)))
         .collect::<Vec<_>>()
         .join(" ");
+    let keep = site.keep_agent.as_ref().map_or(String::new(), |k| {
+        let dir = k.rsplit_once('/').map_or(".", |(d, _)| d);
+        let dir = if dir.is_empty() { "/" } else { dir };
+        format!(
+            "{{ mkdir -p {d} && mv -f {p} {k}; }} || ",
+            d = shell_quote(dir),
+            k = shell_quote(k)
+        )
+    });
     format!(
         "{{ rm -f {p} && gzip -dc > {p}; }} < {p} && chmod 755 {p}; \
          s=$(wc -c < {p}); h=$(sha256sum {p}); h=${{h%% *}}; echo \"$s $h\"; r=1; \
-         if [ \"$s\" = {len} ] && [ \"$h\" = {sha} ]; then {p} info && {run}; r=$?; fi; \
-         rm -f {p}; exit $r",
+         if [ \"$s\" = {len} ] && [ \"$h\" = {sha} ]; then {p} info && {run}; r=$?; \
+         {keep}rm -f {p}; else rm -f {p}; fi; exit $r",
         len = job.binary.len(),
         sha = hex::encode(Sha256::digest(job.binary)),
     )
 }
 
-/// The suite run's arguments: `run --suite S --dir D [--only W,…] [--sizes …]`.
-fn agent_args(job: &AgentJob<'_>, workdir: &str) -> Vec<String> {
+/// The suite run's arguments: `run --suite S --dir D [--only W,…] [--sizes …]
+/// [--llc-mib N] [--net-listen P --net-backend TEXT]`.
+fn agent_args(job: &AgentJob<'_>, site: &Site) -> Vec<String> {
     let mut args = vec![
         "run".to_string(),
         "--suite".into(),
         job.suite.to_string(),
         "--dir".into(),
-        workdir.to_string(),
+        site.workdir.clone(),
     ];
     if let Some(only) = job.only {
         args.extend(["--only".to_string(), only.join(",")]);
@@ -189,6 +235,14 @@ fn agent_args(job: &AgentJob<'_>, workdir: &str) -> Vec<String> {
     }
     if let Some(llc) = job.llc_mib {
         args.extend(["--llc-mib".to_string(), llc.to_string()]);
+    }
+    if let Some(net) = &site.net {
+        args.extend([
+            "--net-listen".to_string(),
+            net.port.to_string(),
+            "--net-backend".into(),
+            net.backend.clone(),
+        ]);
     }
     args
 }

@@ -178,7 +178,13 @@ fn a_windows_level_is_deployed_to_through_sftp_and_powershell() {
     };
     let workdir = sim.dir.path().display().to_string();
     let mut progress = nestbench::progress::LevelProgress::start("L1");
-    let m = deploy::measure(&mut r, &workdir, &job, &mut progress).unwrap();
+    let m = deploy::measure(
+        &mut r,
+        &deploy::Site::at(workdir.clone()),
+        &job,
+        &mut progress,
+    )
+    .unwrap();
     assert!(m.outcome.failure.is_none(), "{:?}", m.outcome.failure);
     assert!(!m.outcome.results.is_empty());
     assert!(m.info.is_some());
@@ -200,7 +206,12 @@ fn a_windows_level_is_deployed_to_through_sftp_and_powershell() {
         windows_binary: Err("there is no Windows agent: pass --agent-windows PATH".into()),
         ..job
     };
-    let Err(e) = deploy::measure(&mut r, &workdir, &job, &mut progress) else {
+    let Err(e) = deploy::measure(
+        &mut r,
+        &deploy::Site::at(workdir.clone()),
+        &job,
+        &mut progress,
+    ) else {
         panic!("a Windows level without a Windows agent was measured")
     };
     assert!(

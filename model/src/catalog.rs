@@ -88,11 +88,19 @@ pub enum Category {
     Disk,
     /// Events that leave the guest or enter its kernel.
     Exit,
+    /// The virtual network between a level and its parent.
+    Net,
 }
 
 impl Category {
     /// All categories, in report order.
-    pub const ALL: [Category; 4] = [Category::Cpu, Category::Mem, Category::Disk, Category::Exit];
+    pub const ALL: [Category; 5] = [
+        Category::Cpu,
+        Category::Mem,
+        Category::Disk,
+        Category::Exit,
+        Category::Net,
+    ];
 
     /// The name used in reports, charts and as the workload id's prefix.
     pub const fn name(self) -> &'static str {
@@ -101,6 +109,7 @@ impl Category {
             Category::Mem => "mem",
             Category::Disk => "disk",
             Category::Exit => "exit",
+            Category::Net => "net",
         }
     }
 }
@@ -129,12 +138,15 @@ pub enum Layer {
     /// level below (QEMU, Firecracker): a trip through that level's kernel and a process
     /// of its own, on top of the exit itself.
     UserVmm,
+    /// The level's virtual NIC and its parent's network backend (QEMU user networking
+    /// copies every byte through the parent's own sockets).
+    VirtualNetwork,
 }
 
 impl Layer {
     /// Every layer, from the vCPU itself to the user-space VMM below: the order in which
     /// reports group metrics by layer.
-    pub const ALL: [Layer; 7] = [
+    pub const ALL: [Layer; 8] = [
         Layer::Cpu,
         Layer::Memory,
         Layer::GuestKernel,
@@ -142,6 +154,7 @@ impl Layer {
         Layer::VirtualDisk,
         Layer::HypervisorKernel,
         Layer::UserVmm,
+        Layer::VirtualNetwork,
     ];
 
     /// What this layer is, in one line: the group headings of charts and the metric
@@ -155,6 +168,7 @@ impl Layer {
             Layer::VirtualDisk => "each level's virtual disk, backed by a file on its parent's",
             Layer::HypervisorKernel => "a VM exit handled by the kernel part of the hypervisor below (KVM)",
             Layer::UserVmm => "a VM exit passed on to the user-space VMM below (QEMU)",
+            Layer::VirtualNetwork => "the level's virtual NIC and its parent's network backend (QEMU user networking)",
         }
     }
 
@@ -168,6 +182,7 @@ impl Layer {
             Layer::VirtualDisk => "virtual disk",
             Layer::HypervisorKernel => "hypervisor (kernel)",
             Layer::UserVmm => "VMM (user space)",
+            Layer::VirtualNetwork => "virtual network",
         }
     }
 }
@@ -264,6 +279,16 @@ pub fn workload(id: &str) -> Option<&'static WorkloadDef> {
 pub fn metric(workload_id: &str, name: &str) -> Option<(&'static WorkloadDef, &'static MetricDef)> {
     let w = workload(workload_id)?;
     w.metrics.iter().find(|m| m.name == name).map(|m| (w, m))
+}
+
+/// The level a workload's figures are compared with: L0 for everything measured on the
+/// host as at every level, L1 for the network, whose L0 figure is loopback (no parent
+/// to talk to) — a reference, not the same path.
+pub fn reference_level(workload_id: &str) -> crate::Level {
+    match workload(workload_id).map(|w| w.category) {
+        Some(Category::Net) => crate::Level(1),
+        _ => crate::Level::HOST,
+    }
 }
 
 /// Every workload id, in run order.

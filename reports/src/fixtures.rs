@@ -141,6 +141,9 @@ fn l0(key: &str) -> f64 {
         "exit.ipi/latency" => 8200.0,
         "exit.timer/clock_gettime" => 15.4,
         "exit.timer/sleep_overshoot" => 90.1,
+        "net.tcp/send" | "net.tcp/receive" => 2400.0,
+        "net.tcp/rr_p50" => 4.5,
+        "net.tcp/rr_p99" => 30.0,
         _ => 100.0,
     }
 }
@@ -157,6 +160,7 @@ fn slowdown(key: &str, layer: Layer, level: u32) -> f64 {
         (_, Layer::VirtualDisk) => [4.0, 8.0, 19.0, 45.0],
         (_, Layer::HypervisorKernel) => [3.0, 25.0, 90.0, 350.0],
         (_, Layer::UserVmm) => [2.0, 20.0, 70.0, 260.0],
+        (_, Layer::VirtualNetwork) => [8.0, 30.0, 90.0, 270.0],
     };
     by[i]
 }

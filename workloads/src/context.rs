@@ -78,6 +78,27 @@ pub struct Context {
     pub threads: usize,
     /// What the machine can spare.
     pub limits: Limits,
+    /// Where net.tcp finds its peer.
+    pub net: NetLink,
+}
+
+/// Where net.tcp's peer is (`crate::net`).
+#[derive(Debug, Clone, Default)]
+pub enum NetLink {
+    /// No parent (L0, a bare run): a peer thread of this agent, over loopback.
+    #[default]
+    Loopback,
+    /// The parent's peer connects to this listener, bound before the first workload.
+    Listen {
+        /// The listener (shared, so the context stays cloneable).
+        listener: std::sync::Arc<std::net::TcpListener>,
+        /// Its port.
+        port: u16,
+        /// The network between the level and its parent, as the controller named it.
+        backend: String,
+    },
+    /// The listener could not be set up; net.tcp reports this as its error.
+    Unavailable(String),
 }
 
 impl Context {
@@ -90,6 +111,7 @@ impl Context {
             dir,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             limits,
+            net: NetLink::Loopback,
         }
     }
 

@@ -12,6 +12,7 @@
 pub mod context;
 pub mod hist;
 pub mod kernels;
+pub mod net;
 pub mod registry;
 pub mod setup;
 pub mod timing;

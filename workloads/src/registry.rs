@@ -4,7 +4,7 @@
 //! order.
 
 use crate::context::{Context, RunError};
-use crate::kernels::{cpu, ctxswitch, disk, exit, hypercall, ipi, mem, pagefault, pio};
+use crate::kernels::{cpu, ctxswitch, disk, exit, hypercall, ipi, mem, net, pagefault, pio};
 use model::catalog::{self, WorkloadDef};
 use model::WorkloadResult;
 
@@ -58,6 +58,7 @@ const KERNELS: &[(&str, Kernel)] = &[
     ("exit.ctxswitch", ctxswitch::ctxswitch),
     ("exit.ipi", ipi::ipi),
     ("exit.timer", exit::timer),
+    ("net.tcp", net::tcp),
 ];
 
 /// Every workload of the catalog with its kernel, in suite order.

@@ -25,7 +25,7 @@ pub fn local_level() -> Provisioned {
         remote: Box::new(LocalRemote::default()),
         env,
         provision_s: 0.0,
-        workdir,
+        site: crate::deploy::Site::at(workdir),
     }
 }
 

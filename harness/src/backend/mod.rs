@@ -28,9 +28,9 @@ pub struct Provisioned {
     pub env: LevelEnv,
     /// Seconds from this level's own launch until it answered.
     pub provision_s: f64,
-    /// Directory at the level where the agent and its workload files go (the level's
-    /// scratch disk for QEMU levels).
-    pub workdir: String,
+    /// Where and how the level's agent runs: its directory (the level's scratch disk
+    /// for QEMU levels), net.tcp's listener, whether the agent stays for a child.
+    pub site: crate::deploy::Site,
 }
 
 /// Memory and scratch disk of the smallest level, from which the run's working-set

@@ -129,6 +129,7 @@ fn boot_checks(levels: u32) -> Result<Vec<Check>, Failure> {
         initrd: None,
         qemu: None,
         extra_args: vec![],
+        net_peer: None,
     };
     let image = || crate::image::ensure(&mut |s| eprintln!("{s}"));
     let mut backend = QemuBackend::new(levels, &opts, dir.path(), false, image)

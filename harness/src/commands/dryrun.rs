@@ -17,11 +17,11 @@ use crate::backend::host::fs_type;
 use crate::backend::inventory::file as inventory;
 use crate::backend::qemu::argv::{self, Accel, CacheMode};
 use crate::backend::qemu::spec::{self, Layout};
-use crate::backend::qemu::{launch, plan_lines, ready, GUEST_RUN};
+use crate::backend::qemu::{launch, netpeer, plan_lines, ready, GUEST_RUN};
 use crate::backend::Capacity;
 use crate::cli::AccelArg;
 use crate::config::{BackendConfig, QemuOptions, RunConfig};
-use crate::deploy::{self, AgentJob};
+use crate::deploy::{self, AgentJob, Site};
 use crate::exit::Failure;
 use crate::image::chaindisk;
 use crate::remote::identify;
@@ -132,7 +132,7 @@ pub fn render(cfg: &RunConfig) -> Result<String, Failure> {
                     ),
                 );
                 let workdir = l.workdir.clone().unwrap_or_else(|| "/tmp".into());
-                agent_lines(w, &workdir, cfg, &agent, sizes);
+                agent_lines(w, &Site::at(workdir), cfg, &agent, sizes);
             };
             match &inv.l0 {
                 Some(l0) => machine(w, "L0, remote".into(), l0, &[]),
@@ -177,12 +177,12 @@ fn words(argv: &[String]) -> String {
 /// The upload and the one command that verifies, runs and removes the agent.
 fn agent_lines(
     w: &mut String,
-    workdir: &str,
+    site: &Site,
     cfg: &RunConfig,
     agent: &agentbin::AgentBinary,
     sizes: model::Sizes,
 ) {
-    let path = format!("{}/{AGENT_NAME}", workdir.trim_end_matches('/'));
+    let path = format!("{}/{AGENT_NAME}", site.workdir.trim_end_matches('/'));
     let job = AgentJob {
         binary: &agent.bytes,
         windows_binary: Err("no Windows agent".into()),
@@ -194,7 +194,7 @@ fn agent_lines(
     line(w, &format!("  upload the agent (gzip) to {path}"));
     line(
         w,
-        &format!("  run: {}", deploy::deploy_command(&path, workdir, &job)),
+        &format!("  run: {}", deploy::deploy_command(&path, site, &job)),
     );
 }
 
@@ -208,7 +208,7 @@ fn level_zero(w: &mut String, cfg: &RunConfig, agent: &agentbin::AgentBinary, si
             fs_type(&tmp)
         ),
     );
-    agent_lines(w, &tmp.display().to_string(), cfg, agent, sizes);
+    agent_lines(w, &Site::at(tmp.display().to_string()), cfg, agent, sizes);
 }
 
 /// The QEMU stack: plan, placeholders, then each level's launch, connection and agent.
@@ -225,8 +225,13 @@ fn qemu(
     let plan = plan::make(cfg.levels, opts.memory_mib, opts.cpus, opts.accel, &host)
         .map_err(|e| Failure::error(e.to_string()))?;
     let l1 = launch::host_accel(opts.accel).map_err(|e| Failure::error(e.to_string()))?;
-    let ports = ready::free_ports(plan.levels.len())
+    let mut ports = ready::free_ports(2 * plan.levels.len())
         .map_err(|e| Failure::error(format!("no free loopback ports: {e}")))?;
+    let net = opts.net_peer.is_some();
+    let net_ports = match ports.split_off(plan.levels.len()) {
+        p if net => p,
+        _ => vec![],
+    };
     let smallest = plan.levels.last().map(|l| Capacity {
         memory_mib: l.memory_mib,
         disk_mib: l.fs_mib,
@@ -284,6 +289,7 @@ fn qemu(
         qemu: &qemu,
         extra_args: &opts.extra_args,
         ports: &ports,
+        net_ports: &net_ports,
         run_dir: &run_dir,
         kernel: &kernel,
         initrd: &initrd,
@@ -381,7 +387,29 @@ fn qemu(
         }
         let tcg = guess(n) == Accel::Tcg;
         line(w, &format!("  wait for its sshd on 127.0.0.1:{port} (up to {} s), then: ssh -i $STACK/id_ed25519 -p {port} root@127.0.0.1 (host key pinned to $STACK/L{n}.host_key)", plan::boot_timeout(n, tcg).as_secs()));
-        agent_lines(w, "/scratch", cfg, agent, sizes);
+        if let Some(&np) = net_ports.get(n as usize - 1) {
+            let wait = netpeer::peer_wait(n, tcg);
+            let peer = if n == 1 {
+                format!(
+                    "{} {}",
+                    shell_quote(&agent.path.display().to_string()),
+                    words(&netpeer::peer_args("127.0.0.1", np, wait))
+                )
+            } else {
+                netpeer::guest_peer_command(n, np, wait)
+            };
+            line(
+                w,
+                &format!("  net.tcp peer in L{} (with the launch): {peer}", n - 1),
+            );
+        }
+        agent_lines(
+            w,
+            &netpeer::site(&plan, n, &net_ports, net),
+            cfg,
+            agent,
+            sizes,
+        );
     }
     line(
         w,

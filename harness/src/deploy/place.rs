@@ -4,7 +4,7 @@
 //! was unpacked, the agent's `info`, the protocol stream — and remove the agent as
 //! their last step, so [`super::measure`] is the same for both.
 
-use super::{agent_args, deploy_command, AgentJob, CLEANUP};
+use super::{agent_args, deploy_command, AgentJob, Site, CLEANUP};
 use crate::powershell::{self, scripts};
 use crate::remote::identify::Os;
 use crate::remote::{shell_quote, ExecStatus, Remote, RemoteError};
@@ -58,7 +58,7 @@ impl Place {
     pub(super) fn run(
         &self,
         remote: &mut dyn Remote,
-        workdir: &str,
+        site: &Site,
         job: &AgentJob<'_>,
         binary: &[u8],
         timeout: Duration,
@@ -66,7 +66,7 @@ impl Place {
     ) -> Result<ExecStatus, RemoteError> {
         match self {
             Place::Posix { path } => {
-                remote.exec_lines(&deploy_command(path, workdir, job), timeout, on_line)
+                remote.exec_lines(&deploy_command(path, site, job), timeout, on_line)
             }
             Place::Windows { packed, exe } => {
                 let input = serde_json::json!({
@@ -74,13 +74,13 @@ impl Place {
                     "exe": exe,
                     "size": binary.len(),
                     "sha256": hex::encode(Sha256::digest(binary)),
-                    "run": agent_args(job, workdir),
+                    "run": agent_args(job, site),
                 });
                 powershell::run(
                     remote,
                     &scripts::DEPLOY_AGENT,
                     &input,
-                    workdir,
+                    &site.workdir,
                     timeout,
                     on_line,
                 )

@@ -87,7 +87,12 @@ impl Scripted {
     }
 
     fn measure(&mut self) -> Result<Measured, DeployError> {
-        measure(self, "/w", &job(AGENT), &mut LevelProgress::start("L9"))
+        measure(
+            self,
+            &Site::at("/w"),
+            &job(AGENT),
+            &mut LevelProgress::start("L9"),
+        )
     }
 
     /// Whether the separate fallback `rm -f` of the agent was sent.
@@ -184,14 +189,14 @@ fn happy_path_is_a_compressed_upload_and_one_command() {
 #[test]
 fn the_agent_gets_the_sizes_and_l0s_cache_only_when_there_are_some() {
     let mut j = job(AGENT);
-    let plain = deploy_command("/w/a", "/w", &j);
+    let plain = deploy_command("/w/a", &Site::at("/w"), &j);
     assert!(
         !plain.contains("--sizes") && !plain.contains("--llc-mib"),
         "{plain}"
     );
     j.sizes = "stream=128".parse().unwrap();
     j.llc_mib = Some(32);
-    let cmd = deploy_command("/w/a", "/w", &j);
+    let cmd = deploy_command("/w/a", &Site::at("/w"), &j);
     assert!(cmd.contains(" --sizes stream=128 --llc-mib 32;"), "{cmd}");
 }
 
@@ -352,7 +357,12 @@ fn script_agent(info: &str, run: &str) -> Vec<u8> {
 fn l0(remote: &mut dyn Remote, agent: &[u8]) -> (Result<Measured, DeployError>, Vec<String>) {
     let dir = tempfile::tempdir().unwrap();
     let work = dir.path().to_str().unwrap();
-    let m = measure(remote, work, &job(agent), &mut LevelProgress::start("L0"));
+    let m = measure(
+        remote,
+        &Site::at(work),
+        &job(agent),
+        &mut LevelProgress::start("L0"),
+    );
     let left = std::fs::read_dir(dir.path())
         .unwrap()
         .flatten()

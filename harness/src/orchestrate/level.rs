@@ -5,7 +5,7 @@
 
 use super::rules::{self, AgentEnd};
 use crate::backend::Backend;
-use crate::deploy::{DeployError, Measured};
+use crate::deploy::{DeployError, Measured, Site};
 use crate::progress::{note, LevelProgress};
 use crate::remote::Remote;
 use crate::rundir::RunDir;
@@ -16,7 +16,7 @@ use std::time::Instant;
 /// Measures a level that is up: the real one is [`crate::deploy::measure`]; tests pass
 /// a scripted one.
 pub type Measure<'a> =
-    dyn FnMut(&mut dyn Remote, &str, &mut LevelProgress) -> Result<Measured, DeployError> + 'a;
+    dyn FnMut(&mut dyn Remote, &Site, &mut LevelProgress) -> Result<Measured, DeployError> + 'a;
 
 /// Provision, measure and conclude `level`; `run_start` dates its `ready_s`.
 pub fn attempt(
@@ -43,7 +43,7 @@ pub fn attempt(
     rec.timings.ready_s = Some(run_start.elapsed().as_secs_f64());
     rd.set_level(rec.clone())?;
 
-    let measured = measure(prov.remote.as_mut(), &prov.workdir, &mut p);
+    let measured = measure(prov.remote.as_mut(), &prov.site, &mut p);
     let (end, info) = absorb(&mut rec, measured);
     // Lost with the stack, or its own failure? (Not asked after Ctrl-C: the teardown
     // is taking the stack away.)

@@ -77,8 +77,9 @@ pub fn execute(cfg: &RunConfig, backend: Box<dyn Backend>) -> anyhow::Result<Run
         backend,
         released: false,
     };
-    let mut measure =
-        |r: &mut dyn crate::remote::Remote, dir: &str, p: &mut _| deploy::measure(r, dir, &job, p);
+    let mut measure = |r: &mut dyn crate::remote::Remote, site: &deploy::Site, p: &mut _| {
+        deploy::measure(r, site, &job, p)
+    };
     measure_levels(
         &rd,
         stack.backend.as_mut(),

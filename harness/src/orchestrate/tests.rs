@@ -111,7 +111,7 @@ impl Backend for Fake {
             env: LevelEnv::default(),
             provision_s: 1.0,
             // The measurement reads the level from here.
-            workdir: level.0.to_string(),
+            site: crate::deploy::Site::at(level.0.to_string()),
         })
     }
     fn depends_on(&self, level: Level, on: Level) -> bool {
@@ -224,10 +224,12 @@ fn run(fake: &mut Fake, interrupt_after: Option<usize>) -> (RunDoc, tempfile::Te
     let rd = RunDir::start(dir.path(), doc).unwrap();
     let script = fake.script.clone();
     let provisioned = std::cell::Cell::new(0usize);
-    let mut measure = |_: &mut dyn crate::remote::Remote, workdir: &str, _: &mut LevelProgress| {
-        provisioned.set(provisioned.get() + 1);
-        scripted(&script, workdir)
-    };
+    let mut measure =
+        |_: &mut dyn crate::remote::Remote, site: &crate::deploy::Site, _: &mut LevelProgress| {
+            let workdir = site.workdir.as_str();
+            provisioned.set(provisioned.get() + 1);
+            scripted(&script, workdir)
+        };
     let interrupted = || interrupt_after.is_some_and(|n| provisioned.get() >= n);
     measure_levels(&rd, fake, &mut measure, &interrupted).unwrap();
     let doc = rd.snapshot();

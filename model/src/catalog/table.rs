@@ -192,4 +192,21 @@ pub const WORKLOADS: &[WorkloadDef] = &[
                 "how much later than asked a 1 ms sleep returns: timer interrupt delivery through every level"),
         ],
     },
+    WorkloadDef {
+        id: "net.tcp",
+        category: Category::Net,
+        uses_disk: false,
+        os: EVERY_OS,
+        about: "TCP between the level and its parent over the level's virtual network (at L0: loopback, a reference)",
+        metrics: &[
+            m("send", Unit::MBPerS, Higher, 0.20, Layer::VirtualNetwork,
+                "stream throughput from the level to its parent"),
+            m("receive", Unit::MBPerS, Higher, 0.20, Layer::VirtualNetwork,
+                "stream throughput from the parent to the level"),
+            m("rr_p50", Unit::Us, Lower, 0.20, Layer::VirtualNetwork,
+                "median round trip of a 1-byte request and its 1-byte answer"),
+            m("rr_p99", Unit::Us, Lower, 0.30, Layer::VirtualNetwork,
+                "99th percentile of that round trip"),
+        ],
+    },
 ];

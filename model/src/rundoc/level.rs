@@ -275,6 +275,10 @@ pub struct LevelEnv {
     /// level or a remote L0); added after version 2, omitted when nothing was probed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform: Option<Platform>,
+    /// The network between this level and its parent, which dominates net.tcp (QEMU
+    /// user networking for QEMU levels); added after version 2, omitted when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<String>,
 }
 
 /// A remote level's OS as its first contact showed it (docs/inventory.md, "Windows

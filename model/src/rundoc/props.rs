@@ -131,13 +131,15 @@ fn env() -> impl Strategy<Value = LevelEnv> {
                 virt_extensions: virt,
                 kvm_usable: kvm,
                 accel,
-                qemu_version: qv,
+                qemu_version: qv.clone(),
                 disk,
                 tuning,
                 qemu_argv: argv,
                 // Present or absent with vcpus: the tuple strategies are full.
                 llc_mib: vcpus.map(u64::from),
                 windows: None,
+                // Present or absent with the QEMU version, as in a QEMU level's env.
+                network: qv.clone().map(|_| "QEMU user networking".to_string()),
                 platform,
             },
         )

@@ -36,7 +36,9 @@ pub struct Row {
     /// Why the metric does not apply at this level, when the agent said so (then
     /// `summary` and `problem` are `None`).
     pub not_applicable: Option<String>,
-    /// Fraction of L0, oriented so that < 1 is slower; levels ≥ 1 only.
+    /// Fraction of the metric's reference level, oriented so that < 1 is slower: L0,
+    /// or L1 for the network ([`model::catalog::reference_level`]); only at levels
+    /// deeper than the reference.
     pub relative: Option<Interval>,
 }
 
@@ -57,11 +59,11 @@ impl Analysis {
     /// Derive all figures of `doc`.
     pub fn new(doc: RunDoc) -> Analysis {
         let metrics = collect_metrics(&doc.levels);
-        let l0 = doc.level(Level::HOST);
         let mut rows = Vec::new();
         for level in &doc.levels {
             for m in &metrics {
-                rows.push(make_row(level, m, l0));
+                let reference = model::catalog::reference_level(&m.workload);
+                rows.push(make_row(level, m, reference, doc.level(reference)));
             }
         }
         let categories = category::means(&rows);
@@ -111,7 +113,12 @@ fn collect_metrics(levels: &[LevelRecord]) -> Vec<MetricId> {
     out
 }
 
-fn make_row(level: &LevelRecord, m: &MetricId, l0: Option<&LevelRecord>) -> Row {
+fn make_row(
+    level: &LevelRecord,
+    m: &MetricId,
+    reference: Level,
+    base: Option<&LevelRecord>,
+) -> Row {
     let result = level.result(m);
     let not_applicable = match result {
         None => level.not_applicable(m).map(|n| n.reason.clone()),
@@ -125,8 +132,9 @@ fn make_row(level: &LevelRecord, m: &MetricId, l0: Option<&LevelRecord>) -> Row 
         (None, LevelStatus::Ok) => (None, Some(workload_error(level, &m.workload))),
         (None, _) => (None, None),
     };
-    let relative = match (level.level.is_host(), &sample, l0.and_then(|l| l.result(m))) {
-        (false, Some(Ok(s)), Some(base)) => Sample::new(&base.samples)
+    let deeper = level.level > reference;
+    let relative = match (deeper, &sample, base.and_then(|l| l.result(m))) {
+        (true, Some(Ok(s)), Some(base)) => Sample::new(&base.samples)
             .ok()
             .and_then(|b| relative_to_l0(&b, s, m.higher_is_better)),
         _ => None,

@@ -23,6 +23,7 @@ pub mod hypercall;
 #[cfg(unix)]
 pub mod ipi;
 pub mod mem;
+pub mod net;
 #[cfg(unix)]
 pub mod pagefault;
 #[cfg(unix)]

@@ -114,7 +114,9 @@ impl InventoryBackend {
             remote: Box::new(remote),
             env,
             provision_s: t0.elapsed().as_secs_f64(),
-            workdir: l.workdir.clone().unwrap_or_else(|| default_workdir(&id)),
+            site: crate::deploy::Site::at(
+                l.workdir.clone().unwrap_or_else(|| default_workdir(&id)),
+            ),
         })
     }
 }

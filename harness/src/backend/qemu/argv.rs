@@ -88,6 +88,9 @@ pub struct LaunchSpec {
     pub forward_addr: String,
     /// Ports forwarded into this level: its own and every deeper level's.
     pub forward_ports: Vec<u16>,
+    /// This level's net.tcp port, forwarded from its parent to it alone (its agent
+    /// listens there; the parent's peer connects: `netpeer`).
+    pub net_port: Option<u16>,
     /// fw_cfg file with this level's dropbear host key.
     pub host_key: String,
     /// fw_cfg file with the stack's authorized_keys.
@@ -274,7 +277,7 @@ pub fn build(spec: &LaunchSpec) -> CommandLine {
         &format!("{blk},drive=scratch"),
     ]);
     let mut netdev = "user,id=net0,restrict=on".to_string();
-    for p in &spec.forward_ports {
+    for p in spec.forward_ports.iter().chain(&spec.net_port) {
         netdev.push_str(&format!(",hostfwd=tcp:{}:{p}-:{p}", spec.forward_addr));
     }
     push(&["-netdev", &netdev, "-device", &format!("{net},netdev=net0")]);

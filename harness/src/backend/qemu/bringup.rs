@@ -9,7 +9,7 @@ use super::error::{read_for, QemuError};
 use super::launch::{self, ChildLaunch, Chosen, GuestFile, Pin};
 use super::ready::{self, NotReady};
 use super::stack::Stack;
-use super::{disk, guest_qemu_log, QemuBackend, GUEST_RUN};
+use super::{disk, guest_qemu_log, netpeer, QemuBackend, GUEST_RUN};
 use crate::backend::{BackendError, BackendErrorKind, Provisioned};
 use crate::cli::AccelArg;
 use crate::plan;
@@ -68,7 +68,12 @@ impl QemuBackend {
             remote: Box::new(remote),
             env: self.describe(n, launched)?,
             provision_s: ready.provision_s,
-            workdir: "/scratch".into(),
+            site: netpeer::site(
+                &self.plan,
+                n,
+                self.net_ports(),
+                self.opts.net_peer.is_some(),
+            ),
         })
     }
 
@@ -100,6 +105,14 @@ impl QemuBackend {
         let child = launch::spawn_host(&cmd.argv, &log, self.keep);
         let child = child.map_err(|e| self.fail(1, e))?;
         stack.l1 = Some(child);
+        if let (Some(agent), Some(&port)) = (&self.opts.net_peer, self.net_ports().first()) {
+            let wait = netpeer::peer_wait(1, accel == Accel::Tcg);
+            let log = self.run_dir.join("logs/L1.net-peer.log");
+            let peer = netpeer::spawn_host_peer(agent, port, wait, &log).map_err(|e| {
+                BackendError::new(1, QemuError::NetPeer(format!("{}: {e}", agent.display())))
+            })?;
+            stack.net_peer = Some(peer);
+        }
         self.stack = Some(stack);
         Ok(Launched {
             accel,
@@ -133,6 +146,12 @@ impl QemuBackend {
             AccelArg::Auto => (&kvm.argv, &tcg.argv),
         };
         let pidfile = format!("{GUEST_RUN}/L{n}.pid");
+        // The child's net peer starts with it; a TCG child boots slower, so the peer
+        // waits as long as the slower of the two could take.
+        let peer = self
+            .net_ports()
+            .get(n as usize - 1)
+            .map(|&port| netpeer::guest_peer_command(n, port, netpeer::peer_wait(n, true)));
         let log = guest_qemu_log(n);
         let job = ChildLaunch {
             dir: GUEST_RUN,
@@ -140,6 +159,7 @@ impl QemuBackend {
             kvm_argv,
             tcg_argv,
             log: &log,
+            peer: peer.as_deref(),
             timeout: Duration::from_secs(120 * u64::from(n)),
             ask_version: self.guest_qemu_version.is_none(),
             pin: kvm_spec.deep.pinned.then_some(Pin {
@@ -241,6 +261,7 @@ impl QemuBackend {
             disk: Some(disk::describe(&self.plan, n, &stack.scratch, stack.cache)),
             tuning: launched.cmd.tuning,
             qemu_argv: launched.cmd.argv,
+            network: Some(netpeer::NETWORK.into()),
             ..LevelEnv::default()
         })
     }

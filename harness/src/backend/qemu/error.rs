@@ -113,6 +113,9 @@ pub enum QemuError {
     /// Its QEMU went away while it booted (the words say which level was lost).
     #[error("{0}")]
     Died(String),
+    /// L1's net.tcp peer could not be started on the host.
+    #[error("cannot start L1's net.tcp peer ({0}); rebuild the agent with scripts/build-agent, or leave net.tcp out with --only")]
+    NetPeer(String),
     /// Its sshd did not answer in time.
     #[error("sshd did not answer within {secs:.0} s ({}, {machine:?}); raise NESTBENCH_BOOT_TIMEOUT_S if the host is busy", .accel.as_str())]
     Timeout {

@@ -168,6 +168,8 @@ pub struct ChildLaunch<'a> {
     pub tcg_argv: &'a [String],
     /// Where QEMU's own output goes in the parent.
     pub log: &'a str,
+    /// A command started once QEMU runs: the child's net.tcp peer (`netpeer`).
+    pub peer: Option<&'a str>,
     /// Limit on the whole command.
     pub timeout: Duration,
     /// Also ask `qemu-system-x86_64 --version` (after the launch; every guest runs the
@@ -236,7 +238,7 @@ pub fn launch_in(
         " ) || {{ echo 'cannot write the per-level files in {dir}'; exit 97; }}; \
          {probe}\
          {online}if {capable}; then {k}; else {t}; fi </dev/null >{log} 2>&1; \
-         st=$?; {pin}{version}echo '{LOG_MARK}'; \
+         st=$?; {pin}{peer}{version}echo '{LOG_MARK}'; \
          [ $st = 0 ] || {{ cat {log}; exit $st; }}",
         dir = job.dir,
         probe = virt::PROBE,
@@ -255,6 +257,9 @@ pub fn launch_in(
         pin = job
             .pin
             .map_or(String::new(), |p| pin_command(p.pidfile, p.vcpus)),
+        peer = job
+            .peer
+            .map_or(String::new(), |p| format!("[ $st = 0 ] && {{ {p} }}; ")),
         version = if job.ask_version {
             "echo \"qemu_version=$(qemu-system-x86_64 --version 2>&1 | head -n1)\"; "
         } else {
@@ -345,6 +350,7 @@ mod tests {
             kvm_argv: &ok,
             tcg_argv: &ok,
             log: &log,
+            peer: None,
             timeout: Duration::from_secs(30),
             ask_version: true,
             pin: None,

@@ -11,6 +11,7 @@ pub mod hosting;
 pub mod keys;
 pub mod launch;
 pub mod nesting;
+pub mod netpeer;
 pub mod postmortem;
 pub mod ready;
 pub mod spec;
@@ -46,6 +47,8 @@ pub struct QemuBackend {
     qemu: String,
     qemu_version: String,
     ports: Vec<u16>,
+    /// Every level's net.tcp port (index 0 = L1), forwarded by its QEMU.
+    net_ports: Vec<u16>,
     scratch_base: PathBuf,
     stack: Option<Stack>,
     keep: bool,
@@ -78,7 +81,8 @@ impl QemuBackend {
         let host = plan::HostResources::probe(&scratch_base);
         let plan = plan::make(depth, opts.memory_mib, opts.cpus, opts.accel, &host)?;
         let l1 = launch::host_accel(opts.accel)?;
-        let ports = ready::free_ports(depth as usize).map_err(SetupError::Ports)?;
+        let mut ports = ready::free_ports(2 * depth as usize).map_err(SetupError::Ports)?;
+        let net_ports = ports.split_off(depth as usize);
         let image = image().map_err(SetupError::Image)?;
         Ok(QemuBackend {
             plan,
@@ -88,6 +92,7 @@ impl QemuBackend {
             qemu,
             qemu_version,
             ports,
+            net_ports,
             scratch_base,
             stack: None,
             keep,
@@ -99,6 +104,15 @@ impl QemuBackend {
 
     fn port(&self, n: u32) -> u16 {
         self.ports[n as usize - 1]
+    }
+
+    /// The net.tcp ports when this run measures net.tcp, else none.
+    fn net_ports(&self) -> &[u16] {
+        if self.opts.net_peer.is_some() {
+            &self.net_ports
+        } else {
+            &[]
+        }
     }
 }
 

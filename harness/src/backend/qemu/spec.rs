@@ -26,6 +26,9 @@ pub struct Layout<'a> {
     pub extra_args: &'a [(u32, String)],
     /// Every level's sshd port (index 0 = L1).
     pub ports: &'a [u16],
+    /// Every level's net.tcp port (index 0 = L1); empty when the run does not
+    /// measure net.tcp.
+    pub net_ports: &'a [u16],
     /// The run directory (L1's console log goes into its logs/).
     pub run_dir: &'a Path,
     /// Kernel booted at every level, on the host.
@@ -61,6 +64,7 @@ pub fn level_spec(layout: &Layout<'_>, below: &[Accel], n: u32, accel: Accel) ->
         .collect();
     let port = layout.ports[n as usize - 1];
     let forward_ports = layout.ports[n as usize - 1..].to_vec();
+    let net_port = layout.net_ports.get(n as usize - 1).copied();
     const MIB: u64 = 1024 * 1024;
     if n == 1 {
         let initrd = if l.leaf {
@@ -84,6 +88,7 @@ pub fn level_spec(layout: &Layout<'_>, below: &[Accel], n: u32, accel: Accel) ->
             cache: layout.cache,
             forward_addr: "127.0.0.1".into(),
             forward_ports,
+            net_port,
             host_key: layout.l1_host_key.to_string(),
             authorized_keys: layout.authorized_keys.to_string(),
             serial: layout
@@ -119,6 +124,7 @@ pub fn level_spec(layout: &Layout<'_>, below: &[Accel], n: u32, accel: Accel) ->
             cache: CacheMode::Direct,
             forward_addr: "10.0.2.15".into(),
             forward_ports,
+            net_port,
             host_key: format!("{GUEST_RUN}/L{n}.host_key"),
             authorized_keys: format!("{GUEST_RUN}/authorized_keys"),
             serial: format!("{GUEST_RUN}/L{n}.console.log"),
@@ -150,6 +156,7 @@ impl QemuBackend {
             qemu: &self.qemu,
             extra_args: &self.opts.extra_args,
             ports: &self.ports,
+            net_ports: self.net_ports(),
             run_dir: &self.run_dir,
             kernel: &kernel,
             initrd: &initrd,

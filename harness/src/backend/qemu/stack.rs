@@ -33,6 +33,8 @@ pub struct Stack {
     pub chain: PathBuf,
     /// L1's QEMU.
     pub l1: Option<(Child, ProcessGuard)>,
+    /// L1's net.tcp peer on the host (`netpeer`), killed with the stack.
+    pub net_peer: Option<(Child, ProcessGuard)>,
     /// Control connection per level that is up and starts a child (index 0 = L1;
     /// the deepest level has none).
     pub ctl: Vec<SshRemote>,
@@ -67,6 +69,7 @@ impl Stack {
             leaf_initrd: image.leaf_initrd(),
             chain: image.chain_disk(),
             l1: None,
+            net_peer: None,
             ctl: vec![],
             up: 0,
         };

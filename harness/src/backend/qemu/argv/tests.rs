@@ -20,6 +20,7 @@ fn spec(machine: Machine) -> LaunchSpec {
         cache: CacheMode::Direct,
         forward_addr: "10.0.2.15".into(),
         forward_ports: vec![40002, 40003],
+        net_port: None,
         host_key: "/run/nestbench/L2.host_key".into(),
         authorized_keys: "/run/nestbench/authorized_keys".into(),
         serial: "/run/nestbench/L2.console.log".into(),

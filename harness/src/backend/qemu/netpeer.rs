@@ -1,0 +1,137 @@
+//! net.tcp across a QEMU stack: how a level's agent is reached from its parent, and
+//! the peer each parent runs for it.
+//!
+//! Every level keeps QEMU user networking with `restrict=on`, so a child cannot open a
+//! connection to its parent. The way in is the other direction: each level's QEMU
+//! gets one more `hostfwd` (its net port, in the parent, to the same port in the
+//! child), the child's agent listens there from the start of its run
+//! (`--net-listen`), and a peer (`nestbench-agent net-peer`) started in the parent
+//! with the child's launch knocks on the forward until the agent answers, then
+//! sinks, sources and echoes what the agent asks while the agent times it. A hostfwd
+//! rather than a `guestfwd`: a guestfwd ends in a chardev or a command per
+//! connection in the parent's QEMU, adding a pipe (or a process) to the path that is
+//! measured, while a hostfwd is the same socket path every guest service uses.
+//!
+//! The peer runs for the child's measurement only: in L0 it is a process of this
+//! controller under a cleanup guard (so it dies with the run, on every path); in a
+//! guest it is the parent's own agent, which its deploy left in [`KEPT_AGENT`]
+//! instead of removing it, started detached by the child's launch command, and it
+//! removes that file as it starts. It exits once the child's agent is done with it,
+//! or when nothing answered for [`peer_wait`]; the parent's own suite is over by
+//! then, so the level is still measured while it is the deepest level running.
+
+use super::GUEST_RUN;
+use crate::cleanup::ProcessGuard;
+use crate::deploy::{NetSite, Site};
+use crate::plan::{self, Plan};
+use crate::remote::shell_quote;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// What run.json's `env.network` and net.tcp's `params` say the path is.
+pub const NETWORK: &str =
+    "QEMU user networking (slirp, restrict=on), reached through a hostfwd of the parent's QEMU";
+
+/// Where a guest parent keeps its agent for its child's peer (tmpfs).
+pub const KEPT_AGENT: &str = "/run/nestbench/nestbench-agent";
+
+/// Where level `n`'s agent runs: the scratch disk, its net port when net.tcp runs,
+/// and — for a level that starts a child — the agent kept for the child's peer.
+pub fn site(plan: &Plan, n: u32, net_ports: &[u16], net: bool) -> Site {
+    let port = net_ports.get(n as usize - 1).copied();
+    Site {
+        workdir: "/scratch".into(),
+        net: port.filter(|_| net).map(|port| NetSite {
+            port,
+            backend: NETWORK.into(),
+        }),
+        keep_agent: (net && !plan.level(n).leaf).then(|| KEPT_AGENT.to_string()),
+    }
+}
+
+/// How long level `n`'s peer knocks before giving up: the longest the child may take
+/// to boot, plus its deploy.
+pub fn peer_wait(n: u32, tcg: bool) -> Duration {
+    plan::boot_timeout(n, tcg) + Duration::from_secs(600)
+}
+
+/// The peer's arguments for a child reached at `addr:port`.
+pub fn peer_args(addr: &str, port: u16, wait: Duration) -> Vec<String> {
+    vec![
+        "net-peer".into(),
+        "--connect".into(),
+        format!("{addr}:{port}"),
+        "--wait-s".into(),
+        wait.as_secs().max(1).to_string(),
+    ]
+}
+
+/// The part of level `n`'s launch command (n ≥ 2) that starts its peer in the parent,
+/// detached from the command's session, from the agent the parent's deploy kept.
+pub fn guest_peer_command(n: u32, port: u16, wait: Duration) -> String {
+    let args: Vec<String> = peer_args("10.0.2.15", port, wait)
+        .iter()
+        .map(|a| shell_quote(a))
+        .collect();
+    format!(
+        "[ -x {KEPT_AGENT} ] && setsid {KEPT_AGENT} {} --unlink-self </dev/null >{GUEST_RUN}/L{n}.net-peer.log 2>&1 &",
+        args.join(" ")
+    )
+}
+
+/// L1's peer, a process on the host: `agent net-peer --connect 127.0.0.1:port`, its
+/// stderr in `log`, killed with the stack.
+pub fn spawn_host_peer(
+    agent: &Path,
+    port: u16,
+    wait: Duration,
+    log: &Path,
+) -> std::io::Result<(Child, ProcessGuard)> {
+    let err = std::fs::File::create(log)?;
+    let child = Command::new(agent)
+        .args(peer_args("127.0.0.1", port, wait))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(err)
+        .spawn()?;
+    let guard = ProcessGuard::new(child.id(), "L1's net peer");
+    Ok((child, guard))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::AccelArg;
+
+    fn plan() -> Plan {
+        let host = plan::HostResources {
+            cpus: 2,
+            mem_available_mib: 24_000,
+            disk_available_mib: 100_000,
+            scratch_dir: "/tmp".into(),
+        };
+        plan::make(3, None, None, AccelArg::Auto, &host).unwrap()
+    }
+
+    #[test]
+    fn every_level_listens_and_every_parent_keeps_its_agent_for_the_child() {
+        let p = plan();
+        let ports = [41001, 41002, 41003];
+        let s1 = site(&p, 1, &ports, true);
+        assert_eq!(s1.net.as_ref().map(|n| n.port), Some(41001));
+        assert_eq!(s1.keep_agent.as_deref(), Some(KEPT_AGENT));
+        let s3 = site(&p, 3, &ports, true);
+        assert_eq!(s3.net.as_ref().map(|n| n.port), Some(41003));
+        assert_eq!(s3.keep_agent, None, "the deepest level starts no child");
+        assert_eq!(site(&p, 2, &ports, false), Site::at("/scratch"));
+    }
+
+    #[test]
+    fn the_guest_peer_is_detached_and_removes_the_kept_agent() {
+        let c = guest_peer_command(3, 41003, Duration::from_secs(90));
+        assert!(c.contains("setsid /run/nestbench/nestbench-agent net-peer --connect 10.0.2.15:41003 --wait-s 90 --unlink-self"), "{c}");
+        assert!(c.ends_with('&') && c.contains("</dev/null"), "{c}");
+        assert!(peer_wait(4, false) > plan::boot_timeout(4, false));
+    }
+}

@@ -1,0 +1,173 @@
+//! The peer end of net.tcp: it serves one driver's commands over one connection until
+//! the driver quits or goes away. [`connect_and_serve`] is `nestbench-agent net-peer`
+//! in a parent level (it knocks on the forwarded port until the child's agent
+//! listens); [`loopback`] is the thread L0's agent measures against.
+//!
+//! Knocking: before the child's agent listens, the parent's QEMU accepts the
+//! connection on its forwarded port and closes it at once (nothing answers in the
+//! child), so a connection that ends before the driver's hello is retried after
+//! [`RETRY`]. Once the agent listens, the connection stays open and idle (no bytes,
+//! no timer) until the agent reaches net.tcp, so the peer costs its parent nothing
+//! while the child's other workloads run.
+
+use super::{read_command, read_n, write_n, ACK, CHUNK, ECHO, HELLO, QUIT, SINK, SOURCE};
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Pause between two knocks on a port nothing answers yet.
+pub const RETRY: Duration = Duration::from_millis(250);
+
+/// Why the peer stopped without serving a driver.
+#[derive(Debug, thiserror::Error)]
+pub enum PeerError {
+    /// Nothing answered in time.
+    #[error("no agent answered on {addr} within {secs} s")]
+    NoAgent {
+        /// Where it knocked.
+        addr: SocketAddr,
+        /// How long it tried.
+        secs: u64,
+    },
+    /// The session broke.
+    #[error("{0}")]
+    Io(#[from] io::Error),
+}
+
+/// Knocks on `addr` until a driver greets (for up to `wait`), then serves it to the end.
+pub fn connect_and_serve(addr: SocketAddr, wait: Duration) -> Result<(), PeerError> {
+    let deadline = Instant::now() + wait;
+    loop {
+        if let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_secs(2)) {
+            let mut hello = [0u8; HELLO.len()];
+            // No timeout: an agent that listens may reach net.tcp minutes later.
+            if s.read_exact(&mut hello).is_ok() && &hello == HELLO {
+                return serve(s, true);
+            }
+        }
+        if Instant::now() >= deadline {
+            return Err(PeerError::NoAgent {
+                addr,
+                secs: wait.as_secs(),
+            });
+        }
+        std::thread::sleep(RETRY);
+    }
+}
+
+/// Serves a greeted connection: answers the hello (when `greeted`, i.e. the hello was
+/// already read) and then every command until [`QUIT`] or the end of the stream.
+pub fn serve(mut s: TcpStream, greeted: bool) -> Result<(), PeerError> {
+    s.set_nodelay(true)?;
+    if !greeted {
+        let mut hello = [0u8; HELLO.len()];
+        s.read_exact(&mut hello)?;
+    }
+    s.write_all(HELLO)?;
+    let out = vec![0x5au8; CHUNK];
+    let mut buf = vec![0u8; CHUNK];
+    while let Some((op, n)) = read_command(&mut s)? {
+        match op {
+            SINK => {
+                read_n(&mut s, &mut buf, n)?;
+                s.write_all(&[ACK])?;
+            }
+            SOURCE => write_n(&mut s, &out, n)?,
+            ECHO => {
+                let mut b = [0u8; 1];
+                for _ in 0..n {
+                    s.read_exact(&mut b)?;
+                    s.write_all(&b)?;
+                }
+            }
+            QUIT => return Ok(()),
+            other => {
+                return Err(PeerError::Io(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("unknown net.tcp command {other:#04x}"),
+                )))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A peer thread on loopback: the listener's address is connected to from this side,
+/// the accepted end is served by the thread. Returns the driver's end and the thread.
+pub fn loopback() -> io::Result<(TcpStream, JoinHandle<Result<(), PeerError>>)> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    let driver = TcpStream::connect(addr)?;
+    let (served, _) = listener.accept()?;
+    let thread = std::thread::Builder::new()
+        .name("nb-net-peer".into())
+        .spawn(move || serve(served, false))?;
+    Ok((driver, thread))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::command;
+
+    #[test]
+    fn the_peer_sinks_sources_echoes_and_quits() {
+        let (mut d, t) = loopback().unwrap();
+        d.write_all(HELLO).unwrap();
+        let mut h = [0u8; HELLO.len()];
+        d.read_exact(&mut h).unwrap();
+        assert_eq!(&h, HELLO);
+        command(&mut d, SINK, 200_000).unwrap();
+        write_n(&mut d, &[1u8; 1000], 200_000).unwrap();
+        let mut ack = [0u8; 1];
+        d.read_exact(&mut ack).unwrap();
+        assert_eq!(ack[0], ACK);
+        command(&mut d, SOURCE, 150_001).unwrap();
+        let mut buf = vec![0u8; 4096];
+        read_n(&mut d, &mut buf, 150_001).unwrap();
+        command(&mut d, ECHO, 3).unwrap();
+        for b in [7u8, 8, 9] {
+            d.write_all(&[b]).unwrap();
+            d.read_exact(&mut ack).unwrap();
+            assert_eq!(ack[0], b);
+        }
+        command(&mut d, QUIT, 0).unwrap();
+        t.join().unwrap().unwrap();
+    }
+
+    #[test]
+    fn a_peer_knocks_until_an_agent_listens_and_gives_up_in_time() {
+        // A port that nothing listens on: taken, then freed.
+        let addr = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let t0 = Instant::now();
+        let e = connect_and_serve(addr, Duration::from_millis(600)).unwrap_err();
+        assert!(matches!(e, PeerError::NoAgent { .. }), "{e}");
+        assert!(t0.elapsed() < Duration::from_secs(5));
+        // Knocks that are closed before the hello are retried; a listener that greets
+        // is served.
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let peer = std::thread::spawn(move || connect_and_serve(addr, Duration::from_secs(20)));
+        drop(l.accept().unwrap()); // a knock closed at once, as QEMU does
+        let (mut d, _) = l.accept().unwrap();
+        d.write_all(HELLO).unwrap();
+        let mut h = [0u8; HELLO.len()];
+        d.read_exact(&mut h).unwrap();
+        command(&mut d, QUIT, 0).unwrap();
+        peer.join().unwrap().unwrap();
+    }
+
+    #[test]
+    fn an_unknown_command_is_an_error_not_a_hang() {
+        let (mut d, t) = loopback().unwrap();
+        d.write_all(HELLO).unwrap();
+        let mut h = [0u8; HELLO.len()];
+        d.read_exact(&mut h).unwrap();
+        command(&mut d, b'?', 1).unwrap();
+        assert!(t.join().unwrap().is_err());
+    }
+}
