@@ -17,6 +17,7 @@ use std::time::Instant;
 #[cfg(unix)]
 use workloads::context::Limits;
 use workloads::context::{Context, NetLink};
+use workloads::net::Acceptor;
 use workloads::registry::{self, Workload};
 use workloads::RunError;
 
@@ -121,9 +122,9 @@ pub fn run(opts: &RunOpts) -> ExitCode {
 
 /// The listener for net.tcp's peer on `port`, or why there is none.
 fn listen(port: u16, backend: Option<&str>) -> NetLink {
-    match std::net::TcpListener::bind(("0.0.0.0", port)) {
-        Ok(l) => NetLink::Listen {
-            listener: std::sync::Arc::new(l),
+    match std::net::TcpListener::bind(("0.0.0.0", port)).and_then(Acceptor::start) {
+        Ok(acceptor) => NetLink::Listen {
+            acceptor,
             port,
             backend: backend.unwrap_or("an unnamed network").to_string(),
         },

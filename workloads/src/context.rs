@@ -88,10 +88,11 @@ pub enum NetLink {
     /// No parent (L0, a bare run): a peer thread of this agent, over loopback.
     #[default]
     Loopback,
-    /// The parent's peer connects to this listener, bound before the first workload.
+    /// The parent's peer connects to this listener, which accepts from before the
+    /// first workload.
     Listen {
-        /// The listener (shared, so the context stays cloneable).
-        listener: std::sync::Arc<std::net::TcpListener>,
+        /// What accepts the peer (shared, so the context stays cloneable).
+        acceptor: std::sync::Arc<crate::net::Acceptor>,
         /// Its port.
         port: u16,
         /// The network between the level and its parent, as the controller named it.

@@ -11,13 +11,13 @@
 
 use crate::context::{obj, Context, IoContext, NetLink, RunError};
 use crate::hist::Histogram;
-use crate::net::{command, peer, read_n, write_n, ACK, CHUNK, ECHO, HELLO, SINK, SOURCE};
+use crate::net::{command, peer, read_n, write_n, Acceptor, ACK, CHUNK, ECHO, HELLO, SINK, SOURCE};
 use crate::timing::{Batcher, Step};
 use model::WorkloadResult;
 use serde_json::json;
 use std::cell::RefCell;
 use std::io::{self, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 /// How long the agent waits for its parent's peer to be connected when net.tcp starts
@@ -33,31 +33,14 @@ struct Link {
     thread: Option<std::thread::JoinHandle<Result<(), peer::PeerError>>>,
 }
 
-fn accept(listener: &TcpListener, port: u16) -> Result<TcpStream, RunError> {
-    listener
-        .set_nonblocking(true)
-        .ctx(|| "make the net.tcp listener non-blocking".into())?;
-    let deadline = Instant::now() + ACCEPT_WAIT;
-    loop {
-        match listener.accept() {
-            Ok((s, _)) => {
-                s.set_nonblocking(false)
-                    .ctx(|| "make the net.tcp connection blocking".into())?;
-                return Ok(s);
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock && Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                return Err(RunError::Other(format!(
-                    "no net peer connected to port {port} within {} s: the parent's \
-                     `nestbench-agent net-peer` did not start or cannot reach this level",
-                    ACCEPT_WAIT.as_secs()
-                )))
-            }
-            Err(e) => return Err(RunError::io(format!("accept on port {port}"), e)),
-        }
-    }
+fn accept(acceptor: &Acceptor, port: u16) -> Result<TcpStream, RunError> {
+    acceptor.take(ACCEPT_WAIT).ok_or_else(|| {
+        RunError::Other(format!(
+            "no net peer connected to port {port} within {} s: the parent's \
+             `nestbench-agent net-peer` did not start or cannot reach this level",
+            ACCEPT_WAIT.as_secs()
+        ))
+    })
 }
 
 fn link(ctx: &Context) -> Result<Link, RunError> {
@@ -67,11 +50,11 @@ fn link(ctx: &Context) -> Result<Link, RunError> {
             (s, "loopback, no parent".to_string(), Some(t))
         }
         NetLink::Listen {
-            listener,
+            acceptor,
             port,
             backend,
         } => (
-            accept(listener, *port)?,
+            accept(acceptor, *port)?,
             format!("to the parent over {backend}"),
             None,
         ),

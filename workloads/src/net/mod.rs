@@ -10,6 +10,13 @@
 //! deepest level running. L0 has no parent: its agent starts a peer thread of its own
 //! and measures over loopback, a reference only.
 //!
+//! Knocking: the parent's QEMU accepts a connection on its forward at once and only
+//! then tries the child, so a connected socket proves nothing — a knock made while the
+//! child booted can hang there forever. So the agent's acceptor (a thread from the
+//! start of its run, [`Acceptor`]) answers every connection with [`WAITING`], the peer
+//! that sees it within [`KNOCK_WAIT`] answers [`ARMED`] and keeps that connection;
+//! every other knock is dropped and made again.
+//!
 //! Wire format, after the driver's [`HELLO`] and the peer's echo of it: commands of
 //! nine bytes, an opcode and a little-endian u64 argument — [`SINK`] n (the peer reads
 //! n bytes, then answers one [`ACK`]), [`SOURCE`] n (the peer writes n bytes), [`ECHO`]
@@ -18,7 +25,16 @@
 pub mod peer;
 
 use std::io::{self, Read, Write};
-use std::net::TcpStream;
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// The agent's first byte on a knock: a real agent is here.
+pub const WAITING: u8 = b'W';
+/// The peer's answer: it keeps this connection.
+pub const ARMED: u8 = b'A';
+/// How long either side waits for the other's knock byte.
+pub const KNOCK_WAIT: Duration = Duration::from_secs(3);
 
 /// The driver's greeting; the peer answers with the same bytes.
 pub const HELLO: &[u8; 8] = b"NBNET1\n\0";
@@ -34,6 +50,67 @@ pub const QUIT: u8 = b'Q';
 pub const ACK: u8 = b'k';
 /// Size of each write or read of the throughput transfers.
 pub const CHUNK: usize = 64 * 1024;
+
+/// The agent's side of the knock: a thread accepting on the listener until one
+/// connection completes it, which net.tcp then takes ([`Acceptor::take`]).
+#[derive(Debug, Default)]
+pub struct Acceptor {
+    slot: Mutex<Option<TcpStream>>,
+    ready: Condvar,
+}
+
+impl Acceptor {
+    /// Starts accepting on `listener` in a thread of its own (it blocks in accept and
+    /// costs nothing while no peer knocks).
+    pub fn start(listener: TcpListener) -> io::Result<Arc<Acceptor>> {
+        let a = Arc::new(Acceptor::default());
+        let shared = Arc::clone(&a);
+        std::thread::Builder::new()
+            .name("nb-net-accept".into())
+            .spawn(move || {
+                for conn in listener.incoming() {
+                    let Ok(mut s) = conn else { continue };
+                    if knock_answered(&mut s).is_ok() {
+                        *shared.slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(s);
+                        shared.ready.notify_all();
+                        return;
+                    }
+                }
+            })?;
+        Ok(a)
+    }
+
+    /// The peer's connection, waiting up to `wait` for it.
+    pub fn take(&self, wait: Duration) -> Option<TcpStream> {
+        let deadline = Instant::now() + wait;
+        let mut slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(s) = slot.take() {
+                return Some(s);
+            }
+            let left = deadline.checked_duration_since(Instant::now())?;
+            slot = self
+                .ready
+                .wait_timeout(slot, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+}
+
+/// Says [`WAITING`] and expects [`ARMED`] within [`KNOCK_WAIT`].
+fn knock_answered(s: &mut TcpStream) -> io::Result<()> {
+    s.set_read_timeout(Some(KNOCK_WAIT))?;
+    s.write_all(&[WAITING])?;
+    let mut b = [0u8; 1];
+    s.read_exact(&mut b)?;
+    s.set_read_timeout(None)?;
+    if b[0] == ARMED {
+        Ok(())
+    } else {
+        Err(io::Error::new(io::ErrorKind::InvalidData, "not a net peer"))
+    }
+}
 
 /// Sends one command.
 pub fn command(s: &mut TcpStream, op: u8, n: u64) -> io::Result<()> {

@@ -3,14 +3,17 @@
 //! in a parent level (it knocks on the forwarded port until the child's agent
 //! listens); [`loopback`] is the thread L0's agent measures against.
 //!
-//! Knocking: before the child's agent listens, the parent's QEMU accepts the
-//! connection on its forwarded port and closes it at once (nothing answers in the
-//! child), so a connection that ends before the driver's hello is retried after
-//! [`RETRY`]. Once the agent listens, the connection stays open and idle (no bytes,
-//! no timer) until the agent reaches net.tcp, so the peer costs its parent nothing
-//! while the child's other workloads run.
+//! Knocking (`crate::net`): a connection counts once the agent's acceptor said
+//! [`WAITING`] and the peer answered [`ARMED`]; any other knock (closed, or hanging in
+//! the parent's QEMU because it was made while the child booted) is dropped after
+//! [`KNOCK_WAIT`] at most and made again after [`RETRY`]. Once armed, the connection
+//! stays open and idle (no bytes, no timer) until the agent reaches net.tcp, so the
+//! peer costs its parent nothing while the child's other workloads run.
 
-use super::{read_command, read_n, write_n, ACK, CHUNK, ECHO, HELLO, QUIT, SINK, SOURCE};
+use super::{
+    read_command, read_n, write_n, ACK, ARMED, CHUNK, ECHO, HELLO, KNOCK_WAIT, QUIT, SINK, SOURCE,
+    WAITING,
+};
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread::JoinHandle;
@@ -39,10 +42,17 @@ pub enum PeerError {
 pub fn connect_and_serve(addr: SocketAddr, wait: Duration) -> Result<(), PeerError> {
     let deadline = Instant::now() + wait;
     loop {
-        if let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_secs(2)) {
-            let mut hello = [0u8; HELLO.len()];
-            // No timeout: an agent that listens may reach net.tcp minutes later.
-            if s.read_exact(&mut hello).is_ok() && &hello == HELLO {
+        if let Ok(mut s) = TcpStream::connect_timeout(&addr, KNOCK_WAIT) {
+            if armed(&mut s).is_ok() {
+                let mut hello = [0u8; HELLO.len()];
+                // No timeout now: the agent may reach net.tcp minutes later.
+                s.read_exact(&mut hello)?;
+                if &hello != HELLO {
+                    return Err(PeerError::Io(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "the agent's hello is not net.tcp's",
+                    )));
+                }
                 return serve(s, true);
             }
         }
@@ -54,6 +64,18 @@ pub fn connect_and_serve(addr: SocketAddr, wait: Duration) -> Result<(), PeerErr
         }
         std::thread::sleep(RETRY);
     }
+}
+
+/// The peer's side of the knock: [`WAITING`] within [`KNOCK_WAIT`], answered [`ARMED`].
+fn armed(s: &mut TcpStream) -> io::Result<()> {
+    s.set_read_timeout(Some(KNOCK_WAIT))?;
+    let mut b = [0u8; 1];
+    s.read_exact(&mut b)?;
+    if b[0] != WAITING {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, "not an agent"));
+    }
+    s.write_all(&[ARMED])?;
+    s.set_read_timeout(None)
 }
 
 /// Serves a greeted connection: answers the hello (when `greeted`, i.e. the hello was
@@ -147,13 +169,17 @@ mod tests {
         let e = connect_and_serve(addr, Duration::from_millis(600)).unwrap_err();
         assert!(matches!(e, PeerError::NoAgent { .. }), "{e}");
         assert!(t0.elapsed() < Duration::from_secs(5));
-        // Knocks that are closed before the hello are retried; a listener that greets
-        // is served.
+        // Knocks that are closed at once, or held without a word (as QEMU holds one made
+        // while the child boots), are made again; the agent's acceptor arms the next.
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = l.local_addr().unwrap();
-        let peer = std::thread::spawn(move || connect_and_serve(addr, Duration::from_secs(20)));
-        drop(l.accept().unwrap()); // a knock closed at once, as QEMU does
-        let (mut d, _) = l.accept().unwrap();
+        let peer = std::thread::spawn(move || connect_and_serve(addr, Duration::from_secs(30)));
+        drop(l.accept().unwrap());
+        let (_held, _) = l.accept().unwrap();
+        let acceptor = crate::net::Acceptor::start(l).unwrap();
+        let mut d = acceptor
+            .take(Duration::from_secs(20))
+            .expect("the peer armed a knock");
         d.write_all(HELLO).unwrap();
         let mut h = [0u8; HELLO.len()];
         d.read_exact(&mut h).unwrap();

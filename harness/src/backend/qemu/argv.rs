@@ -277,8 +277,14 @@ pub fn build(spec: &LaunchSpec) -> CommandLine {
         &format!("{blk},drive=scratch"),
     ]);
     let mut netdev = "user,id=net0,restrict=on".to_string();
-    for p in spec.forward_ports.iter().chain(&spec.net_port) {
+    for p in &spec.forward_ports {
         netdev.push_str(&format!(",hostfwd=tcp:{}:{p}-:{p}", spec.forward_addr));
+    }
+    // On loopback, at every level: only the parent's own peer connects, and QEMU hands
+    // the child a connection from 127.0.0.1 as one from 10.0.2.2, where one from the
+    // parent's 10.0.2.15 would reach the child from its own address and be dropped.
+    if let Some(p) = spec.net_port {
+        netdev.push_str(&format!(",hostfwd=tcp:127.0.0.1:{p}-:{p}"));
     }
     push(&["-netdev", &netdev, "-device", &format!("{net},netdev=net0")]);
     let hk = format!("name=opt/nestbench/host_key,file={}", spec.host_key);

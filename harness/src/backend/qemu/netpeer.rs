@@ -3,8 +3,9 @@
 //!
 //! Every level keeps QEMU user networking with `restrict=on`, so a child cannot open a
 //! connection to its parent. The way in is the other direction: each level's QEMU
-//! gets one more `hostfwd` (its net port, in the parent, to the same port in the
-//! child), the child's agent listens there from the start of its run
+//! gets one more `hostfwd` (its net port on the parent's loopback, to the same port in
+//! the child: the parent's 10.0.2.15 would reach the child as a connection from the
+//! child's own address, which it drops), the child's agent listens there from the start of its run
 //! (`--net-listen`), and a peer (`nestbench-agent net-peer`) started in the parent
 //! with the child's launch knocks on the forward until the agent answers, then
 //! sinks, sources and echoes what the agent asks while the agent times it. A hostfwd
@@ -70,7 +71,7 @@ pub fn peer_args(addr: &str, port: u16, wait: Duration) -> Vec<String> {
 /// The part of level `n`'s launch command (n ≥ 2) that starts its peer in the parent,
 /// detached from the command's session, from the agent the parent's deploy kept.
 pub fn guest_peer_command(n: u32, port: u16, wait: Duration) -> String {
-    let args: Vec<String> = peer_args("10.0.2.15", port, wait)
+    let args: Vec<String> = peer_args("127.0.0.1", port, wait)
         .iter()
         .map(|a| shell_quote(a))
         .collect();
@@ -130,7 +131,7 @@ mod tests {
     #[test]
     fn the_guest_peer_is_detached_and_removes_the_kept_agent() {
         let c = guest_peer_command(3, 41003, Duration::from_secs(90));
-        assert!(c.contains("setsid /run/nestbench/nestbench-agent net-peer --connect 10.0.2.15:41003 --wait-s 90 --unlink-self"), "{c}");
+        assert!(c.contains("setsid /run/nestbench/nestbench-agent net-peer --connect 127.0.0.1:41003 --wait-s 90 --unlink-self"), "{c}");
         assert!(c.ends_with('&') && c.contains("</dev/null"), "{c}");
         assert!(peer_wait(4, false) > plan::boot_timeout(4, false));
     }

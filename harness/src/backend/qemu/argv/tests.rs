@@ -119,3 +119,14 @@ fn a_column_level_and_its_pinned_child_become_options_and_tuning() {
     assert_eq!(after(&argv, "-name"), ["L2,debug-threads=on"]);
     assert!(tuning.contains(&"vcpu 1 pinned to L1 CPU 1".to_string()));
 }
+
+#[test]
+fn the_net_port_is_forwarded_from_the_parents_loopback_alone() {
+    let mut s = spec(Machine::Microvm);
+    s.net_port = Some(41000);
+    let argv = build(&s).argv;
+    let net = after(&argv, "-netdev")[0];
+    assert!(net.contains("hostfwd=tcp:127.0.0.1:41000-:41000"), "{net}");
+    assert!(!net.contains("10.0.2.15:41000"), "{net}");
+    assert!(net.contains("restrict=on"), "{net}");
+}
