@@ -291,6 +291,16 @@ pub fn reference_level(workload_id: &str) -> crate::Level {
     }
 }
 
+/// [`reference_level`] of a category, by its name (`net` → L1, others and unknown
+/// names → L0).
+pub fn category_reference(category: &str) -> crate::Level {
+    if category == Category::Net.name() {
+        crate::Level(1)
+    } else {
+        crate::Level::HOST
+    }
+}
+
 /// Every workload id, in run order.
 pub fn ids() -> impl Iterator<Item = &'static str> {
     WORKLOADS.iter().map(|w| w.id)

@@ -261,9 +261,15 @@ impl CostCurve {
         p: &Panel,
     ) -> Result<(), DrawError> {
         let max_level = self.ticks.iter().map(|t| t.level).max().unwrap_or(0).max(1);
+        let reference = model::catalog::category_reference(&p.category);
+        let of = if reference.is_host() {
+            String::new()
+        } else {
+            format!(", % of {reference}")
+        };
         let mut chart = ChartBuilder::on(area)
             .caption(
-                format!("{} ({} metrics)", p.category, p.lines.len() - 1),
+                format!("{} ({} metrics{of})", p.category, p.lines.len() - 1),
                 (FONT, 16),
             )
             .margin(10)

@@ -25,6 +25,13 @@ pub fn build(a: &Analysis) -> Document {
     ));
     for cat in a.category_names() {
         blocks.push(Block::Heading(3, cat.clone()));
+        let reference = model::catalog::category_reference(&cat);
+        if !reference.is_host() {
+            blocks.push(Block::Para(format!(
+                "{cat} figures in parentheses are a percentage of {reference}, not L0: L0 has no \
+                 parent to talk to and measures loopback, a reference only."
+            )));
+        }
         blocks.push(Block::Table(category_table(a, &cat)));
         let shown = a.doc.levels.iter().flat_map(|l| &l.results);
         for note in caveats::footnotes(shown.filter(|r| category_of(&r.id.workload) == cat)) {
@@ -35,8 +42,9 @@ pub fn build(a: &Analysis) -> Document {
     }
     blocks.push(Block::Heading(2, "Cost of nesting".into()));
     blocks.push(Block::Para(
-        "Every metric as a percentage of L0 per level, one panel per category, the \
-         category's geometric mean in bold; a figure off the scale is explained under the chart."
+        "Every metric as a percentage of L0 per level (net: of L1, since L0's net figure is \
+         loopback), one panel per category, the category's geometric mean in bold; a figure \
+         off the scale is explained under the chart."
             .into(),
     ));
     let curve = crate::charts::cost_curve::CostCurve::new(a);
@@ -179,17 +187,19 @@ fn category_table(a: &Analysis, cat: &str) -> Table {
         rows.push(r);
     }
     let mut geo = vec![
-        "geo-mean, % of L0".to_string(),
+        format!("geo-mean, % of {}", model::catalog::category_reference(cat)),
         String::new(),
         String::new(),
     ];
+    let reference = model::catalog::category_reference(cat);
     for l in &levels {
         let mean = a
             .categories
             .iter()
             .find(|c| c.level == l.level && c.category == cat);
-        geo.push(match (l.level.0, l.status, mean) {
-            (0, _, _) => "100 %".into(),
+        geo.push(match (l.level, l.status, mean) {
+            (n, _, _) if n == reference => "100 %".into(),
+            (n, _, _) if n < reference => "–".into(),
             (_, _, Some(m)) => percent(m.geo_mean),
             (_, LevelStatus::Ok, None) => "–".into(),
             (_, status, None) => status_word(status).into(),

@@ -81,9 +81,10 @@ fn worst_category(a: &Analysis) -> String {
     let best = at.iter().max_by(|x, y| x.geo_mean.total_cmp(&y.geo_mean));
     match (worst, best) {
         (Some(w), Some(b)) => format!(
-            "{} at {level}: {} of L0 (geometric mean of {} metrics); best: {} at {}",
+            "{} at {level}: {} of {} (geometric mean of {} metrics); best: {} at {}",
             w.category,
             percent(w.geo_mean),
+            model::catalog::category_reference(&w.category),
             w.metrics,
             b.category,
             percent(b.geo_mean)
