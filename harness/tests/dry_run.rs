@@ -122,9 +122,19 @@ fn a_qemu_dry_run_prints_every_levels_commands_and_starts_and_writes_nothing() {
         "-no-hpet",
         "ssh -i $STACK/id_ed25519 -p ",
         "run --suite smoke --dir /scratch",
+        // net.tcp: a forward per level on the parent's loopback, a peer in each parent,
+        // and the parent's agent kept for it.
+        "net.tcp peer in L0 (with the launch): ",
+        "net.tcp peer in L1 (with the launch): [ -x /run/nestbench/nestbench-agent ] && setsid",
+        "--net-listen ",
+        "mv -f ",
     ] {
         assert!(text.contains(want), "no {want:?} in\n{text}");
     }
+    assert!(
+        text.contains(",hostfwd=tcp:127.0.0.1:") && text.contains("net.tcp port "),
+        "{text}"
+    );
     let l1_argv = text
         .lines()
         .find(|l| l.trim_start().starts_with(qemu.to_str().unwrap()))
@@ -145,6 +155,28 @@ fn a_qemu_dry_run_prints_every_levels_commands_and_starts_and_writes_nothing() {
         Vec::<PathBuf>::new(),
         "the dry run wrote files"
     );
+}
+
+#[test]
+fn a_run_without_net_tcp_plans_no_forward_and_no_peer() {
+    let s = Sandbox::new();
+    let qemu = s.path("bin/qemu-system-x86_64");
+    let o = s.dry_run(&[
+        "--levels",
+        "2",
+        "--memory",
+        "512",
+        "--suite",
+        "smoke",
+        "--only",
+        "cpu.int",
+        "--qemu",
+        qemu.to_str().unwrap(),
+    ]);
+    let text = stdout(&o);
+    for unwanted in ["net.tcp", "net-peer", "--net-listen", "mv -f "] {
+        assert!(!text.contains(unwanted), "{unwanted:?} in\n{text}");
+    }
 }
 
 #[test]

@@ -28,7 +28,9 @@ fn three_level_stack_runs_every_category_and_leaves_nothing_behind() {
         run_dir,
         stderr,
         doc,
-    } = run_stack(3, "cpu.int,mem.stream,disk.seq,exit.syscall");
+    } = run_stack(3, "cpu.int,mem.stream,disk.seq,exit.syscall,net.tcp");
+    let net_ports = planned_net_ports(&stderr);
+    assert_eq!(net_ports.len(), 3, "{stderr}");
     assert_eq!(
         accels(&doc),
         ["native", host_accel(), "kvm", "kvm"],
@@ -68,8 +70,30 @@ fn three_level_stack_runs_every_category_and_leaves_nothing_behind() {
             "{}: {text}",
             console.display()
         );
+        // net.tcp between the level and its parent, over the level's user networking.
+        let net = l.results.iter().find(|r| r.id.key() == "net.tcp/send");
+        let path = net
+            .and_then(|r| r.params.get("path"))
+            .and_then(|p| p.as_str());
+        assert!(
+            path.is_some_and(|p| p.starts_with("to the parent over QEMU user networking")),
+            "L{}: {path:?} {:?}",
+            l.level,
+            l.errors
+        );
+        assert!(l
+            .env
+            .network
+            .as_deref()
+            .is_some_and(|n| n.contains("restrict=on")));
         let workloads: Vec<_> = l.results.iter().map(|r| r.id.workload.as_str()).collect();
-        for w in ["cpu.int", "mem.stream", "disk.seq", "exit.syscall"] {
+        for w in [
+            "cpu.int",
+            "mem.stream",
+            "disk.seq",
+            "exit.syscall",
+            "net.tcp",
+        ] {
             assert!(
                 workloads.contains(&w),
                 "{} lacks {w}: {:?}",
@@ -81,7 +105,17 @@ fn three_level_stack_runs_every_category_and_leaves_nothing_behind() {
     assert!(doc.provenance.image.is_some());
     let json = std::fs::read_to_string(run_dir.join("run.json")).unwrap();
     assert!(!json.contains("PRIVATE KEY") && !json.contains("id_ed25519\""));
-    assert_gone(scratch.path(), &planned_ports(&stderr));
+    let l0_net = doc.levels[0]
+        .results
+        .iter()
+        .find(|r| r.id.key() == "net.tcp/send");
+    let l0_path = l0_net
+        .and_then(|r| r.params.get("path"))
+        .and_then(|p| p.as_str());
+    assert_eq!(l0_path, Some("loopback, no parent"));
+    let mut ports = planned_ports(&stderr);
+    ports.extend(net_ports);
+    assert_gone(scratch.path(), &ports);
 }
 
 #[test]

@@ -243,7 +243,7 @@ fn qemu(
         w,
         &format!("\nplan (qemu backend, {} levels):", plan.levels.len()),
     );
-    for l in plan_lines(&plan, &l1, &ports) {
+    for l in plan_lines(&plan, &l1, &ports, &net_ports) {
         line(w, &format!("  {l}"));
     }
     let qemu = opts.qemu.as_ref().map_or_else(

@@ -101,8 +101,17 @@ pub fn planned_ports(stderr: &str) -> Vec<u16> {
         .collect()
 }
 
-/// Nothing of the stack may remain: no QEMU using `scratch`, nothing in it, no port
-/// still bound.
+/// net.tcp ports of the plan lines (`net.tcp port PORT`) in nestbench's stderr.
+pub fn planned_net_ports(stderr: &str) -> Vec<u16> {
+    stderr
+        .lines()
+        .filter_map(|l| l.split_once("net.tcp port "))
+        .filter_map(|(_, rest)| rest.split(',').next()?.trim().parse().ok())
+        .collect()
+}
+
+/// Nothing of the stack may remain: no QEMU using `scratch`, nothing in it, no net.tcp
+/// peer, no port still bound.
 pub fn assert_gone(scratch: &Path, ports: &[u16]) {
     let deadline = Instant::now() + Duration::from_secs(10);
     let marker = scratch.display().to_string();
@@ -122,6 +131,15 @@ pub fn assert_gone(scratch: &Path, ports: &[u16]) {
         assert!(Instant::now() < deadline, "qemu survived: {ours:?}");
         std::thread::sleep(Duration::from_millis(200));
     }
+    let peers = Command::new("pgrep")
+        .args(["-af", "net-peer"])
+        .output()
+        .unwrap();
+    let peers = String::from_utf8_lossy(&peers.stdout).to_string();
+    assert!(
+        !peers.lines().any(|l| l.contains("nestbench-agent")),
+        "a net.tcp peer survived: {peers}"
+    );
     let left: Vec<_> = std::fs::read_dir(scratch).unwrap().collect();
     assert!(left.is_empty(), "left in {}: {left:?}", scratch.display());
     for &p in ports {

@@ -118,8 +118,9 @@ impl QemuBackend {
 
 /// The plan, one line per level (vCPUs, memory, machine, accel, scratch, ssh port),
 /// printed before a run starts and by `run --dry-run`; `l1` is L1's acceleration as
-/// decided on this host, `ports` every level's sshd port (index 0 = L1).
-pub fn plan_lines(plan: &Plan, l1: &Chosen, ports: &[u16]) -> Vec<String> {
+/// decided on this host, `ports` every level's sshd port (index 0 = L1), `net_ports`
+/// their net.tcp ports (empty when net.tcp is not run).
+pub fn plan_lines(plan: &Plan, l1: &Chosen, ports: &[u16], net_ports: &[u16]) -> Vec<String> {
     let Chosen { accel: a1, why } = l1;
     let depth = plan.levels.len() as u32;
     let tcg_forced = plan.accel == crate::cli::AccelArg::Tcg;
@@ -142,8 +143,11 @@ pub fn plan_lines(plan: &Plan, l1: &Chosen, ports: &[u16]) -> Vec<String> {
                 Machine::Pc => "pc+qboot",
                 Machine::Microvm => "microvm",
             };
+            let net = net_ports
+                .get(l.level as usize - 1)
+                .map_or(String::new(), |p| format!(", net.tcp port {p}"));
             format!(
-                "L{}: {vcpus}, {} MiB, {machine}{}, accel {accel}, scratch ext4 {} MiB, ssh 127.0.0.1:{}",
+                "L{}: {vcpus}, {} MiB, {machine}{}, accel {accel}, scratch ext4 {} MiB{net}, ssh 127.0.0.1:{}",
                 l.level, l.memory_mib, if l.leaf { ", leaf image" } else { "" }, l.fs_mib, ports[l.level as usize - 1]
             )
         })
@@ -168,7 +172,7 @@ impl Backend for QemuBackend {
     }
 
     fn describe_plan(&self) -> Vec<String> {
-        plan_lines(&self.plan, &self.l1, &self.ports)
+        plan_lines(&self.plan, &self.l1, &self.ports, self.net_ports())
     }
 
     fn record_provenance(&self, p: &mut Provenance) {
