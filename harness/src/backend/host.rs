@@ -25,6 +25,7 @@ pub fn local_level() -> Provisioned {
         remote: Box::new(LocalRemote::default()),
         env,
         provision_s: 0.0,
+        connect_s: None,
         site: crate::deploy::Site::at(workdir),
     }
 }

@@ -28,6 +28,9 @@ pub struct Provisioned {
     pub env: LevelEnv,
     /// Seconds from this level's own launch until it answered.
     pub provision_s: f64,
+    /// Seconds from its answering until the sessions to it were open, when the
+    /// backend connects after `provision_s` ends.
+    pub connect_s: Option<f64>,
     /// Where and how the level's agent runs: its directory (the level's scratch disk
     /// for QEMU levels), net.tcp's listener, whether the agent stays for a child.
     pub site: crate::deploy::Site,

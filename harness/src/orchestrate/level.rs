@@ -40,6 +40,7 @@ pub fn attempt(
     };
     rec.env = prov.env.clone();
     rec.timings.provision_s = Some(prov.provision_s);
+    rec.timings.connect_s = prov.connect_s;
     rec.timings.ready_s = Some(run_start.elapsed().as_secs_f64());
     rd.set_level(rec.clone())?;
 

@@ -110,6 +110,7 @@ impl Backend for Fake {
             remote: Box::new(NoRemote),
             env: LevelEnv::default(),
             provision_s: 1.0,
+            connect_s: None,
             // The measurement reads the level from here.
             site: crate::deploy::Site::at(level.0.to_string()),
         })

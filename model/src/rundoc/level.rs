@@ -323,8 +323,14 @@ impl LevelEnv {
 pub struct Timings {
     /// From this level's own launch until it answered over SSH (0 for a local L0).
     pub provision_s: Option<f64>,
-    /// From the start of the run until this level answered.
+    /// From the start of the run until this level answered and its sessions were open.
     pub ready_s: Option<f64>,
+    /// From its sshd answering until the controller's sessions to it were open (part
+    /// of the time from sshd to the first sample, with `deploy_s`); added after
+    /// version 2, absent for levels with nothing to connect (a local L0) and in older
+    /// files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_s: Option<f64>,
     /// Agent upload and verification.
     pub deploy_s: Option<f64>,
     /// The agent's run.

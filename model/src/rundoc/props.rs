@@ -176,6 +176,7 @@ fn level(n: u32) -> impl Strategy<Value = LevelRecord> {
                 l.timings = Timings {
                     provision_s: p,
                     ready_s: r,
+                    connect_s: p.map(|p| p / 2.0),
                     deploy_s: d,
                     suite_s: s,
                 };

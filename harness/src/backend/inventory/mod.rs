@@ -114,6 +114,7 @@ impl InventoryBackend {
             remote: Box::new(remote),
             env,
             provision_s: t0.elapsed().as_secs_f64(),
+            connect_s: None,
             site: crate::deploy::Site::at(
                 l.workdir.clone().unwrap_or_else(|| default_workdir(&id)),
             ),

@@ -58,7 +58,9 @@ impl QemuBackend {
         };
         let ready = self.wait_ready(n, &launched)?;
         say("connect");
+        let t_connect = Instant::now();
         let Connected { remote, ctl } = self.connect(n)?;
+        let connect_s = t_connect.elapsed().as_secs_f64();
         let stack = self.stack_mut(n)?;
         stack.ctl.extend(ctl);
         stack.up = n;
@@ -68,6 +70,7 @@ impl QemuBackend {
             remote: Box::new(remote),
             env: self.describe(n, launched)?,
             provision_s: ready.provision_s,
+            connect_s: Some(connect_s),
             site: netpeer::site(
                 &self.plan,
                 n,
