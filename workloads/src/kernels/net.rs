@@ -25,6 +25,9 @@ use std::time::{Duration, Instant};
 const ACCEPT_WAIT: Duration = Duration::from_secs(20);
 /// A read or write that takes longer has lost its peer.
 const IO_TIMEOUT: Duration = Duration::from_secs(60);
+/// The throughput batches' unit: small enough that one unit at L4 (0.4 MB/s) is a
+/// small part of a sample, so a slow level overshoots its budget by little.
+const UNIT: u64 = 16 * 1024;
 
 /// The connection to the peer and, at L0, the peer's thread.
 struct Link {
@@ -162,7 +165,7 @@ fn measure(ctx: &Context, s: &mut TcpStream) -> Result<(Series, Series, Series, 
         ctx,
         "send to the net peer",
         &mut |n| {
-            let bytes = n * CHUNK as u64;
+            let bytes = n * UNIT;
             command(s, SINK, bytes)?;
             write_n(s, &out, bytes)?;
             let mut ack = [0u8; 1];
@@ -178,7 +181,7 @@ fn measure(ctx: &Context, s: &mut TcpStream) -> Result<(Series, Series, Series, 
         ctx,
         "receive from the net peer",
         &mut |n| {
-            let bytes = n * CHUNK as u64;
+            let bytes = n * UNIT;
             command(s, SOURCE, bytes)?;
             read_n(s, &mut buf, bytes)?;
             Ok(bytes as f64)
