@@ -24,6 +24,23 @@ fn sample_input(op: &Op) -> serde_json::Value {
             "vm": "nb1",
             "steps": [{"op": "turn_off"}, {"op": "startup_memory", "bytes": 4294967296u64}],
         }),
+        "hyperv_host" => json!({}),
+        "hyperv_create_vm" => json!({
+            "vm": "nestbench-0a1b2c3d-L1",
+            "parent": "D:\\Images\\base.vhdx",
+            "disk": "C:\\Temp\\nestbench-0a1b2c3d-L1.vhdx",
+            "config_disk": "C:\\Temp\\nestbench-0a1b2c3d-L1-config.vhdx",
+            "switch": "External",
+            "memory_bytes": 8589934592u64,
+            "linux": false,
+            "files": {"meta-data": "instance-id: x\n", "nestbench/authorized_keys": "ssh-ed25519 AAAA nb\n"},
+        }),
+        "hyperv_start_vm" | "hyperv_vm_address" | "hyperv_remove_vm" => json!({ "vm": "nestbench-0a1b2c3d-L1" }),
+        "hyperv_copy_file" => json!({
+            "vm": "nestbench-0a1b2c3d-L1",
+            "source": "D:\\Images\\base.vhdx",
+            "destination": "C:\\Windows\\Temp\\nestbench-0a1b2c3d-L2-parent.vhdx",
+        }),
         other => panic!("no sample input for {other}: add one"),
     }
 }
