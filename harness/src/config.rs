@@ -3,7 +3,7 @@
 use crate::agentbin::AgentPaths;
 use crate::cli::{AccelArg, BackendArg, RunArgs};
 use crate::exit::Failure;
-use model::rundoc::{BackendKind, InventoryConfig, QemuConfig, RunConfigRecord};
+use model::rundoc::{BackendKind, HypervConfig, InventoryConfig, QemuConfig, RunConfigRecord};
 use model::{catalog, Sizes, Suite};
 use std::path::{Path, PathBuf};
 
@@ -29,6 +29,112 @@ pub struct QemuOptions {
     pub net_peer: Option<PathBuf>,
 }
 
+/// Options of the Hyper-V backend.
+#[derive(Debug, Clone)]
+pub struct HypervOptions {
+    /// `--hyperv-host` as given (USER@HOST).
+    pub host: String,
+    /// Its user.
+    pub user: String,
+    /// Its address.
+    pub address: String,
+    /// Its SSH port.
+    pub port: u16,
+    /// Key for the host.
+    pub key: PathBuf,
+    /// known_hosts with the host's key.
+    pub known_hosts: PathBuf,
+    /// Record the host's key on first contact.
+    pub accept_new: bool,
+    /// The Windows VHDX, a path on the host.
+    pub base_vhdx: String,
+    /// The Linux leaf VHDX, a path on the host.
+    pub leaf_vhdx: Option<String>,
+    /// The virtual switch.
+    pub switch: String,
+    /// The guests' account.
+    pub guest_user: String,
+    /// L1 memory, MiB.
+    pub memory_mib: Option<u64>,
+    /// Processors per level.
+    pub cpus: Option<u32>,
+    /// From Start-VM until SSH answers.
+    pub boot_timeout: std::time::Duration,
+    /// Each SSH connection.
+    pub connect_timeout: std::time::Duration,
+}
+
+impl HypervOptions {
+    /// How the host is reached.
+    pub fn host_endpoint(&self) -> crate::backend::hyperv::stack::Endpoint {
+        crate::backend::hyperv::stack::Endpoint {
+            name: "Hyper-V host".into(),
+            host: self.address.clone(),
+            port: self.port,
+            user: self.user.clone(),
+            key: self.key.clone(),
+            pinned: None,
+            known_hosts: Some(self.known_hosts.clone()),
+            accept_new: self.accept_new,
+        }
+    }
+
+    /// Validate the `--backend hyperv` flags.
+    fn from_args(
+        a: crate::cli::HypervRunArgs,
+        memory: Option<u64>,
+        cpus: Option<u32>,
+    ) -> Result<Self, Failure> {
+        use crate::backend::inventory::file::{expand, home};
+        let host = a.hyperv_host.ok_or_else(|| {
+            Failure::usage("--backend hyperv needs --hyperv-host USER@HOST (docs/hyperv.md)")
+        })?;
+        let (user, address) = host
+            .split_once('@')
+            .filter(|(u, h)| !u.is_empty() && !h.is_empty())
+            .map(|(u, h)| (u.to_string(), h.to_string()))
+            .ok_or_else(|| Failure::usage(format!("--hyperv-host {host}: give it as USER@HOST")))?;
+        let base_vhdx = a
+            .base_vhdx
+            .filter(|b| !b.trim().is_empty())
+            .ok_or_else(|| {
+                Failure::usage(
+                    "--backend hyperv needs --base-vhdx PATH, a Windows VHDX on the Hyper-V host",
+                )
+            })?;
+        for (flag, p) in [
+            ("--base-vhdx", Some(&base_vhdx)),
+            ("--leaf-vhdx", a.leaf_vhdx.as_ref()),
+        ] {
+            if let Some(p) = p.filter(|p| !p.to_ascii_lowercase().ends_with(".vhdx")) {
+                return Err(Failure::usage(format!(
+                    "{flag} {p}: a differencing disk needs a .vhdx parent"
+                )));
+            }
+        }
+        if a.switch.trim().is_empty() {
+            return Err(Failure::usage("--switch needs a virtual switch's name"));
+        }
+        Ok(HypervOptions {
+            host,
+            user,
+            address,
+            port: a.hyperv_port,
+            key: expand(&a.hyperv_key, &home()),
+            known_hosts: expand(&a.hyperv_known_hosts, &home()),
+            accept_new: a.hyperv_accept_new,
+            base_vhdx,
+            leaf_vhdx: a.leaf_vhdx,
+            switch: a.switch,
+            guest_user: a.guest_user,
+            memory_mib: memory,
+            cpus,
+            boot_timeout: std::time::Duration::from_secs(a.boot_timeout),
+            connect_timeout: std::time::Duration::from_secs(a.connect_timeout),
+        })
+    }
+}
+
 /// Which backend, with its options.
 #[derive(Debug, Clone)]
 pub enum BackendConfig {
@@ -38,6 +144,8 @@ pub enum BackendConfig {
     Qemu(QemuOptions),
     /// Existing machines from a TOML file.
     Inventory(PathBuf),
+    /// Nested VMs on a Hyper-V host.
+    Hyperv(HypervOptions),
 }
 
 /// A validated `nestbench run`.
@@ -94,6 +202,22 @@ impl RunConfig {
                     )
                 })?;
                 BackendConfig::Inventory(file)
+            }
+            BackendArg::Hyperv if args.inventory.is_some() => {
+                return Err(Failure::usage(
+                    "--inventory only applies with --backend inventory",
+                ))
+            }
+            BackendArg::Hyperv if args.levels == 0 => BackendConfig::HostOnly,
+            BackendArg::Hyperv => BackendConfig::Hyperv(HypervOptions::from_args(
+                args.hyperv,
+                args.memory,
+                args.cpus,
+            )?),
+            _ if args.hyperv.hyperv_host.is_some() || args.hyperv.base_vhdx.is_some() => {
+                return Err(Failure::usage(
+                    "--hyperv-host and --base-vhdx only apply with --backend hyperv",
+                ))
             }
             BackendArg::Qemu if args.inventory.is_some() => {
                 return Err(Failure::usage(
@@ -176,8 +300,20 @@ impl RunConfig {
     /// The configuration as recorded in run.json `config`: `depth` levels below L0 (the
     /// inventory decides for an inventory run) and the `sizes` every level runs with.
     pub fn to_record(&self, depth: u32, sizes: Sizes) -> RunConfigRecord {
+        let mut hyperv = None;
         let (backend, qemu, inventory) = match &self.backend {
             BackendConfig::HostOnly => (BackendKind::Host, None, None),
+            BackendConfig::Hyperv(h) => {
+                hyperv = Some(HypervConfig {
+                    host: h.host.clone(),
+                    base_vhdx: h.base_vhdx.clone(),
+                    leaf_vhdx: h.leaf_vhdx.clone(),
+                    switch: h.switch.clone(),
+                    memory_mib: h.memory_mib,
+                    cpus: h.cpus,
+                });
+                (BackendKind::Hyperv, None, None)
+            }
             BackendConfig::Qemu(q) => (
                 BackendKind::Qemu,
                 Some(QemuConfig {
@@ -209,6 +345,7 @@ impl RunConfig {
             sizes,
             qemu,
             inventory,
+            hyperv,
             tags: self.tags.clone(),
         }
     }

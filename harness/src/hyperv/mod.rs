@@ -129,7 +129,7 @@ const OP_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Run `op` with `input` on the host and return its JSON answer; an `{"error"}`
 /// answer is a [`HypervError::Refused`].
-fn call(
+pub(crate) fn call(
     remote: &mut dyn Remote,
     op: &scripts::Op,
     input: serde_json::Value,

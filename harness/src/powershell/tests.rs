@@ -35,7 +35,9 @@ fn sample_input(op: &Op) -> serde_json::Value {
             "linux": false,
             "files": {"meta-data": "instance-id: x\n", "nestbench/authorized_keys": "ssh-ed25519 AAAA nb\n"},
         }),
-        "hyperv_start_vm" | "hyperv_vm_address" | "hyperv_remove_vm" => json!({ "vm": "nestbench-0a1b2c3d-L1" }),
+        "hyperv_start_vm" | "hyperv_vm_address" | "hyperv_remove_vm" => {
+            json!({ "vm": "nestbench-0a1b2c3d-L1" })
+        }
         "hyperv_copy_file" => json!({
             "vm": "nestbench-0a1b2c3d-L1",
             "source": "D:\\Images\\base.vhdx",
