@@ -1,0 +1,472 @@
+//! `nestbench run --backend hyperv` against the **Hyper-V simulator**, never a real
+//! Hyper-V host: `hyperv_sim/simulator.py` behind a real sshd in the first namespace
+//! of the test chain is the host. Each VM it starts is a guest stand-in in the next
+//! namespace down — a real sshd with the host key and authorized key from the VM's
+//! config disk, reachable only through its parent — which for a Windows level runs
+//! the simulator again on its own state (the nested Hyper-V), and for a Linux leaf
+//! runs commands itself. The Windows agent is stood in for by the Linux agent, which
+//! the simulator's deploy runs (`--agent-windows` is the static Linux agent).
+//!
+//! Each run must provision, measure, and leave nothing: no VM in any simulated
+//! machine, no disk but the user's base VHDX (unchanged), no guest sshd running — on
+//! success, on a failure at L2 and on SIGINT. The logs show the order of every
+//! operation, which the simulator's rules make matter (hyperv_sim_rules.rs shows each
+//! rule refusing the wrong order).
+//!
+//! Needs root, sshd, ip, unshare and python3; skipped with a reason otherwise, failed
+//! under `CI=true`.
+
+mod common;
+
+use common::netns::{chain, Chain};
+use common::sim::{host, Sim};
+use common::testreq::require_tool;
+use model::rundoc::{LevelStatus, RunDoc};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn skip() -> bool {
+    common::skip() || !require_tool("/usr/bin/python3", "python3")
+}
+
+/// A simulated Hyper-V host with guest stand-ins for `levels` levels.
+struct Site {
+    sim: Sim,
+    /// The user's images (never to be written).
+    images: tempfile::TempDir,
+    base: PathBuf,
+    leaf: Option<PathBuf>,
+    /// Per level: its guest's directory and, for a Windows level, its state file.
+    guests: Vec<(tempfile::TempDir, Option<PathBuf>)>,
+    out: tempfile::TempDir,
+}
+
+const BASE: &[u8] = b"simulated Windows Server 2022 VHDX with the Hyper-V role";
+
+/// `edit(level, entry)` changes a level's pool entry (its address delay, a hung guest).
+fn site(
+    c: &Chain,
+    port: u16,
+    slot: u32,
+    levels: usize,
+    linux_leaf: bool,
+    edit: &dyn Fn(usize, &mut Value),
+) -> Site {
+    let sim = Sim::start(c, port, host("cmd", "GenuineIntel", 20348, "10.0"), vec![]);
+    let images = common::scenario_dir();
+    let base = images.path().join("base.vhdx");
+    std::fs::write(&base, BASE).unwrap();
+    let leaf = linux_leaf.then(|| {
+        let p = images.path().join("leaf.vhdx");
+        std::fs::write(&p, b"simulated Debian VHDX").unwrap();
+        p
+    });
+    let mut guests = vec![];
+    for k in 1..=levels {
+        let dir = common::scenario_dir();
+        let windows = !(linux_leaf && k == levels);
+        let state = windows.then(|| dir.path().join("state.json"));
+        guests.push((dir, state));
+    }
+    let entry = |k: usize| {
+        let (dir, state) = &guests[k - 1];
+        let mut e = json!({
+            "netns": c.netns(k + 1), "addr": c.guest_address(k + 1, slot),
+            "state": state, "dir": dir.path(), "address_delay_s": 1.5, "hung": false,
+        });
+        edit(k, &mut e);
+        e
+    };
+    let mut doc = sim.doc();
+    doc["guests"] = json!([entry(1)]);
+    std::fs::write(&sim.state, doc.to_string()).unwrap();
+    for k in 1..=levels {
+        if let (dir, Some(state)) = &guests[k - 1] {
+            let mut h = host("cmd", "GenuineIntel", 20348, "10.0");
+            h["computer"] = json!(format!("L{k}-SIM"));
+            h["temp"] = json!(dir.path());
+            let pool = if k < levels {
+                json!([entry(k + 1)])
+            } else {
+                json!([])
+            };
+            let doc = json!({"host": h, "vms": [], "log": [], "guests": pool});
+            std::fs::write(state, doc.to_string()).unwrap();
+        }
+    }
+    Site {
+        sim,
+        images,
+        base,
+        leaf,
+        guests,
+        out: common::scenario_dir(),
+    }
+}
+
+impl Site {
+    fn command(&self, c: &Chain, levels: u32, extra: &[&str]) -> Command {
+        let agent = common::static_agent();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_nestbench"));
+        cmd.env("NESTBENCH_HISTORY", self.out.path().join("history.sqlite"))
+            .args([
+                "run",
+                "--backend",
+                "hyperv",
+                "--levels",
+                &levels.to_string(),
+            ])
+            .args(["--hyperv-host", &format!("root@{}", c.addrs[0])])
+            .args([
+                "--hyperv-port",
+                &self.sim.port.to_string(),
+                "--hyperv-accept-new",
+            ])
+            .arg("--hyperv-key")
+            .arg(&c.client_key)
+            .arg("--hyperv-known-hosts")
+            .arg(self.out.path().join("known_hosts"))
+            .arg("--base-vhdx")
+            .arg(&self.base)
+            .args([
+                "--switch",
+                "External",
+                "--guest-user",
+                "root",
+                "--connect-timeout",
+                "10",
+            ])
+            .args(["--suite", "smoke", "--only", "cpu.int"])
+            .arg("--out")
+            .arg(self.out.path().join("run"))
+            .arg("--agent")
+            .arg(&agent)
+            .arg("--agent-windows")
+            .arg(&agent)
+            .args(extra);
+        if let Some(leaf) = &self.leaf {
+            cmd.arg("--leaf-vhdx").arg(leaf);
+        }
+        cmd
+    }
+
+    fn run(&self, c: &Chain, levels: u32, extra: &[&str]) -> (Output, RunDoc) {
+        let o = self.command(c, levels, extra).output().unwrap();
+        eprintln!("{}", String::from_utf8_lossy(&o.stderr));
+        (o, self.doc())
+    }
+
+    fn doc(&self) -> RunDoc {
+        let text = std::fs::read_to_string(self.out.path().join("run/run.json")).expect("run.json");
+        RunDoc::from_json(&text, "run.json").unwrap()
+    }
+
+    /// The state of the machine hosting level `k` (0: the host).
+    fn state(&self, k: usize) -> Value {
+        let path = if k == 0 {
+            self.sim.state.clone()
+        } else {
+            self.guests[k - 1].1.clone().unwrap()
+        };
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    fn log(&self, k: usize) -> Vec<String> {
+        self.state(k)["log"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// Nothing left: no VM anywhere, no disk but the user's (unchanged), no guest sshd.
+    fn assert_clean(&self) {
+        for k in 0..self.guests.len() {
+            if k == 0 || self.guests[k - 1].1.is_some() {
+                assert_eq!(self.state(k)["vms"], json!([]), "VMs left on machine {k}");
+            }
+        }
+        let mut dirs: Vec<&Path> = vec![self.sim.dir.path()];
+        dirs.extend(self.guests.iter().map(|g| g.0.path()));
+        for d in dirs {
+            let left: Vec<_> = std::fs::read_dir(d)
+                .unwrap()
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| {
+                    n.ends_with(".vhdx") || n.ends_with(".ps1") || n.starts_with("nestbench-agent")
+                })
+                .collect();
+            assert!(left.is_empty(), "left in {}: {left:?}", d.display());
+        }
+        assert_eq!(
+            std::fs::read(&self.base).unwrap(),
+            BASE,
+            "the base VHDX was written"
+        );
+        let imgs: Vec<_> = std::fs::read_dir(self.images.path()).unwrap().collect();
+        assert_eq!(imgs.len(), 1 + usize::from(self.leaf.is_some()));
+        for (dir, _) in &self.guests {
+            let conf = dir.path().join("sshd.conf");
+            let running = Command::new("pgrep")
+                .arg("-f")
+                .arg(conf.display().to_string())
+                .output()
+                .unwrap();
+            assert!(
+                running.stdout.is_empty(),
+                "a guest sshd still runs: {}",
+                conf.display()
+            );
+        }
+        assert!(!self.out.path().join("run/hyperv-stack.json").exists());
+    }
+}
+
+fn position(log: &[String], what: &str) -> usize {
+    log.iter()
+        .position(|l| l.starts_with(what))
+        .unwrap_or_else(|| panic!("no {what} in {log:?}"))
+}
+
+/// What the host's (or a parent's) log must show for one level, in this order.
+fn assert_level_order(log: &[String], vm_level: u32) {
+    let vm = format!("-L{vm_level}");
+    let create = position(log, "create_vm:");
+    assert!(log[create].ends_with(&vm), "{log:?}");
+    let start = position(log, "start_vm:");
+    // Every nesting setting while the VM was off: between its creation and its start.
+    for s in [
+        "expose_virtualization_extensions",
+        "processor_count",
+        "dynamic_memory_off",
+        "startup_memory",
+        "checkpoints_off",
+    ] {
+        let at = position(log, s);
+        assert!(
+            create < at && at < start,
+            "{s} not between create and start: {log:?}"
+        );
+    }
+    // Off at once, then removed, then the disks Remove-VM leaves.
+    let off = position(log, "turn_off:");
+    let removed = position(log, "remove_vm:");
+    let disk = position(log, "remove_file:");
+    assert!(start < off && off < removed && removed < disk, "{log:?}");
+    assert_eq!(
+        log.iter().filter(|l| l.starts_with("remove_file:")).count(),
+        2,
+        "{log:?}"
+    );
+    assert!(!log.iter().any(|l| l.starts_with("refused:")), "{log:?}");
+}
+
+#[test]
+fn a_two_level_run_provisions_measures_and_leaves_nothing() {
+    if skip() {
+        return;
+    }
+    let c = chain();
+    // L1's guest hangs on a shutdown request: only a turn-off removes it in time.
+    let s = site(c, 2240, 0, 2, true, &|k, e| {
+        if k == 1 {
+            e["hung"] = json!(true);
+        }
+    });
+    let t0 = Instant::now();
+    let (o, doc) = s.run(c, 2, &[]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", doc.levels);
+    assert!(t0.elapsed() < Duration::from_secs(240));
+    for l in &doc.levels {
+        assert_eq!(l.status, LevelStatus::Ok, "{l:?}");
+        assert!(
+            l.results.iter().any(|r| r.id.workload == "cpu.int"),
+            "{:?}",
+            l.level
+        );
+    }
+    let l1 = &doc.levels[1].env;
+    let hv = l1.hyperv.as_ref().expect("L1's Hyper-V record");
+    assert_eq!(
+        (hv.host.as_str(), hv.config_version.as_str()),
+        ("HV-SIM", "10.0")
+    );
+    assert!(hv.hyperv_version.starts_with("10.0.20348"), "{hv:?}");
+    assert!(hv
+        .settings
+        .contains(&"expose_virtualization_extensions".to_string()));
+    assert_eq!(l1.platform.as_ref().unwrap().os, "windows");
+    assert_eq!(doc.levels[2].env.platform.as_ref().unwrap().os, "linux");
+    assert_eq!(doc.levels[2].env.hyperv.as_ref().unwrap().host, "L1");
+    assert_eq!(doc.config.hyperv.as_ref().unwrap().switch, "External");
+    assert_level_order(&s.log(0), 1);
+    assert_level_order(&s.log(1), 2);
+    // L2's parent VHDX reached L1 (Copy-VMFile) before L2 was created on it.
+    let host = s.log(0);
+    assert!(
+        position(&host, "copy_file:") < position(&host, "turn_off:"),
+        "{host:?}"
+    );
+    // Deepest first: L2 was removed inside L1 before L1 was turned off (its own log
+    // shows the removal; a turned-off parent would have left it Off, not gone).
+    s.assert_clean();
+}
+
+#[test]
+fn a_three_level_run_copies_each_parent_disk_hop_by_hop() {
+    if skip() {
+        return;
+    }
+    let c = chain();
+    let s = site(c, 2241, 1, 3, false, &|_, _| {});
+    let (o, doc) = s.run(c, 3, &["--memory", "8192"]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", doc.levels);
+    let mem: Vec<Option<u64>> = doc
+        .levels
+        .iter()
+        .skip(1)
+        .map(|l| l.env.memory_mib)
+        .collect();
+    assert_eq!(mem, [Some(8192), Some(6144), Some(4096)]);
+    for l in &doc.levels {
+        assert_eq!(l.status, LevelStatus::Ok, "{l:?}");
+    }
+    assert_level_order(&s.log(0), 1);
+    assert_level_order(&s.log(1), 2);
+    assert_level_order(&s.log(2), 3);
+    // L3's VHDX went host → L1 → L2: one copy on the host for L2's, one for L3's.
+    assert_eq!(
+        s.log(0)
+            .iter()
+            .filter(|l| l.starts_with("copy_file:"))
+            .count(),
+        2
+    );
+    assert_eq!(
+        s.log(1)
+            .iter()
+            .filter(|l| l.starts_with("copy_file:"))
+            .count(),
+        1
+    );
+    s.assert_clean();
+}
+
+#[test]
+fn a_level_that_never_reports_an_address_fails_and_everything_is_still_removed() {
+    if skip() {
+        return;
+    }
+    let c = chain();
+    let s = site(c, 2242, 2, 2, true, &|k, e| {
+        if k == 2 {
+            e["address_delay_s"] = Value::Null;
+        }
+    });
+    let (o, doc) = s.run(c, 2, &["--boot-timeout", "4"]);
+    assert_eq!(o.status.code(), Some(4), "partial");
+    assert_eq!(doc.levels[1].status, LevelStatus::Ok);
+    assert!(!doc.levels[1].results.is_empty(), "L1's results kept");
+    assert_eq!(doc.levels[2].status, LevelStatus::Failed);
+    let e = doc.levels[2].error.clone().unwrap();
+    assert!(
+        e.contains("reported no IPv4 address") && e.contains("within 4 s"),
+        "{e}"
+    );
+    // L2 was created and removed inside L1, then L1 on the host.
+    let l1 = s.log(1);
+    assert!(
+        position(&l1, "remove_vm:") > position(&l1, "start_vm:"),
+        "{l1:?}"
+    );
+    assert_level_order(&s.log(0), 1);
+    s.assert_clean();
+}
+
+#[test]
+fn sigint_while_l2_boots_tears_everything_down() {
+    if skip() {
+        return;
+    }
+    let c = chain();
+    let s = site(c, 2243, 3, 2, true, &|k, e| {
+        if k == 2 {
+            e["address_delay_s"] = Value::Null;
+        }
+    });
+    let mut child = s
+        .command(c, 2, &["--boot-timeout", "120"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while !s.log(1).iter().any(|l| l.starts_with("start_vm:")) {
+        assert!(t0.elapsed() < Duration::from_secs(180), "L2 never started");
+        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // SAFETY: a plain kill(2) of our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let st = child.wait().unwrap();
+    assert_eq!(st.code(), Some(130));
+    let doc = s.doc();
+    assert_eq!(doc.levels[1].status, LevelStatus::Ok, "L1's results kept");
+    assert_ne!(doc.levels[2].status, LevelStatus::Ok);
+    let l1 = s.log(1);
+    assert!(
+        position(&l1, "remove_vm:") > position(&l1, "start_vm:"),
+        "{l1:?}"
+    );
+    assert_level_order(&s.log(0), 1);
+    s.assert_clean();
+}
+
+#[test]
+fn keep_leaves_the_stack_and_down_removes_it() {
+    if skip() {
+        return;
+    }
+    let c = chain();
+    let s = site(c, 2244, 4, 1, false, &|_, _| {});
+    let (o, _) = s.run(c, 1, &["--keep"]);
+    assert_eq!(o.status.code(), Some(0));
+    let run = s.out.path().join("run");
+    assert!(run.join("hyperv-stack.json").is_file());
+    assert_eq!(s.state(0)["vms"][0]["state"], "Running");
+    let o = Command::new(env!("CARGO_BIN_EXE_nestbench"))
+        .arg("down")
+        .arg(&run)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    s.assert_clean();
+    // Idempotent from the user's side: a second down has nothing left to read.
+    let o = Command::new(env!("CARGO_BIN_EXE_nestbench"))
+        .arg("down")
+        .arg(&run)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+}
+
+#[test]
+fn a_plan_that_cannot_fit_is_refused_before_anything_is_created() {
+    if skip() {
+        return;
+    }
+    let c = chain();
+    let s = site(c, 2245, 5, 3, false, &|_, _| {});
+    let o = s.command(c, 3, &["--memory", "5000"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("L3 would get 904 MiB") && e.contains("needs 2048 MiB"),
+        "{e}"
+    );
+    assert!(s.log(0).is_empty(), "{:?}", s.log(0));
+    assert_eq!(s.state(0)["vms"], json!([]));
+}
