@@ -4,8 +4,9 @@
 //! namespace down — a real sshd with the host key and authorized key from the VM's
 //! config disk, reachable only through its parent — which for a Windows level runs
 //! the simulator again on its own state (the nested Hyper-V), and for a Linux leaf
-//! runs commands itself. The Windows agent is stood in for by the Linux agent, which
-//! the simulator's deploy runs (`--agent-windows` is the static Linux agent).
+//! runs commands itself. The real Windows agent (scripts/build-agent-windows) is
+//! deployed to every Windows level and verified there (size, SHA-256); nothing here
+//! runs Windows programs, so the simulator then runs the Linux agent in its place.
 //!
 //! Each run must provision, measure, and leave nothing: no VM in any simulated
 //! machine, no disk but the user's base VHDX (unchanged), no guest sshd running — on
@@ -28,7 +29,9 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 fn skip() -> bool {
-    common::skip() || !require_tool("/usr/bin/python3", "python3")
+    common::skip()
+        || !require_tool("/usr/bin/python3", "python3")
+        || common::windows_agent().is_none()
 }
 
 /// A simulated Hyper-V host with guest stand-ins for `levels` levels.
@@ -87,6 +90,7 @@ fn site(
             let mut h = host("cmd", "GenuineIntel", 20348, "10.0");
             h["computer"] = json!(format!("L{k}-SIM"));
             h["temp"] = json!(dir.path());
+            h["linux_agent"] = json!(common::static_agent());
             let pool = if k < levels {
                 json!([entry(k + 1)])
             } else {
@@ -144,7 +148,7 @@ impl Site {
             .arg("--agent")
             .arg(&agent)
             .arg("--agent-windows")
-            .arg(&agent)
+            .arg(common::windows_agent().unwrap())
             .args(extra);
         if let Some(leaf) = &self.leaf {
             cmd.arg("--leaf-vhdx").arg(leaf);
