@@ -329,13 +329,12 @@ fn a_three_level_run_copies_each_parent_disk_hop_by_hop() {
     let s = site(c, 2241, 1, 3, false, &|_, _| {});
     let (o, doc) = s.run(c, 3, &["--memory", "8192"]);
     assert_eq!(o.status.code(), Some(0), "{:?}", doc.levels);
-    let mem: Vec<Option<u64>> = doc
-        .levels
+    // What each VM was given (the agent's memory_mib is what the stand-in has).
+    let planned: Vec<(u64, u32)> = doc.levels[1..]
         .iter()
-        .skip(1)
-        .map(|l| l.env.memory_mib)
+        .map(|l| l.env.hyperv.as_ref().map(|h| (h.memory_mib, h.processors)).unwrap())
         .collect();
-    assert_eq!(mem, [Some(8192), Some(6144), Some(4096)]);
+    assert_eq!(planned, [(8192, 2), (6144, 2), (4096, 2)]);
     for l in &doc.levels {
         assert_eq!(l.status, LevelStatus::Ok, "{l:?}");
     }

@@ -296,6 +296,13 @@ pub struct HypervLevel {
     pub hyperv_version: String,
     /// The VM's configuration version.
     pub config_version: String,
+    /// The static memory it was given, MiB (the agent's `memory_mib` is what the
+    /// guest sees of it).
+    #[serde(default)]
+    pub memory_mib: u64,
+    /// The virtual processors it was given.
+    #[serde(default)]
+    pub processors: u32,
     /// The settings applied before it started, as `hyperv_apply` names them
     /// (`expose_virtualization_extensions`, `processor_count`, …).
     #[serde(default)]

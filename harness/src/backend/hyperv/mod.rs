@@ -292,6 +292,8 @@ impl HypervBackend {
                 },
                 hyperv_version: self.versions.get(k).cloned().unwrap_or_default(),
                 config_version: created.version,
+                memory_mib: p.memory_mib,
+                processors: p.cpus,
                 settings,
             }),
             ..LevelEnv::default()
