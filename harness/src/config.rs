@@ -467,6 +467,101 @@ mod tests {
         assert!(e.message.contains("--agent-windows"), "{}", e.message);
     }
 
+    fn parse(argv: &[&str]) -> Result<RunConfig, Failure> {
+        use clap::Parser;
+        let mut all = vec!["nestbench", "run", "--agent", "/bin/sh"];
+        all.extend(argv);
+        match crate::cli::Cli::try_parse_from(all).unwrap().command {
+            crate::cli::Command::Run(r) => RunConfig::from_args(r.run, "id".into()),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_hyperv_backend_needs_its_host_and_a_vhdx_base_and_is_recorded() {
+        let ok = parse(&[
+            "--backend",
+            "hyperv",
+            "--levels",
+            "2",
+            "--hyperv-host",
+            "Administrator@hv1",
+            "--base-vhdx",
+            "D:\\ws.vhdx",
+            "--switch",
+            "External",
+            "--memory",
+            "8192",
+        ])
+        .unwrap();
+        let BackendConfig::Hyperv(h) = &ok.backend else {
+            panic!("{:?}", ok.backend)
+        };
+        assert_eq!(
+            (h.user.as_str(), h.address.as_str(), h.port),
+            ("Administrator", "hv1", 22)
+        );
+        assert_eq!(h.memory_mib, Some(8192));
+        let rec = ok.to_record(2, Sizes::default());
+        assert_eq!(rec.backend, BackendKind::Hyperv);
+        assert_eq!(rec.hyperv.unwrap().base_vhdx, "D:\\ws.vhdx");
+        for (argv, says) in [
+            (
+                &["--backend", "hyperv", "--levels", "1"][..],
+                "--hyperv-host",
+            ),
+            (
+                &[
+                    "--backend",
+                    "hyperv",
+                    "--levels",
+                    "1",
+                    "--hyperv-host",
+                    "hv1",
+                    "--base-vhdx",
+                    "a.vhdx",
+                ][..],
+                "USER@HOST",
+            ),
+            (
+                &[
+                    "--backend",
+                    "hyperv",
+                    "--levels",
+                    "1",
+                    "--hyperv-host",
+                    "a@hv1",
+                ][..],
+                "--base-vhdx",
+            ),
+            (
+                &[
+                    "--backend",
+                    "hyperv",
+                    "--levels",
+                    "1",
+                    "--hyperv-host",
+                    "a@hv1",
+                    "--base-vhdx",
+                    "a.vhd",
+                ][..],
+                ".vhdx parent",
+            ),
+            (
+                &["--levels", "1", "--hyperv-host", "a@hv1"][..],
+                "only apply with --backend hyperv",
+            ),
+        ] {
+            let e = parse(argv)
+                .err()
+                .unwrap_or_else(|| panic!("{argv:?} accepted"));
+            assert!(e.message.contains(says), "{argv:?}: {}", e.message);
+        }
+        // --levels 0 is the host alone, whatever the backend.
+        let host = parse(&["--backend", "hyperv", "--levels", "0"]).unwrap();
+        assert!(matches!(host.backend, BackendConfig::HostOnly));
+    }
+
     #[test]
     fn tags_are_key_value_pairs_without_commas() {
         let t = parse_tags(&["qemu=v8.2.0".into(), "side=A".into()]).unwrap();

@@ -332,7 +332,13 @@ fn a_three_level_run_copies_each_parent_disk_hop_by_hop() {
     // What each VM was given (the agent's memory_mib is what the stand-in has).
     let planned: Vec<(u64, u32)> = doc.levels[1..]
         .iter()
-        .map(|l| l.env.hyperv.as_ref().map(|h| (h.memory_mib, h.processors)).unwrap())
+        .map(|l| {
+            l.env
+                .hyperv
+                .as_ref()
+                .map(|h| (h.memory_mib, h.processors))
+                .unwrap()
+        })
         .collect();
     assert_eq!(planned, [(8192, 2), (6144, 2), (4096, 2)]);
     for l in &doc.levels {

@@ -39,7 +39,7 @@ pub struct RunCmd {
     pub run: RunArgs,
     /// Print the plan (levels, memory, vCPUs, sizes, accel) and every command the run
     /// would execute at each level, then exit: nothing is started or written.
-    #[arg(long)]
+    #[arg(long, help_heading = "Options")]
     pub dry_run: bool,
 }
 
