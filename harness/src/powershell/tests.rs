@@ -104,6 +104,35 @@ fn every_script_parses_under_the_powershell_grammar() {
 }
 
 #[test]
+fn the_guest_side_scripts_parse_too() {
+    // What docs/hyperv.md has the user put into the Windows base VHDX.
+    for (name, script) in [
+        ("firstboot.ps1", include_str!("guest/firstboot.ps1")),
+        ("register.ps1", include_str!("guest/register.ps1")),
+    ] {
+        let problems = grammar_problems(script);
+        assert!(problems.is_empty(), "{name}: {problems:?}");
+    }
+    // It reads what hyperv_create_vm writes: the cidata label and the nestbench/ files.
+    let create = scripts::HYPERV_CREATE_VM.body;
+    assert!(create.contains("-NewFileSystemLabel 'cidata'"));
+    let firstboot = include_str!("guest/firstboot.ps1");
+    assert!(firstboot.contains("FileSystemLabel -eq 'cidata'"));
+    for f in crate::backend::hyperv::keys::config_files(
+        "vm",
+        &crate::backend::hyperv::keys::HostKey {
+            private: "k".into(),
+            public_line: "ssh-ed25519 AAAA".into(),
+        },
+        "ssh-ed25519 BBBB",
+    ) {
+        if let Some(name) = f.0.strip_prefix("nestbench/") {
+            assert!(firstboot.contains(&format!("'{name}'")), "{name}");
+        }
+    }
+}
+
+#[test]
 fn a_broken_script_is_refused_by_the_same_check() {
     for broken in [
         "if ($x -eq 1 {\n  Write-Output 'a'\n}\n",
