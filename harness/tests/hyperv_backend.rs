@@ -19,13 +19,12 @@
 
 mod common;
 
-use common::netns::{chain, Chain};
-use common::sim::{host, Sim};
+use common::hvsite::{assert_level_order, position, site};
+use common::netns::chain;
 use common::testreq::require_tool;
-use model::rundoc::{LevelStatus, RunDoc};
+use model::rundoc::{LevelOutcome, LevelStatus};
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn skip() -> bool {
@@ -33,242 +32,6 @@ fn skip() -> bool {
         || !require_tool("/usr/bin/python3", "python3")
         || common::windows_agent().is_none()
 }
-
-/// A simulated Hyper-V host with guest stand-ins for `levels` levels.
-struct Site {
-    sim: Sim,
-    /// The user's images (never to be written).
-    images: tempfile::TempDir,
-    base: PathBuf,
-    leaf: Option<PathBuf>,
-    /// Per level: its guest's directory and, for a Windows level, its state file.
-    guests: Vec<(tempfile::TempDir, Option<PathBuf>)>,
-    out: tempfile::TempDir,
-}
-
-const BASE: &[u8] = b"simulated Windows Server 2022 VHDX with the Hyper-V role";
-
-/// `edit(level, entry)` changes a level's pool entry (its address delay, a hung guest).
-fn site(
-    c: &Chain,
-    port: u16,
-    slot: u32,
-    levels: usize,
-    linux_leaf: bool,
-    edit: &dyn Fn(usize, &mut Value),
-) -> Site {
-    let sim = Sim::start(c, port, host("cmd", "GenuineIntel", 20348, "10.0"), vec![]);
-    let images = common::scenario_dir();
-    let base = images.path().join("base.vhdx");
-    std::fs::write(&base, BASE).unwrap();
-    let leaf = linux_leaf.then(|| {
-        let p = images.path().join("leaf.vhdx");
-        std::fs::write(&p, b"simulated Debian VHDX").unwrap();
-        p
-    });
-    let mut guests = vec![];
-    for k in 1..=levels {
-        let dir = common::scenario_dir();
-        let windows = !(linux_leaf && k == levels);
-        let state = windows.then(|| dir.path().join("state.json"));
-        guests.push((dir, state));
-    }
-    let entry = |k: usize| {
-        let (dir, state) = &guests[k - 1];
-        let mut e = json!({
-            "netns": c.netns(k + 1), "addr": c.guest_address(k + 1, slot),
-            "state": state, "dir": dir.path(), "address_delay_s": 1.5, "hung": false,
-        });
-        edit(k, &mut e);
-        e
-    };
-    let mut doc = sim.doc();
-    doc["guests"] = json!([entry(1)]);
-    std::fs::write(&sim.state, doc.to_string()).unwrap();
-    for k in 1..=levels {
-        if let (dir, Some(state)) = &guests[k - 1] {
-            let mut h = host("cmd", "GenuineIntel", 20348, "10.0");
-            h["computer"] = json!(format!("L{k}-SIM"));
-            h["temp"] = json!(dir.path());
-            h["linux_agent"] = json!(common::static_agent());
-            let pool = if k < levels {
-                json!([entry(k + 1)])
-            } else {
-                json!([])
-            };
-            let doc = json!({"host": h, "vms": [], "log": [], "guests": pool});
-            std::fs::write(state, doc.to_string()).unwrap();
-        }
-    }
-    Site {
-        sim,
-        images,
-        base,
-        leaf,
-        guests,
-        out: common::scenario_dir(),
-    }
-}
-
-impl Site {
-    fn command(&self, c: &Chain, levels: u32, extra: &[&str]) -> Command {
-        let agent = common::static_agent();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_nestbench"));
-        cmd.env("NESTBENCH_HISTORY", self.out.path().join("history.sqlite"))
-            .args([
-                "run",
-                "--backend",
-                "hyperv",
-                "--levels",
-                &levels.to_string(),
-            ])
-            .args(["--hyperv-host", &format!("root@{}", c.addrs[0])])
-            .args([
-                "--hyperv-port",
-                &self.sim.port.to_string(),
-                "--hyperv-accept-new",
-            ])
-            .arg("--hyperv-key")
-            .arg(&c.client_key)
-            .arg("--hyperv-known-hosts")
-            .arg(self.out.path().join("known_hosts"))
-            .arg("--base-vhdx")
-            .arg(&self.base)
-            .args([
-                "--switch",
-                "External",
-                "--guest-user",
-                "root",
-                "--connect-timeout",
-                "10",
-            ])
-            .args(["--suite", "smoke", "--only", "cpu.int"])
-            .arg("--out")
-            .arg(self.out.path().join("run"))
-            .arg("--agent")
-            .arg(&agent)
-            .arg("--agent-windows")
-            .arg(common::windows_agent().unwrap())
-            .args(extra);
-        if let Some(leaf) = &self.leaf {
-            cmd.arg("--leaf-vhdx").arg(leaf);
-        }
-        cmd
-    }
-
-    fn run(&self, c: &Chain, levels: u32, extra: &[&str]) -> (Output, RunDoc) {
-        let o = self.command(c, levels, extra).output().unwrap();
-        eprintln!("{}", String::from_utf8_lossy(&o.stderr));
-        (o, self.doc())
-    }
-
-    fn doc(&self) -> RunDoc {
-        let text = std::fs::read_to_string(self.out.path().join("run/run.json")).expect("run.json");
-        RunDoc::from_json(&text, "run.json").unwrap()
-    }
-
-    /// The state of the machine hosting level `k` (0: the host).
-    fn state(&self, k: usize) -> Value {
-        let path = if k == 0 {
-            self.sim.state.clone()
-        } else {
-            self.guests[k - 1].1.clone().unwrap()
-        };
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-    }
-
-    fn log(&self, k: usize) -> Vec<String> {
-        self.state(k)["log"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap().to_string())
-            .collect()
-    }
-
-    /// Nothing left: no VM anywhere, no disk but the user's (unchanged), no guest sshd.
-    fn assert_clean(&self) {
-        for k in 0..self.guests.len() {
-            if k == 0 || self.guests[k - 1].1.is_some() {
-                assert_eq!(self.state(k)["vms"], json!([]), "VMs left on machine {k}");
-            }
-        }
-        let mut dirs: Vec<&Path> = vec![self.sim.dir.path()];
-        dirs.extend(self.guests.iter().map(|g| g.0.path()));
-        for d in dirs {
-            let left: Vec<_> = std::fs::read_dir(d)
-                .unwrap()
-                .filter_map(|e| e.ok())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| {
-                    n.ends_with(".vhdx") || n.ends_with(".ps1") || n.starts_with("nestbench-agent")
-                })
-                .collect();
-            assert!(left.is_empty(), "left in {}: {left:?}", d.display());
-        }
-        assert_eq!(
-            std::fs::read(&self.base).unwrap(),
-            BASE,
-            "the base VHDX was written"
-        );
-        let imgs: Vec<_> = std::fs::read_dir(self.images.path()).unwrap().collect();
-        assert_eq!(imgs.len(), 1 + usize::from(self.leaf.is_some()));
-        for (dir, _) in &self.guests {
-            let conf = dir.path().join("sshd.conf");
-            let running = Command::new("pgrep")
-                .arg("-f")
-                .arg(conf.display().to_string())
-                .output()
-                .unwrap();
-            assert!(
-                running.stdout.is_empty(),
-                "a guest sshd still runs: {}",
-                conf.display()
-            );
-        }
-        assert!(!self.out.path().join("run/hyperv-stack.json").exists());
-    }
-}
-
-fn position(log: &[String], what: &str) -> usize {
-    log.iter()
-        .position(|l| l.starts_with(what))
-        .unwrap_or_else(|| panic!("no {what} in {log:?}"))
-}
-
-/// What the host's (or a parent's) log must show for one level, in this order.
-fn assert_level_order(log: &[String], vm_level: u32) {
-    let vm = format!("-L{vm_level}");
-    let create = position(log, "create_vm:");
-    assert!(log[create].ends_with(&vm), "{log:?}");
-    let start = position(log, "start_vm:");
-    // Every nesting setting while the VM was off: between its creation and its start.
-    for s in [
-        "expose_virtualization_extensions",
-        "processor_count",
-        "dynamic_memory_off",
-        "startup_memory",
-        "checkpoints_off",
-    ] {
-        let at = position(log, s);
-        assert!(
-            create < at && at < start,
-            "{s} not between create and start: {log:?}"
-        );
-    }
-    // Off at once, then removed, then the disks Remove-VM leaves.
-    let off = position(log, "turn_off:");
-    let removed = position(log, "remove_vm:");
-    let disk = position(log, "remove_file:");
-    assert!(start < off && off < removed && removed < disk, "{log:?}");
-    assert_eq!(
-        log.iter().filter(|l| l.starts_with("remove_file:")).count(),
-        2,
-        "{log:?}"
-    );
-    assert!(!log.iter().any(|l| l.starts_with("refused:")), "{log:?}");
-}
-
 #[test]
 fn a_two_level_run_provisions_measures_and_leaves_nothing() {
     if skip() {
@@ -478,4 +241,34 @@ fn a_plan_that_cannot_fit_is_refused_before_anything_is_created() {
     );
     assert!(s.log(0).is_empty(), "{:?}", s.log(0));
     assert_eq!(s.state(0)["vms"], json!([]));
+}
+
+#[test]
+fn a_level_turned_off_outside_nestbench_is_diagnosed_as_lost() {
+    if skip() {
+        return;
+    }
+    let c = chain();
+    let s = site(c, 2246, 6, 2, true, &|_, _| {});
+    // L1's VM is turned off on the host while its agent starts.
+    let host_state = s.sim.state.clone();
+    s.edit_guest_state(1, |d| {
+        d["host"]["turned_off_during_agent"] = json!(host_state)
+    });
+    let (o, doc) = s.run(c, 2, &[]);
+    assert_eq!(o.status.code(), Some(4), "partial");
+    match &doc.levels[1].outcome {
+        Some(LevelOutcome::Lost { lost, reason }) => {
+            assert_eq!(lost.0, 1);
+            assert!(reason.contains("is Off on Hyper-V host"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(doc.levels[2].status, LevelStatus::Skipped);
+    let host = s.log(0);
+    assert!(
+        position(&host, "turned off outside nestbench:") < position(&host, "remove_vm:"),
+        "{host:?}"
+    );
+    s.assert_clean();
 }

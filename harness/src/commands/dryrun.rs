@@ -90,7 +90,7 @@ pub fn render(cfg: &RunConfig) -> Result<String, Failure> {
             let host = sizing::HostMemory::probe();
             let sizes = sizing::derive(cfg.suite, cfg.sizes, sizing::Levels::Unknown, host).sizes;
             sizes_line(w, sizes, "the suite's defaults");
-            for l in crate::backend::hyperv::dry_run_lines(cfg.levels, h) {
+            for l in crate::backend::hyperv::dryrun::dry_run_lines(cfg.levels, h) {
                 line(w, &l);
             }
         }

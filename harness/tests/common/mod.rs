@@ -5,6 +5,7 @@
 
 #![allow(dead_code)] // each test binary uses its own subset
 
+pub mod hvsite;
 pub mod netns;
 pub mod sim;
 pub mod stack;

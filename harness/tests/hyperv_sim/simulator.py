@@ -229,6 +229,19 @@ def deploy_agent(state, inp, _script):
     import subprocess
 
     packed, exe = inp["packed"], inp["exe"]
+    crash = state.doc["host"].get("turned_off_during_agent")
+    if crash:
+        # Someone turns this guest's VM off on its host while the agent starts.
+        parent = State(crash)
+        for v in parent.doc["vms"]:
+            g = guest_of(parent, v)
+            if g and g.get("state") == state.path and v["state"] == "Running":
+                pid, v["state"], v["pid"] = v["pid"], "Off", None
+                parent.log("turned off outside nestbench:" + v["name"])
+                parent.release()
+                state.release()
+                kill_tree(pid)
+                time.sleep(60)
     code = 1
     try:
         with gzip.open(packed) as f:
@@ -276,9 +289,12 @@ def remove_files(state, inp, _script):
                 state.log("remove_file:" + os.path.basename(p))
             # A guest's files lived on its differencing disk: they go with it.
             g = state.doc.get("disk_guests", {}).pop(p, None)
-            for c in state.doc["guests"][g].get("copied", []) if g is not None else []:
-                if os.path.exists(c):
-                    os.remove(c)
+            if g is not None:
+                guest = state.doc["guests"][g]
+                left = [os.path.join(guest["dir"], f) for f in os.listdir(guest["dir"]) if f.startswith("nestbench-")]
+                for c in guest.get("copied", []) + left:
+                    if os.path.exists(c):
+                        os.remove(c)
     state.save()
     out({"removed": removed})
     return 0

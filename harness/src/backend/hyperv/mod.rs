@@ -16,7 +16,9 @@
 //! Not run against a real Hyper-V host: tested against the simulator
 //! (harness/tests/hyperv_backend.rs).
 
+pub mod dryrun;
 pub mod keys;
+mod level;
 pub mod ops;
 pub mod plan;
 pub mod stack;
@@ -24,14 +26,12 @@ pub mod stack;
 use super::{Backend, BackendError, BackendErrorKind, Capacity, Provisioned};
 use crate::cleanup::HookGuard;
 use crate::config::HypervOptions;
-use crate::powershell::join;
 use crate::remote::identify::Os;
 use crate::remote::ssh::SshRemote;
-use model::rundoc::{Hosting, HypervLevel, LevelEnv, Provenance};
-use model::{Accel, HostInfo, Level};
-use stack::{Endpoint, Ledger, Machine, Made};
+use model::rundoc::{Hosting, Provenance};
+use model::{HostInfo, Level};
+use stack::{Ledger, Machine};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
 
 /// What the backend keeps about a level it brought up.
 struct Up {
@@ -151,208 +151,6 @@ impl HypervBackend {
         }
         Ok(self.ctl[k].as_mut().expect("just opened"))
     }
-
-    /// The VHDX level `n` boots, as a path on machine `n - 1`: for L1 the host's file,
-    /// deeper ones copied in hop by hop from the host.
-    fn parent_disk(&mut self, n: u32, say: &mut dyn FnMut(&str)) -> anyhow::Result<String> {
-        let p = &self.plan[n as usize - 1];
-        let mut source = match p.image {
-            plan::Image::Base => self.opts.base_vhdx.clone(),
-            plan::Image::Leaf => self.opts.leaf_vhdx.clone().unwrap_or_default(),
-        };
-        for j in 0..(n as usize - 1) {
-            let into = self.machine(j + 1);
-            let dest = join(
-                &into.scratch,
-                &format!("nestbench-{}-L{n}-parent.vhdx", self.id),
-            );
-            let vm = self.vm_name(j as u32 + 1);
-            say(&format!("copy the VHDX into L{}", j + 1));
-            let scratch = self.machine(j).scratch;
-            ops::copy_into(self.ctl(j)?, &vm, &source, &dest, &scratch)?;
-            source = dest;
-        }
-        Ok(source)
-    }
-
-    fn bring_up(&mut self, n: u32, say: &mut dyn FnMut(&str)) -> anyhow::Result<Provisioned> {
-        let t0 = Instant::now();
-        let p = self.plan[n as usize - 1].clone();
-        let k = n as usize - 1;
-        let parent = self.parent_disk(n, say)?;
-        let on = self.machine(k);
-        let vm = self.vm_name(n);
-        let host_key = self.keys.host_keys[k].clone();
-        let new = ops::NewVm {
-            vm: vm.clone(),
-            parent,
-            disk: join(&on.scratch, &format!("{vm}.vhdx")),
-            config_disk: join(&on.scratch, &format!("{vm}-config.vhdx")),
-            switch: self.opts.switch.clone(),
-            memory_bytes: p.memory_mib << 20,
-            linux: !p.windows(),
-            files: keys::config_files(&vm, &host_key, &self.keys.client_public),
-        };
-        say("create the VM");
-        self.ctl(k)?; // opened before the ledger is held: opening reads it
-        let created = {
-            // Held while the VM is made: the interrupt hook then sees it in the ledger
-            // and removes it, or has closed the ledger and nothing is made.
-            let ledger = self.ledger.clone();
-            let mut l = lock(&ledger);
-            if l.closed {
-                anyhow::bail!("interrupted");
-            }
-            l.made.push(Made {
-                level: n,
-                vm: vm.clone(),
-                disks: vec![new.disk.clone(), new.config_disk.clone()],
-            });
-            ops::create(self.ctl(k)?, &new, &on.scratch)?
-        };
-        say("nesting settings");
-        let steps = ops::nesting_steps(p.cpus, p.memory_mib);
-        let settings = ops::apply(self.ctl(k)?, &vm, &steps, &on.scratch)?;
-        say("start");
-        ops::start(self.ctl(k)?, &vm, &on.scratch)?;
-        say("wait for its address");
-        let deadline = Instant::now() + self.opts.boot_timeout;
-        let address = loop {
-            if crate::cleanup::interrupted() {
-                anyhow::bail!("interrupted");
-            }
-            let a = ops::addresses(self.ctl(k)?, &vm, &on.scratch)?;
-            if let Some(ip) = a.ipv4() {
-                break ip.to_string();
-            }
-            if Instant::now() >= deadline {
-                anyhow::bail!(
-                    "VM {vm} reported no IPv4 address through the integration services within {} s (state {}): is the guest's network up on switch {}?",
-                    self.opts.boot_timeout.as_secs(),
-                    a.state,
-                    self.opts.switch
-                );
-            }
-            std::thread::sleep(Duration::from_millis(500));
-        };
-        let endpoint = Endpoint {
-            name: format!("L{n}"),
-            host: address,
-            port: 22,
-            user: self.opts.guest_user.clone(),
-            key: self.keys.client_key.clone(),
-            pinned: Some(host_key.public_b64()),
-            known_hosts: None,
-            accept_new: false,
-        };
-        say("connect");
-        let mut machines = lock(&self.ledger).machines.clone();
-        machines.truncate(n as usize);
-        machines.push(Machine {
-            endpoint: endpoint.clone(),
-            scratch: String::new(),
-        });
-        let mut remote = loop {
-            match stack::connect(&machines, n as usize, self.opts.connect_timeout) {
-                Ok(r) => break r,
-                Err(e) if Instant::now() >= deadline || crate::cleanup::interrupted() => {
-                    return Err(e)
-                }
-                Err(_) => std::thread::sleep(Duration::from_secs(1)),
-            }
-        };
-        let id = remote.identify(self.opts.connect_timeout)?;
-        let workdir = super::inventory::default_workdir(&id);
-        {
-            let mut l = lock(&self.ledger);
-            l.machines.truncate(n as usize);
-            l.machines.push(Machine {
-                endpoint,
-                scratch: workdir.clone(),
-            });
-        }
-        self.up.truncate(k);
-        self.up.push(Up {
-            hyperv_role: id.windows.as_ref().is_some_and(|w| w.hyperv_host),
-            windows: id.probed.os == Os::Windows,
-        });
-        let env = LevelEnv {
-            accel: Some(Accel::Unknown),
-            vcpus: Some(p.cpus),
-            memory_mib: Some(p.memory_mib),
-            platform: Some(id.platform()),
-            disk: Some(format!("differencing VHDX {} on {}", new.disk, new.parent)),
-            network: Some(format!("Hyper-V switch {}", self.opts.switch)),
-            hyperv: Some(HypervLevel {
-                vm,
-                host: if k == 0 {
-                    self.facts.computer.clone()
-                } else {
-                    format!("L{k}")
-                },
-                hyperv_version: self.versions.get(k).cloned().unwrap_or_default(),
-                config_version: created.version,
-                memory_mib: p.memory_mib,
-                processors: p.cpus,
-                settings,
-            }),
-            ..LevelEnv::default()
-        };
-        // This level's Hyper-V, for the level it will host.
-        if n < self.depth() && id.windows.as_ref().is_some_and(|w| w.hyperv_host) {
-            let facts = ops::host_facts(&mut remote, &workdir).map(|f| f.hyperv_version);
-            self.versions.truncate(n as usize);
-            self.versions.push(facts.unwrap_or_default());
-        }
-        Ok(Provisioned {
-            remote: Box::new(remote),
-            env,
-            provision_s: t0.elapsed().as_secs_f64(),
-            site: crate::deploy::Site::at(workdir),
-        })
-    }
-}
-
-/// What `run --dry-run --backend hyperv` prints: the operations in the order a run
-/// makes them, without contacting the host (the plan needs its free memory, so it is
-/// made when the run starts).
-pub fn dry_run_lines(levels: u32, h: &HypervOptions) -> Vec<String> {
-    let mut out = vec![format!(
-        "\nbackend hyperv ({}:{}), {levels} levels; the memory plan is made from the host's free memory when the run starts",
-        h.host, h.port
-    )];
-    for n in 1..=levels {
-        let on = if n == 1 {
-            "the host".to_string()
-        } else {
-            format!("L{}", n - 1)
-        };
-        let image = match (&h.leaf_vhdx, n == levels) {
-            (Some(leaf), true) => leaf,
-            _ => &h.base_vhdx,
-        };
-        out.push(format!("\nL{n} (on {on}):"));
-        if n > 1 {
-            out.push(format!(
-                "  hyperv_copy_file: {image} copied hop by hop into L{}",
-                n - 1
-            ));
-        }
-        out.push(format!("  hyperv_create_vm: a differencing disk on {image}, Generation 2, switch {}, the config disk", h.switch));
-        let steps: Vec<&str> = ops::nesting_steps(2, 2048).iter().map(|s| s.op()).collect();
-        out.push(format!("  hyperv_apply: {}", steps.join(", ")));
-        out.push("  hyperv_start_vm".into());
-        out.push(format!(
-            "  hyperv_vm_address: polled for {} s",
-            h.boot_timeout.as_secs()
-        ));
-        out.push(format!(
-            "  connect: {}@ADDRESS with the stack's key, host key pinned",
-            h.guest_user
-        ));
-    }
-    out.push("\nteardown, deepest first: hyperv_remove_vm (Stop-VM -TurnOff -Force, Remove-VM), remove_files (the disks the run made)".into());
-    out
 }
 
 impl Backend for HypervBackend {
@@ -444,6 +242,33 @@ impl Backend for HypervBackend {
                 detail: "the base VHDX has no Hyper-V role: enable it in the image (Enable-WindowsOptionalFeature -Online -FeatureName Microsoft-Hyper-V -All, then a reboot)".into(),
             }
         })
+    }
+
+    /// Asks each machine hosting `level` or a level above it whether the VM still
+    /// runs (fresh connections: the run's own may be what broke); the shallowest VM
+    /// found not Running is the one the stack lost.
+    fn diagnose(&mut self, level: Level) -> Option<(Level, String)> {
+        let ledger = lock(&self.ledger).clone();
+        for m in ledger.made.iter().filter(|m| m.level <= level.0) {
+            let k = m.level as usize - 1;
+            let Ok(mut r) = stack::connect(&ledger.machines, k, self.opts.connect_timeout) else {
+                continue;
+            };
+            let Ok(a) = ops::addresses(&mut r, &m.vm, &ledger.machines[k].scratch) else {
+                continue;
+            };
+            if a.state != "Running" {
+                let on = &ledger.machines[k].endpoint.name;
+                return Some((
+                    Level(m.level),
+                    format!(
+                        "VM {} is {} on {on} (turned off or crashed outside nestbench)",
+                        m.vm, a.state
+                    ),
+                ));
+            }
+        }
+        None
     }
 
     fn keep(&mut self, run_dir: &std::path::Path) -> anyhow::Result<Vec<String>> {
