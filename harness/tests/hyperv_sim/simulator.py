@@ -46,76 +46,21 @@ simulator on its own state file (a nested Hyper-V host, whose agent is the Linux
 the test passes as the Windows agent); a Linux guest's sshd runs commands itself.
 Turning a VM off kills its sshd and everything below it: nested VMs die with it.
 Every VM operation is logged as "<op>:<vm>", each file removal as "remove_file:<name>".
+The VM operations live in vms.py, what both share in simcore.py.
 """
 
 import base64
-import fcntl
 import json
 import os
 import re
 import shlex
-import shutil
-import signal
-import subprocess
 import sys
 import time
 
-SFTP_SERVER = "/usr/lib/openssh/sftp-server"
-CMD_LINE_MAX = 8191
-PROBE = "echo nbprobe %OS% $env:OS; uname -sr"
-REQUIRED_FLAGS = ["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass"]
-IN_STATE = "The operation cannot be performed while the virtual machine is in its current state."
-
-
-def out(doc):
-    sys.stdout.write(json.dumps(doc, separators=(",", ":")) + "\n")
-    sys.stdout.flush()
-
-
-def fail(kind, message):
-    out({"error": message, "kind": kind})
-    sys.exit(1)
-
-
-class State:
-    """The state file, locked for the whole call."""
-
-    def __init__(self, path):
-        self.path = path
-        self.lock = open(path + ".lock", "w")
-        fcntl.flock(self.lock, fcntl.LOCK_EX)
-        with open(path) as f:
-            self.doc = json.load(f)
-        self.doc.setdefault("log", [])
-        self.doc.setdefault("vms", [])
-
-    def release(self):
-        self.lock.close()
-
-    def save(self):
-        tmp = self.path + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(self.doc, f, indent=1)
-        os.replace(tmp, self.path)
-
-    def log(self, entry):
-        self.doc["log"].append(entry)
-        self.save()
-
-
-def vm_named(state, name):
-    found = [v for v in state.doc["vms"] if v["name"] == name]
-    if not found:
-        fail("vm_not_found", f"no VM named '{name}' on {state.doc['host']['computer']}")
-    return found[0]
-
-
-def check_rights(state):
-    host = state.doc["host"]
-    if not host.get("hyperv", True):
-        fail("no_hyperv", f"the Hyper-V PowerShell module is not installed on {host['computer']}")
-    if not host.get("admin", True):
-        fail("access_denied", "the account is neither an administrator nor in Hyper-V Administrators")
+from simcore import (CMD_LINE_MAX, IN_STATE, PROBE, REQUIRED_FLAGS, SFTP_SERVER, State,
+                     check_rights, guest_of, kill_tree, out, stop_vm_lines, vm_named)
+from vms import (copy_file, create_vm, hyperv_host, remove_files, remove_vm, start_vm,
+                 vm_address)
 
 
 def os_facts(state, _input, _script):
@@ -154,9 +99,6 @@ def inspect(state, inp, _script):
     })
     return 0
 
-
-def stop_vm_lines(script):
-    return [l for l in script.splitlines() if re.search(r"\bStop-VM\b", l) and not l.lstrip().startswith("#")]
 
 
 def apply_step(state, vm, step, script):
@@ -272,248 +214,6 @@ def deploy_agent(state, inp, _script):
             if os.path.exists(p):
                 os.remove(p)
     return code
-
-
-def remove_files(state, inp, _script):
-    removed = []
-    for p in inp.get("paths", []):
-        busy = [v for v in attached(state, p) if v["state"] != "Off"]
-        if busy:
-            state.log("refused:remove_file:" + os.path.basename(p))
-            out({"error": "Remove-Item: " + IN_USE.format(p), "kind": "failed"})
-            return 1
-        if os.path.exists(p):
-            os.remove(p)
-            removed.append(p)
-            if p.endswith(".vhdx"):
-                state.log("remove_file:" + os.path.basename(p))
-            # A guest's files lived on its differencing disk: they go with it.
-            g = state.doc.get("disk_guests", {}).pop(p, None)
-            if g is not None:
-                guest = state.doc["guests"][g]
-                left = [os.path.join(guest["dir"], f) for f in os.listdir(guest["dir"]) if f.startswith("nestbench-")]
-                for c in guest.get("copied", []) + left:
-                    if os.path.exists(c):
-                        os.remove(c)
-    state.save()
-    out({"removed": removed})
-    return 0
-
-
-
-IN_USE = "The process cannot access the file '{}' because it is being used by another process."
-
-
-def attached(state, path):
-    """The VMs that have `path` attached."""
-    return [v for v in state.doc["vms"] if path in v.get("disks", [])]
-
-
-def hyperv_host(state, _inp, _script):
-    check_rights(state)
-    host = state.doc["host"]
-    out({
-        "computer": host["computer"],
-        "hyperv_version": host.get("hyperv_version", f"10.0.{host['build']}.1"),
-        "logical_processors": host.get("logical_processors", 16),
-        "memory_free_bytes": host.get("memory_free_bytes", 64 << 30),
-        "max_config_version": host["max_config_version"],
-    })
-    return 0
-
-
-def refuse(state, what, message):
-    state.log("refused:" + what)
-    out({"error": message, "kind": "failed"})
-    return 1
-
-
-def create_vm(state, inp, _script):
-    check_rights(state)
-    name, parent = inp["vm"], inp["parent"]
-    if any(v["name"] == name for v in state.doc["vms"]):
-        out({"error": f"a VM named '{name}' already exists", "kind": "exists"})
-        return 1
-    if not os.path.isfile(parent):
-        return refuse(state, "create_vm:" + name, f"New-VHD: the parent '{parent}' cannot be found.")
-    if any(v["state"] != "Off" for v in attached(state, parent)):
-        return refuse(state, "create_vm:" + name, "New-VHD: " + IN_USE.format(parent))
-    switches = state.doc["host"].get("switches", ["External"])
-    if inp["switch"] not in switches:
-        return refuse(state, "create_vm:" + name, f"New-VM: no virtual switch named '{inp['switch']}' ({', '.join(switches)})")
-    with open(inp["disk"], "w") as f:
-        json.dump({"differencing": True, "parent": parent}, f)
-    with open(inp["config_disk"], "w") as f:
-        json.dump({"label": "cidata", "files": inp["files"]}, f)
-    pool = state.doc.get("guests", [])
-    index = state.doc.get("next_guest", 0)
-    state.doc["next_guest"] = index + 1
-    guest = pool[index] if index < len(pool) else None
-    if guest:
-        state.doc.setdefault("disk_guests", {})[inp["disk"]] = index
-    state.doc["vms"].append({
-        "name": name, "state": "Off", "version": state.doc["host"]["max_config_version"],
-        "expose": False, "count": 1, "dynamic": False, "startup_bytes": int(inp["memory_bytes"]),
-        "checkpoint_type": "Production", "automatic_checkpoints": True, "generation": 2,
-        "adapters": [{"name": "Network Adapter", "mac_spoofing": "Off", "switch": inp["switch"]}],
-        "disks": [inp["disk"], inp["config_disk"]], "guest": index if guest else None,
-        "guest_hung": bool(guest and guest.get("hung")), "pid": None, "started_at": None,
-        "guest_service": True, "linux": bool(inp.get("linux")),
-    })
-    state.log("create_vm:" + name)
-    out({"vm": name, "version": state.doc["host"]["max_config_version"], "disk": inp["disk"], "config_disk": inp["config_disk"]})
-    return 0
-
-
-def kill_tree(pid):
-    """SIGKILL `pid` and every process below it."""
-    children = {}
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open(f"/proc/{d}/stat") as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-                children.setdefault(ppid, []).append(int(d))
-            except (OSError, ValueError, IndexError):
-                pass
-    todo, seen = [pid], []
-    while todo:
-        p = todo.pop()
-        seen.append(p)
-        todo.extend(children.get(p, []))
-    for p in seen:
-        try:
-            os.kill(p, signal.SIGKILL)
-        except OSError:
-            pass
-
-
-def power_off(state, vm):
-    """The VM off at once: its guest's sshd killed, and every VM nested in it."""
-    if vm.get("pid"):
-        kill_tree(vm["pid"])
-    vm["pid"] = None
-    vm["state"] = "Off"
-    guest = guest_of(state, vm)
-    if guest and guest.get("state"):
-        nested = State(guest["state"])
-        for v in nested.doc["vms"]:
-            if v["state"] != "Off":
-                power_off(nested, v)
-        nested.save()
-        nested.release()
-
-
-def guest_of(state, vm):
-    if vm.get("guest") is None:
-        return None
-    return state.doc["guests"][vm["guest"]]
-
-
-def boot(state, vm):
-    """The guest stand-in: an sshd in the guest's namespace with the config disk's keys."""
-    guest = guest_of(state, vm)
-    if guest is None or not guest.get("netns"):
-        return  # no guest stand-in: the VM only reports its address
-    with open(vm["disks"][1]) as f:
-        files = json.load(f)["files"]
-    d = guest["dir"]
-    os.makedirs(d, exist_ok=True)
-    key = os.path.join(d, "ssh_host_ed25519_key")
-    with open(key, "w") as f:
-        f.write(files["nestbench/ssh_host_ed25519_key"])
-    os.chmod(key, 0o600)
-    with open(os.path.join(d, "authorized_keys"), "w") as f:
-        f.write(files["nestbench/authorized_keys"])
-    conf = (f"Port 22\nListenAddress {guest['addr']}\nHostKey {key}\nPidFile none\n"
-            f"AuthorizedKeysFile {d}/authorized_keys\nPermitRootLogin prohibit-password\n"
-            "PasswordAuthentication no\nKbdInteractiveAuthentication no\nStrictModes no\n"
-            f"UsePAM no\nAllowTcpForwarding yes\nLogLevel VERBOSE\nSubsystem sftp {SFTP_SERVER}\n")
-    if guest.get("state"):
-        conf += f"ForceCommand /usr/bin/python3 {os.path.abspath(__file__)} {guest['state']}\n"
-    conf_path = os.path.join(d, "sshd.conf")
-    with open(conf_path, "w") as f:
-        f.write(conf)
-    log_path = os.path.join(d, "sshd.log")
-    log = open(log_path, "w")
-    p = subprocess.Popen(["ip", "netns", "exec", guest["netns"], "/usr/sbin/sshd", "-D", "-e", "-f", conf_path],
-                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
-    t0 = time.time()
-    while time.time() - t0 < 15 and p.poll() is None:
-        with open(log_path) as f:
-            if "Server listening" in f.read():
-                break
-        time.sleep(0.05)
-    vm["pid"] = p.pid
-
-
-def start_vm(state, inp, _script):
-    check_rights(state)
-    vm = vm_named(state, inp["vm"])
-    if vm["state"] != "Off":
-        return refuse(state, "start_vm:" + vm["name"], f"{IN_STATE} ({vm['state']})")
-    for disk in vm["disks"]:
-        if not os.path.isfile(disk):
-            return refuse(state, "start_vm:" + vm["name"], f"Start-VM: '{disk}' cannot be found.")
-    with open(vm["disks"][0]) as f:
-        parent = json.load(f).get("parent")
-    if parent and not os.path.isfile(parent):
-        return refuse(state, "start_vm:" + vm["name"], f"Start-VM: the parent disk '{parent}' cannot be found.")
-    vm["state"] = "Running"
-    vm["started_at"] = time.time()
-    boot(state, vm)
-    state.log("start_vm:" + vm["name"])
-    out({"vm": vm["name"], "state": "Running"})
-    return 0
-
-
-def vm_address(state, inp, _script):
-    vm = vm_named(state, inp["vm"])
-    guest = guest_of(state, vm)
-    addresses = []
-    if vm["state"] == "Running" and guest is not None and guest.get("address_delay_s") is not None:
-        if time.time() - vm["started_at"] >= guest["address_delay_s"]:
-            addresses = [guest["addr"]]
-    out({"vm": vm["name"], "state": vm["state"], "addresses": addresses})
-    return 0
-
-
-def copy_file(state, inp, _script):
-    vm = vm_named(state, inp["vm"])
-    what = "copy_file:" + vm["name"]
-    if vm["state"] != "Running" or not vm.get("guest_service"):
-        return refuse(state, what, f"Copy-VMFile: {IN_STATE} ({vm['state']}); it needs a running VM with the Guest Service Interface")
-    if not os.path.isfile(inp["source"]):
-        return refuse(state, what, f"Copy-VMFile: '{inp['source']}' cannot be found.")
-    guest = guest_of(state, vm)
-    if guest is None:
-        return refuse(state, what, "Copy-VMFile: the guest does not answer")
-    shutil.copyfile(inp["source"], inp["destination"])
-    guest.setdefault("copied", []).append(inp["destination"])
-    state.log(what)
-    out({"vm": vm["name"], "destination": inp["destination"]})
-    return 0
-
-
-def remove_vm(state, inp, script):
-    check_rights(state)
-    found = [v for v in state.doc["vms"] if v["name"] == inp["vm"]]
-    disks = []
-    for vm in found:
-        if vm["state"] != "Off":
-            forced = all("-TurnOff" in l and "-Force" in l for l in stop_vm_lines(script))
-            if not forced and vm.get("guest_hung"):
-                state.log("stop-vm waiting on a hung guest")
-                while True:
-                    time.sleep(3600)
-            power_off(state, vm)
-            state.log("turn_off:" + vm["name"])
-        disks += vm.get("disks", [])
-        state.doc["vms"].remove(vm)
-        # Remove-VM leaves the disk files.
-        state.log("remove_vm:" + vm["name"])
-    out({"vm": inp["vm"], "removed": bool(found), "disks": disks})
-    return 0
 
 
 OPERATIONS = {
