@@ -272,3 +272,25 @@ fn a_level_turned_off_outside_nestbench_is_diagnosed_as_lost() {
     );
     s.assert_clean();
 }
+
+#[test]
+fn a_base_without_the_hyper_v_role_is_measured_and_its_child_skipped_with_the_fix() {
+    if skip() {
+        return;
+    }
+    let c = chain();
+    let s = site(c, 2247, 7, 2, true, &|_, _| {});
+    s.edit_guest_state(1, |d| d["host"]["hyperv"] = json!(false));
+    let (o, doc) = s.run(c, 2, &[]);
+    assert_eq!(o.status.code(), Some(4), "partial");
+    assert_eq!(doc.levels[1].status, LevelStatus::Ok);
+    let h = doc.levels[1].hosting.clone().unwrap();
+    assert!(
+        !h.can_host && h.detail.contains("Enable-WindowsOptionalFeature"),
+        "{h:?}"
+    );
+    assert_eq!(doc.levels[2].status, LevelStatus::Skipped);
+    // Nothing was made inside L1.
+    assert!(s.log(1).is_empty(), "{:?}", s.log(1));
+    s.assert_clean();
+}

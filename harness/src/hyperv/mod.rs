@@ -135,8 +135,19 @@ pub(crate) fn call(
     input: serde_json::Value,
     scratch: &str,
 ) -> Result<serde_json::Value, HypervError> {
+    call_within(remote, op, input, scratch, OP_TIMEOUT)
+}
+
+/// As [`call`], allowed `timeout` (copying a VHDX into a guest takes longer).
+pub(crate) fn call_within(
+    remote: &mut dyn Remote,
+    op: &scripts::Op,
+    input: serde_json::Value,
+    scratch: &str,
+    timeout: Duration,
+) -> Result<serde_json::Value, HypervError> {
     let mut stdout = String::new();
-    let st = powershell::run(remote, op, &input, scratch, OP_TIMEOUT, &mut |l| {
+    let st = powershell::run(remote, op, &input, scratch, timeout, &mut |l| {
         stdout.push_str(l);
         stdout.push('\n');
     })?;

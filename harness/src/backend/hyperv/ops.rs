@@ -201,6 +201,9 @@ pub fn addresses(
     )
 }
 
+/// How long copying a VHDX into a guest may take: tens of GB over the VMBus.
+pub const COPY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// `hyperv_copy_file`: `source` on this machine to `destination` inside `vm`.
 pub fn copy_into(
     remote: &mut dyn Remote,
@@ -210,7 +213,14 @@ pub fn copy_into(
     scratch: &str,
 ) -> Result<(), HypervError> {
     let input = json!({ "vm": vm, "source": source, "destination": destination });
-    hyperv::call(remote, &scripts::HYPERV_COPY_FILE, input, scratch).map(|_| ())
+    hyperv::call_within(
+        remote,
+        &scripts::HYPERV_COPY_FILE,
+        input,
+        scratch,
+        COPY_TIMEOUT,
+    )
+    .map(|_| ())
 }
 
 /// `hyperv_remove_vm` (a VM already gone is not an error).
