@@ -101,7 +101,10 @@ impl HypervBackend {
             .tempdir()
             .map_err(|e| format!("cannot make the stack's key directory: {e}"))?
             .keep();
-        let keys = keys::generate(&dir, levels).map_err(|e| format!("{e:#}"))?;
+        let keys = keys::generate(&dir, levels).map_err(|e| {
+            let _ = std::fs::remove_dir_all(&dir);
+            format!("{e:#}")
+        })?;
         let ledger = Arc::new(Mutex::new(Ledger {
             machines: vec![Machine {
                 endpoint: host,
