@@ -158,6 +158,10 @@ pub struct HypervRunArgs {
     /// The account the guests' first-boot task authorizes the stack's key for.
     #[arg(long, value_name = "NAME", default_value = "Administrator")]
     pub guest_user: String,
+    /// The account on the Linux leaf (--leaf-vhdx) the stack's key is authorized for
+    /// (cloud-init, with disable_root: false).
+    #[arg(long, value_name = "NAME", default_value = "root")]
+    pub leaf_user: String,
     /// Seconds each level may take from Start-VM until it answers over SSH.
     #[arg(long, value_name = "S", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
     pub boot_timeout: u64,

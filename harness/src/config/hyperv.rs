@@ -28,8 +28,10 @@ pub struct HypervOptions {
     pub leaf_vhdx: Option<String>,
     /// The virtual switch.
     pub switch: String,
-    /// The guests' account.
+    /// The Windows guests' account.
     pub guest_user: String,
+    /// The Linux leaf's account.
+    pub leaf_user: String,
     /// L1 memory, MiB.
     pub memory_mib: Option<u64>,
     /// Processors per level.
@@ -103,6 +105,7 @@ impl HypervOptions {
             leaf_vhdx: a.leaf_vhdx,
             switch: a.switch,
             guest_user: a.guest_user,
+            leaf_user: a.leaf_user,
             memory_mib: memory,
             cpus,
             boot_timeout: std::time::Duration::from_secs(a.boot_timeout),

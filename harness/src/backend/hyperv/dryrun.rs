@@ -18,9 +18,9 @@ pub fn dry_run_lines(levels: u32, h: &HypervOptions) -> Vec<String> {
         } else {
             format!("L{}", n - 1)
         };
-        let image = match (&h.leaf_vhdx, n == levels) {
-            (Some(leaf), true) => leaf,
-            _ => &h.base_vhdx,
+        let (image, user) = match (&h.leaf_vhdx, n == levels) {
+            (Some(leaf), true) => (leaf, &h.leaf_user),
+            _ => (&h.base_vhdx, &h.guest_user),
         };
         out.push(format!("\nL{n} (on {on}):"));
         if n > 1 {
@@ -38,8 +38,7 @@ pub fn dry_run_lines(levels: u32, h: &HypervOptions) -> Vec<String> {
             h.boot_timeout.as_secs()
         ));
         out.push(format!(
-            "  connect: {}@ADDRESS with the stack's key, host key pinned",
-            h.guest_user
+            "  connect: {user}@ADDRESS with the stack's key, host key pinned"
         ));
     }
     out.push("\nteardown, deepest first: hyperv_remove_vm (Stop-VM -TurnOff -Force, Remove-VM), remove_files (the disks the run made)".into());

@@ -106,7 +106,11 @@ impl HypervBackend {
             name: format!("L{n}"),
             host: address,
             port: 22,
-            user: self.opts.guest_user.clone(),
+            user: if p.windows() {
+                self.opts.guest_user.clone()
+            } else {
+                self.opts.leaf_user.clone()
+            },
             key: self.keys.client_key.clone(),
             pinned: Some(host_key.public_b64()),
             known_hosts: None,
