@@ -34,10 +34,21 @@ pub fn site(
     linux_leaf: bool,
     edit: &dyn Fn(usize, &mut Value),
 ) -> Site {
-    let sim = Sim::start(c, port, host("cmd", "GenuineIntel", 20348, "10.0"), vec![]);
     let images = super::scenario_dir();
     let base = images.path().join("base.vhdx");
     std::fs::write(&base, BASE).unwrap();
+    // The user's own VM, running on the host: nothing of it may be touched.
+    let theirs = images.path().join("theirs.vhdx");
+    std::fs::write(&theirs, b"the user's VM").unwrap();
+    let mut users_vm = super::sim::vm("theirs");
+    users_vm["state"] = json!("Running");
+    users_vm["disks"] = json!([theirs]);
+    let sim = Sim::start(
+        c,
+        port,
+        host("cmd", "GenuineIntel", 20348, "10.0"),
+        vec![users_vm],
+    );
     let leaf = linux_leaf.then(|| {
         let p = images.path().join("leaf.vhdx");
         std::fs::write(&p, b"simulated Debian VHDX").unwrap();
@@ -165,9 +176,17 @@ impl Site {
 
     /// Nothing left: no VM anywhere, no disk but the user's (unchanged), no guest sshd.
     pub fn assert_clean(&self) {
-        for k in 0..self.guests.len() {
-            if k == 0 || self.guests[k - 1].1.is_some() {
-                assert_eq!(self.state(k)["vms"], json!([]), "VMs left on machine {k}");
+        let host_vms = self.state(0)["vms"].clone();
+        assert_eq!(
+            host_vms.as_array().unwrap().len(),
+            1,
+            "VMs left on the host: {host_vms}"
+        );
+        assert_eq!(host_vms[0]["name"], "theirs");
+        assert_eq!(host_vms[0]["state"], "Running", "the user's VM was touched");
+        for k in 1..self.guests.len() {
+            if self.guests[k - 1].1.is_some() {
+                assert_eq!(self.state(k)["vms"], json!([]), "VMs left on L{k}");
             }
         }
         let mut dirs: Vec<&Path> = vec![self.sim.dir.path()];
@@ -189,7 +208,9 @@ impl Site {
             "the base VHDX was written"
         );
         let imgs: Vec<_> = std::fs::read_dir(self.images.path()).unwrap().collect();
-        assert_eq!(imgs.len(), 1 + usize::from(self.leaf.is_some()));
+        assert_eq!(imgs.len(), 2 + usize::from(self.leaf.is_some()));
+        let theirs = self.images.path().join("theirs.vhdx");
+        assert_eq!(std::fs::read(theirs).unwrap(), b"the user's VM");
         for (dir, _) in &self.guests {
             let conf = dir.path().join("sshd.conf");
             let running = Command::new("pgrep")
