@@ -6,7 +6,13 @@
 $vmhost = Get-VMHost
 $vmms = Get-Item -LiteralPath (Join-Path $env:SystemRoot 'System32\vmms.exe')
 $os = Get-CimInstance -ClassName Win32_OperatingSystem
-$max = @(Get-VMHostSupportedVersion | ForEach-Object { [version][string]$_.Version } | Sort-Object) | Select-Object -Last 1
+# Hosts older than Windows 10 1709 / Server 2019 have no Get-VMHostSupportedVersion.
+$max = $null
+try {
+    $max = [string](Get-VMHostSupportedVersion | Sort-Object -Property Version | Select-Object -Last 1).Version
+} catch {
+    $max = $null
+}
 $facts = [ordered]@{
     computer = [string]$env:COMPUTERNAME
     hyperv_version = [string]$vmms.VersionInfo.ProductVersion
