@@ -3,9 +3,12 @@
 use crate::agentbin::AgentPaths;
 use crate::cli::{AccelArg, BackendArg, RunArgs};
 use crate::exit::Failure;
-use model::rundoc::{BackendKind, InventoryConfig, QemuConfig, RunConfigRecord};
+use model::rundoc::{BackendKind, HypervConfig, InventoryConfig, QemuConfig, RunConfigRecord};
 use model::{catalog, Sizes, Suite};
 use std::path::{Path, PathBuf};
+
+mod hyperv;
+pub use hyperv::HypervOptions;
 
 /// Options of the QEMU backend.
 #[derive(Debug, Clone)]
@@ -38,6 +41,8 @@ pub enum BackendConfig {
     Qemu(QemuOptions),
     /// Existing machines from a TOML file.
     Inventory(PathBuf),
+    /// Nested VMs on a Hyper-V host.
+    Hyperv(HypervOptions),
 }
 
 /// A validated `nestbench run`.
@@ -94,6 +99,22 @@ impl RunConfig {
                     )
                 })?;
                 BackendConfig::Inventory(file)
+            }
+            BackendArg::Hyperv if args.inventory.is_some() => {
+                return Err(Failure::usage(
+                    "--inventory only applies with --backend inventory",
+                ))
+            }
+            BackendArg::Hyperv if args.levels == 0 => BackendConfig::HostOnly,
+            BackendArg::Hyperv => BackendConfig::Hyperv(HypervOptions::from_args(
+                args.hyperv,
+                args.memory,
+                args.cpus,
+            )?),
+            _ if args.hyperv.hyperv_host.is_some() || args.hyperv.base_vhdx.is_some() => {
+                return Err(Failure::usage(
+                    "--hyperv-host and --base-vhdx only apply with --backend hyperv",
+                ))
             }
             BackendArg::Qemu if args.inventory.is_some() => {
                 return Err(Failure::usage(
@@ -176,8 +197,20 @@ impl RunConfig {
     /// The configuration as recorded in run.json `config`: `depth` levels below L0 (the
     /// inventory decides for an inventory run) and the `sizes` every level runs with.
     pub fn to_record(&self, depth: u32, sizes: Sizes) -> RunConfigRecord {
+        let mut hyperv = None;
         let (backend, qemu, inventory) = match &self.backend {
             BackendConfig::HostOnly => (BackendKind::Host, None, None),
+            BackendConfig::Hyperv(h) => {
+                hyperv = Some(HypervConfig {
+                    host: h.host.clone(),
+                    base_vhdx: h.base_vhdx.clone(),
+                    leaf_vhdx: h.leaf_vhdx.clone(),
+                    switch: h.switch.clone(),
+                    memory_mib: h.memory_mib,
+                    cpus: h.cpus,
+                });
+                (BackendKind::Hyperv, None, None)
+            }
             BackendConfig::Qemu(q) => (
                 BackendKind::Qemu,
                 Some(QemuConfig {
@@ -209,6 +242,7 @@ impl RunConfig {
             sizes,
             qemu,
             inventory,
+            hyperv,
             tags: self.tags.clone(),
         }
     }

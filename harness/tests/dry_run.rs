@@ -218,6 +218,47 @@ fn an_inventory_dry_run_shows_each_connection_and_connects_to_nothing() {
 }
 
 #[test]
+fn a_hyperv_dry_run_lists_each_levels_operations_in_order_and_contacts_nothing() {
+    let s = Sandbox::new();
+    // 192.0.2.0/24 (TEST-NET-1): nothing answers there, and nothing is asked.
+    let o = s.dry_run(&[
+        "--backend",
+        "hyperv",
+        "--levels",
+        "2",
+        "--hyperv-host",
+        "Administrator@192.0.2.7",
+        "--base-vhdx",
+        "D:\\vm\\ws.vhdx",
+        "--leaf-vhdx",
+        "D:\\vm\\debian.vhdx",
+        "--switch",
+        "External",
+        "--suite",
+        "smoke",
+    ]);
+    let text = stdout(&o);
+    let at = |what: &str| {
+        text.find(what)
+            .unwrap_or_else(|| panic!("no {what}: {text}"))
+    };
+    assert!(at("L1 (on the host)") < at("L2 (on L1)"), "{text}");
+    assert!(
+        text.contains("hyperv_copy_file: D:\\vm\\debian.vhdx copied hop by hop into L1"),
+        "{text}"
+    );
+    assert!(
+        at("hyperv_apply: expose_virtualization_extensions") < at("hyperv_start_vm"),
+        "{text}"
+    );
+    assert!(
+        text.contains("teardown, deepest first: hyperv_remove_vm (Stop-VM -TurnOff -Force"),
+        "{text}"
+    );
+    assert_eq!(s.written(), Vec::<PathBuf>::new());
+}
+
+#[test]
 fn a_dry_run_refuses_what_the_run_would_refuse() {
     let s = Sandbox::new();
     std::fs::write(s.path("out/old"), "x").unwrap();

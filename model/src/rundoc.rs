@@ -23,9 +23,10 @@ mod props;
 #[cfg(test)]
 mod tests;
 
-pub use config::{BackendKind, InventoryConfig, QemuConfig, RunConfigRecord};
+pub use config::{BackendKind, HypervConfig, InventoryConfig, QemuConfig, RunConfigRecord};
 pub use level::{
-    Hosting, LevelEnv, LevelOutcome, LevelRecord, LevelStatus, Platform, SkipReason, Timings,
+    Hosting, HypervLevel, LevelEnv, LevelOutcome, LevelRecord, LevelStatus, Platform, SkipReason,
+    Timings,
 };
 pub use provenance::{
     HostFacts, HostLoad, ImageRecord, InventoryLevelRecord, InventoryRecord, LoadAvg, Provenance,

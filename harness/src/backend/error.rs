@@ -44,6 +44,10 @@ pub enum BackendErrorKind {
     /// The run was interrupted while the level came up.
     #[error("interrupted")]
     Interrupted,
+    /// The Hyper-V backend: a host or parent refused an operation, or the level never
+    /// reported an address (in the words of the operation that failed).
+    #[error("{0}")]
+    Hyperv(String),
 }
 
 /// The last lines of a level's console.

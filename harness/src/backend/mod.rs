@@ -10,6 +10,7 @@
 
 pub mod error;
 pub mod host;
+pub mod hyperv;
 pub mod inventory;
 pub mod qemu;
 
@@ -48,7 +49,7 @@ pub struct Capacity {
 
 /// Provisions levels 0..=depth, one at a time, each inside the previous one.
 pub trait Backend {
-    /// `host`, `qemu` or `inventory`.
+    /// `host`, `qemu`, `inventory` or `hyperv`.
     fn name(&self) -> &'static str;
 
     /// How many levels below L0 this backend will bring up.

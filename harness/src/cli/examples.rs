@@ -20,7 +20,9 @@ Examples:
   # what a 4-level run would start, without starting it
   nestbench run --levels 4 --dry-run
   # two levels, only memory workloads, labelled for the history
-  nestbench run --levels 2 --only mem.stream,mem.latency --tag qemu=v8.2.0";
+  nestbench run --levels 2 --only mem.stream,mem.latency --tag qemu=v8.2.0
+  # what a 2-level nested Hyper-V run would make on a host (docs/hyperv.md)
+  nestbench run --backend hyperv --levels 2 --hyperv-host Administrator@hv1.lab --base-vhdx D:\\vm\\ws2022.vhdx --dry-run";
 
 /// `nestbench report --help`.
 pub const REPORT: &str = "\

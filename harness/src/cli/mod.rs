@@ -19,7 +19,7 @@ pub mod run;
 pub use analysis::{CompareArgs, CompareFormat, TrendArgs};
 pub use history::{HistoryAction, HistoryCmd};
 pub use hyperv::{HypervAction, HypervCmd};
-pub use run::{AccelArg, BackendArg, CalibrateArgs, RunArgs, RunCmd};
+pub use run::{AccelArg, BackendArg, CalibrateArgs, HypervRunArgs, RunArgs, RunCmd};
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;

@@ -12,6 +12,8 @@ pub enum BackendArg {
     Qemu,
     /// Existing machines listed in a TOML file.
     Inventory,
+    /// Nested VMs created on a Hyper-V host over SSH (docs/hyperv.md).
+    Hyperv,
 }
 
 /// Acceleration choice for QEMU levels: the model's one type for it.
@@ -37,7 +39,7 @@ pub struct RunCmd {
     pub run: RunArgs,
     /// Print the plan (levels, memory, vCPUs, sizes, accel) and every command the run
     /// would execute at each level, then exit: nothing is started or written.
-    #[arg(long)]
+    #[arg(long, help_heading = "Options")]
     pub dry_run: bool,
 }
 
@@ -65,10 +67,12 @@ pub struct RunArgs {
     /// Acceleration per QEMU level.
     #[arg(long, value_parser = accel_values(), default_value = "auto")]
     pub accel: AccelArg,
-    /// Memory of L1 in MiB (deeper levels are derived by the plan).
+    /// Memory of L1 in MiB (deeper levels are derived by the plan; with --backend hyperv,
+    /// static memory).
     #[arg(long)]
     pub memory: Option<u64>,
-    /// vCPUs of L1 (deeper levels are derived by the plan).
+    /// vCPUs of L1 (deeper levels are derived by the plan; with --backend hyperv, every
+    /// level's).
     #[arg(long)]
     pub cpus: Option<u32>,
     /// Leave the stack up afterwards; `nestbench down RUN_DIR` removes it.
@@ -114,6 +118,56 @@ pub struct RunArgs {
     /// Where the run is recorded.
     #[command(flatten)]
     pub history: crate::histopt::HistoryArgs,
+    /// With --backend hyperv: the Hyper-V host and its VMs.
+    #[command(flatten)]
+    pub hyperv: HypervRunArgs,
+}
+
+/// The options of `--backend hyperv` (docs/hyperv.md, "--backend hyperv").
+#[derive(Debug, Args, Default)]
+#[command(next_help_heading = "Hyper-V backend (--backend hyperv)")]
+pub struct HypervRunArgs {
+    /// The Hyper-V host, USER@HOST: an administrator or a member of Hyper-V
+    /// Administrators, reached with OpenSSH Server.
+    #[arg(long, value_name = "USER@HOST")]
+    pub hyperv_host: Option<String>,
+    /// SSH port of the Hyper-V host.
+    #[arg(long, value_name = "N", default_value_t = 22)]
+    pub hyperv_port: u16,
+    /// Private key for the Hyper-V host (OpenSSH format, ed25519, no passphrase).
+    #[arg(long, value_name = "PATH", default_value = "~/.ssh/id_ed25519")]
+    pub hyperv_key: String,
+    /// known_hosts file that holds the Hyper-V host's key.
+    #[arg(long, value_name = "PATH", default_value = "~/.ssh/known_hosts")]
+    pub hyperv_known_hosts: String,
+    /// Trust the Hyper-V host's unknown key on first contact and record it.
+    #[arg(long)]
+    pub hyperv_accept_new: bool,
+    /// The Windows VHDX every Windows level boots, a path on the Hyper-V host (never
+    /// written: each level gets a differencing disk). It must have OpenSSH Server, the
+    /// Hyper-V role and nestbench's first-boot task (docs/hyperv.md).
+    #[arg(long, value_name = "PATH")]
+    pub base_vhdx: Option<String>,
+    /// A Linux VHDX (sshd, cloud-init) for the deepest level, a path on the Hyper-V
+    /// host; without it the deepest level is Windows too.
+    #[arg(long, value_name = "PATH")]
+    pub leaf_vhdx: Option<String>,
+    /// The virtual switch every level's adapter is connected to.
+    #[arg(long = "switch", value_name = "NAME", default_value = "Default Switch")]
+    pub switch: String,
+    /// The account the guests' first-boot task authorizes the stack's key for.
+    #[arg(long, value_name = "NAME", default_value = "Administrator")]
+    pub guest_user: String,
+    /// The account on the Linux leaf (--leaf-vhdx) the stack's key is authorized for
+    /// (cloud-init, with disable_root: false).
+    #[arg(long, value_name = "NAME", default_value = "root")]
+    pub leaf_user: String,
+    /// Seconds each level may take from Start-VM until it answers over SSH.
+    #[arg(long, value_name = "S", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub boot_timeout: u64,
+    /// Seconds allowed for each SSH connection (the host, or a level through its chain).
+    #[arg(long, value_name = "S", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
+    pub connect_timeout: u64,
 }
 
 /// `nestbench calibrate …`

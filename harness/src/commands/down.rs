@@ -1,5 +1,7 @@
 //! `nestbench down RUN_DIR`: remove a stack that `run --keep` left up — kill L1's QEMU
-//! (every deeper level dies with it) and remove the stack's directory (keys, scratch).
+//! (every deeper level dies with it) and remove the stack's directory (keys, scratch);
+//! for a kept Hyper-V stack (`hyperv-stack.json`), remove its VMs deepest first and the
+//! disks the run made (`backend::hyperv::stack::down`).
 
 use crate::backend::qemu::state::{self, StackState};
 use crate::exit::{CmdResult, Failure, Outcome};
@@ -9,6 +11,12 @@ use std::time::Duration;
 
 /// Entry point of `nestbench down`.
 pub fn down(run_dir: &Path) -> CmdResult {
+    if crate::backend::hyperv::stack::is_kept(run_dir) {
+        crate::backend::hyperv::stack::down(run_dir, &mut |s| note(s))
+            .map_err(|e| Failure::error(format!("{e:#}")))?;
+        note(&format!("Hyper-V stack of {} removed", run_dir.display()));
+        return Ok(Outcome::Ok);
+    }
     let st = StackState::read(run_dir).map_err(|e| Failure::error(format!("{e:#}")))?;
     if state::is_qemu(st.pid) {
         crate::cleanup::terminate(st.pid, Duration::from_secs(5));

@@ -81,6 +81,14 @@ pub fn render(cfg: &RunConfig) -> Result<String, Failure> {
             level_zero(w, cfg, &agent, sizes);
         }
         BackendConfig::Qemu(opts) => qemu::qemu(w, cfg, opts, &agent)?,
+        BackendConfig::Hyperv(h) => {
+            let host = sizing::HostMemory::probe();
+            let sizes = sizing::derive(cfg.suite, cfg.sizes, sizing::Levels::Unknown, host).sizes;
+            sizes_line(w, sizes, "the suite's defaults");
+            for l in crate::backend::hyperv::dryrun::dry_run_lines(cfg.levels, h) {
+                line(w, &l);
+            }
+        }
         BackendConfig::Inventory(file) => {
             let inv = inventory::load(file).map_err(|e| Failure::usage(e.to_string()))?;
             let host = sizing::HostMemory::probe();

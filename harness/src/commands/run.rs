@@ -40,6 +40,10 @@ pub fn run_once(cfg: &RunConfig) -> Result<orchestrate::RunSummary, Failure> {
     let backend: Box<dyn Backend> = match &cfg.backend {
         BackendConfig::HostOnly => Box::new(HostBackend),
         BackendConfig::Qemu(opts) => qemu_backend(cfg, opts)?,
+        BackendConfig::Hyperv(opts) => Box::new(
+            crate::backend::hyperv::HypervBackend::connect(cfg.levels, opts)
+                .map_err(Failure::error)?,
+        ),
         BackendConfig::Inventory(file) => {
             Box::new(InventoryBackend::load(file).map_err(|e| Failure::usage(e.to_string()))?)
         }

@@ -129,14 +129,25 @@ const OP_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Run `op` with `input` on the host and return its JSON answer; an `{"error"}`
 /// answer is a [`HypervError::Refused`].
-fn call(
+pub(crate) fn call(
     remote: &mut dyn Remote,
     op: &scripts::Op,
     input: serde_json::Value,
     scratch: &str,
 ) -> Result<serde_json::Value, HypervError> {
+    call_within(remote, op, input, scratch, OP_TIMEOUT)
+}
+
+/// As [`call`], allowed `timeout` (copying a VHDX into a guest takes longer).
+pub(crate) fn call_within(
+    remote: &mut dyn Remote,
+    op: &scripts::Op,
+    input: serde_json::Value,
+    scratch: &str,
+    timeout: Duration,
+) -> Result<serde_json::Value, HypervError> {
     let mut stdout = String::new();
-    let st = powershell::run(remote, op, &input, scratch, OP_TIMEOUT, &mut |l| {
+    let st = powershell::run(remote, op, &input, scratch, timeout, &mut |l| {
         stdout.push_str(l);
         stdout.push('\n');
     })?;

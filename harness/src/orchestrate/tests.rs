@@ -217,6 +217,7 @@ fn run(fake: &mut Fake, interrupt_after: Option<usize>) -> (RunDoc, tempfile::Te
             sizes: model::Sizes::default(),
             qemu: None,
             inventory: None,
+            hyperv: None,
             tags: Default::default(),
         },
         levels: Level::up_to(fake.depth).map(LevelRecord::pending).collect(),

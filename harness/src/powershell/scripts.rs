@@ -39,6 +39,12 @@ op!(DEPLOY_AGENT, "deploy_agent");
 op!(REMOVE_FILES, "remove_files");
 op!(HYPERV_INSPECT, "hyperv_inspect");
 op!(HYPERV_APPLY, "hyperv_apply");
+op!(HYPERV_HOST, "hyperv_host");
+op!(HYPERV_CREATE_VM, "hyperv_create_vm");
+op!(HYPERV_START_VM, "hyperv_start_vm");
+op!(HYPERV_VM_ADDRESS, "hyperv_vm_address");
+op!(HYPERV_COPY_FILE, "hyperv_copy_file");
+op!(HYPERV_REMOVE_VM, "hyperv_remove_vm");
 
 /// Every operation (the grammar test parses each; a test checks `ps/` holds no other).
 pub const ALL: &[Op] = &[
@@ -47,6 +53,12 @@ pub const ALL: &[Op] = &[
     REMOVE_FILES,
     HYPERV_INSPECT,
     HYPERV_APPLY,
+    HYPERV_HOST,
+    HYPERV_CREATE_VM,
+    HYPERV_START_VM,
+    HYPERV_VM_ADDRESS,
+    HYPERV_COPY_FILE,
+    HYPERV_REMOVE_VM,
 ];
 
 /// The operation called `name`.

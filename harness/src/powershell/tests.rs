@@ -24,6 +24,25 @@ fn sample_input(op: &Op) -> serde_json::Value {
             "vm": "nb1",
             "steps": [{"op": "turn_off"}, {"op": "startup_memory", "bytes": 4294967296u64}],
         }),
+        "hyperv_host" => json!({}),
+        "hyperv_create_vm" => json!({
+            "vm": "nestbench-0a1b2c3d-L1",
+            "parent": "D:\\Images\\base.vhdx",
+            "disk": "C:\\Temp\\nestbench-0a1b2c3d-L1.vhdx",
+            "config_disk": "C:\\Temp\\nestbench-0a1b2c3d-L1-config.vhdx",
+            "switch": "External",
+            "memory_bytes": 8589934592u64,
+            "linux": false,
+            "files": {"meta-data": "instance-id: x\n", "nestbench/authorized_keys": "ssh-ed25519 AAAA nb\n"},
+        }),
+        "hyperv_start_vm" | "hyperv_vm_address" | "hyperv_remove_vm" => {
+            json!({ "vm": "nestbench-0a1b2c3d-L1" })
+        }
+        "hyperv_copy_file" => json!({
+            "vm": "nestbench-0a1b2c3d-L1",
+            "source": "D:\\Images\\base.vhdx",
+            "destination": "C:\\Windows\\Temp\\nestbench-0a1b2c3d-L2-parent.vhdx",
+        }),
         other => panic!("no sample input for {other}: add one"),
     }
 }
@@ -82,6 +101,35 @@ fn every_script_parses_under_the_powershell_grammar() {
     // The probe, which PowerShell runs as the default shell, and a -File command line.
     assert!(grammar_problems(crate::remote::identify::PROBE).is_empty());
     assert!(grammar_problems(&file_command("C:\\Temp\\x y.ps1")).is_empty());
+}
+
+#[test]
+fn the_guest_side_scripts_parse_too() {
+    // What docs/hyperv.md has the user put into the Windows base VHDX.
+    for (name, script) in [
+        ("firstboot.ps1", include_str!("guest/firstboot.ps1")),
+        ("register.ps1", include_str!("guest/register.ps1")),
+    ] {
+        let problems = grammar_problems(script);
+        assert!(problems.is_empty(), "{name}: {problems:?}");
+    }
+    // It reads what hyperv_create_vm writes: the cidata label and the nestbench/ files.
+    let create = scripts::HYPERV_CREATE_VM.body;
+    assert!(create.contains("-NewFileSystemLabel 'cidata'"));
+    let firstboot = include_str!("guest/firstboot.ps1");
+    assert!(firstboot.contains("FileSystemLabel -eq 'cidata'"));
+    for f in crate::backend::hyperv::keys::config_files(
+        "vm",
+        &crate::backend::hyperv::keys::HostKey {
+            private: "k".into(),
+            public_line: "ssh-ed25519 AAAA".into(),
+        },
+        "ssh-ed25519 BBBB",
+    ) {
+        if let Some(name) = f.0.strip_prefix("nestbench/") {
+            assert!(firstboot.contains(&format!("'{name}'")), "{name}");
+        }
+    }
 }
 
 #[test]

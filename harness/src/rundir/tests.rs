@@ -25,6 +25,7 @@ fn small_doc() -> RunDoc {
             sizes: Default::default(),
             qemu: None,
             inventory: None,
+            hyperv: None,
             tags: Default::default(),
         },
         levels: Level::up_to(2).map(LevelRecord::pending).collect(),

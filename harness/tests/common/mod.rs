@@ -5,6 +5,7 @@
 
 #![allow(dead_code)] // each test binary uses its own subset
 
+pub mod hvsite;
 pub mod netns;
 pub mod sim;
 pub mod stack;
@@ -38,6 +39,36 @@ pub fn static_agent() -> PathBuf {
                 path.display()
             );
             path
+        })
+        .clone()
+}
+
+/// Path of the Windows agent (nestbench-agent.exe), built with
+/// scripts/build-agent-windows on first use; `None` (the test skips, or fails under CI)
+/// when the MinGW linker is missing.
+pub fn windows_agent() -> Option<PathBuf> {
+    static AGENT: OnceLock<Option<PathBuf>> = OnceLock::new();
+    AGENT
+        .get_or_init(|| {
+            if !testreq::require_tool("x86_64-w64-mingw32-gcc", "gcc-mingw-w64-x86-64") {
+                return None;
+            }
+            let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+            let target = std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| root.join("target"));
+            let path = target.join("x86_64-pc-windows-gnu/release/nestbench-agent.exe");
+            let ok = Command::new(root.join("scripts/build-agent-windows"))
+                .arg("--quiet")
+                .status()
+                .expect("run scripts/build-agent-windows")
+                .success();
+            assert!(
+                ok && path.is_file(),
+                "scripts/build-agent-windows did not produce {}",
+                path.display()
+            );
+            Some(path)
         })
         .clone()
 }

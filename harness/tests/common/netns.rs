@@ -269,6 +269,31 @@ impl Chain {
         ExtraSshd(self.spawn_sshd(k, port, "", ""))
     }
 
+    /// The name of level `k`'s network namespace (1-based).
+    pub fn netns(&self, k: usize) -> String {
+        self.ns(k)
+    }
+
+    /// A second address of level `k`'s namespace (on its loopback, `slot` keeping
+    /// tests apart), routed to from level k-1's namespace: where a simulated VM's
+    /// guest sshd listens, next to the level's own sshd on port 22. Test-only range
+    /// 10.214.0.0/16; the namespaces have no default route, so it stays inside.
+    pub fn guest_address(&self, k: usize, slot: u32) -> String {
+        let addr = format!("10.214.{}.{}", self.block, slot * 8 + k as u32);
+        let _ = sh(&format!(
+            "ip -n {} addr add {addr}/32 dev lo 2>/dev/null",
+            self.ns(k)
+        ));
+        if k > 1 {
+            must(&format!(
+                "ip -n {} route replace {addr}/32 via {}",
+                self.ns(k - 1),
+                self.addrs[k - 1]
+            ));
+        }
+        addr
+    }
+
     /// The log of the sshd at level `k` on `port` (LogLevel VERBOSE: it names each
     /// subsystem request).
     pub fn sshd_log(&self, k: usize, port: u16) -> String {

@@ -25,10 +25,31 @@ Hyper-V's rules it enforces (docs/hyperv.md):
   - the caller must be an administrator, the Hyper-V module present, the VM exist.
 Every change made is appended to the state's "log", so a test sees exactly what was
 changed and in which order; refused ones are logged as "refused:<op>".
+
+For `run --backend hyperv` it also creates, starts, copies into and removes VMs
+(the hyperv_* operations), and enforces what the backend depends on:
+  - New-VHD -Differencing is refused when the parent is missing or in use (attached to
+    a VM that is not Off); New-VM refuses a switch the host does not have;
+  - nesting, processor and memory settings are refused unless the VM is Off (as above);
+  - Remove-VM leaves the VM's VHDX files: only Remove-Item (remove_files) deletes them,
+    and that is refused while the file is attached to a VM that is not Off;
+  - Copy-VMFile needs a running VM and a source that exists;
+  - a started VM's address appears only after its guest's "address_delay_s" (never
+    when that is null), as the integration services report it once the guest's
+    network is up;
+  - a Stop-VM without -TurnOff on a hung guest never returns.
+What a VM's address leads to is a guest stand-in, one entry of the state's "guests"
+pool: a real sshd started in that entry's network namespace on Start-VM, with the
+host key and authorized key read from the VM's config disk (what the guest's
+first-boot task or cloud-init would install). A Windows guest's sshd runs this same
+simulator on its own state file (a nested Hyper-V host, whose agent is the Linux one
+the test passes as the Windows agent); a Linux guest's sshd runs commands itself.
+Turning a VM off kills its sshd and everything below it: nested VMs die with it.
+Every VM operation is logged as "<op>:<vm>", each file removal as "remove_file:<name>".
+The VM operations live in vms.py, what both share in simcore.py.
 """
 
 import base64
-import fcntl
 import json
 import os
 import re
@@ -36,58 +57,10 @@ import shlex
 import sys
 import time
 
-SFTP_SERVER = "/usr/lib/openssh/sftp-server"
-CMD_LINE_MAX = 8191
-PROBE = "echo nbprobe %OS% $env:OS; uname -sr"
-REQUIRED_FLAGS = ["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass"]
-IN_STATE = "The operation cannot be performed while the virtual machine is in its current state."
-
-
-def out(doc):
-    sys.stdout.write(json.dumps(doc, separators=(",", ":")) + "\n")
-    sys.stdout.flush()
-
-
-def fail(kind, message):
-    out({"error": message, "kind": kind})
-    sys.exit(1)
-
-
-class State:
-    """The state file, locked for the whole call."""
-
-    def __init__(self, path):
-        self.path = path
-        self.lock = open(path + ".lock", "w")
-        fcntl.flock(self.lock, fcntl.LOCK_EX)
-        with open(path) as f:
-            self.doc = json.load(f)
-        self.doc.setdefault("log", [])
-
-    def save(self):
-        tmp = self.path + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(self.doc, f, indent=1)
-        os.replace(tmp, self.path)
-
-    def log(self, entry):
-        self.doc["log"].append(entry)
-        self.save()
-
-
-def vm_named(state, name):
-    found = [v for v in state.doc["vms"] if v["name"] == name]
-    if not found:
-        fail("vm_not_found", f"no VM named '{name}' on {state.doc['host']['computer']}")
-    return found[0]
-
-
-def check_rights(state):
-    host = state.doc["host"]
-    if not host.get("hyperv", True):
-        fail("no_hyperv", f"the Hyper-V PowerShell module is not installed on {host['computer']}")
-    if not host.get("admin", True):
-        fail("access_denied", "the account is neither an administrator nor in Hyper-V Administrators")
+from simcore import (CMD_LINE_MAX, IN_STATE, PROBE, REQUIRED_FLAGS, SFTP_SERVER, State,
+                     check_rights, guest_of, kill_tree, out, stop_vm_lines, vm_named)
+from vms import (copy_file, create_vm, hyperv_host, remove_files, remove_vm, start_vm,
+                 vm_address)
 
 
 def os_facts(state, _input, _script):
@@ -126,9 +99,6 @@ def inspect(state, inp, _script):
     })
     return 0
 
-
-def stop_vm_lines(script):
-    return [l for l in script.splitlines() if re.search(r"\bStop-VM\b", l) and not l.lstrip().startswith("#")]
 
 
 def apply_step(state, vm, step, script):
@@ -191,14 +161,29 @@ def apply(state, inp, script):
     return 0
 
 
-def deploy_agent(_state, inp, _script):
-    """A Windows level's deploy, done the simulator's way: the agent it runs is the
-    Linux one the test passed as the "Windows" agent."""
+def deploy_agent(state, inp, _script):
+    """A Windows level's deploy, done the simulator's way: the agent is unpacked and
+    its size and SHA-256 checked as the script does; a Linux binary (what some tests
+    pass as the "Windows" agent) runs as it is, a real Windows agent (PE) is replaced by
+    the host's "linux_agent" stand-in, since nothing here runs Windows programs."""
     import gzip
     import hashlib
     import subprocess
 
     packed, exe = inp["packed"], inp["exe"]
+    crash = state.doc["host"].get("turned_off_during_agent")
+    if crash:
+        # Someone turns this guest's VM off on its host while the agent starts.
+        parent = State(crash)
+        for v in parent.doc["vms"]:
+            g = guest_of(parent, v)
+            if g and g.get("state") == state.path and v["state"] == "Running":
+                pid, v["state"], v["pid"] = v["pid"], "Off", None
+                parent.log("turned off outside nestbench:" + v["name"])
+                parent.release()
+                state.release()
+                kill_tree(pid)
+                time.sleep(60)
     code = 1
     try:
         with gzip.open(packed) as f:
@@ -211,24 +196,24 @@ def deploy_agent(_state, inp, _script):
         sys.stdout.write(f"{len(data)} {digest}\n")
         sys.stdout.flush()
         if len(data) == inp["size"] and digest == inp["sha256"]:
-            code = subprocess.run([exe, "info"]).returncode
+            run = [exe]
+            stand_in = state.doc["host"].get("linux_agent")
+            if data[:2] == b"MZ":
+                # A real Windows agent arrived, verified; with no Windows (and no Wine)
+                # to run it, the Linux agent the test named measures in its place.
+                if not stand_in:
+                    sys.stderr.write("simulator: cannot run a Windows executable (no linux_agent stand-in)\n")
+                    return 1
+                sys.stderr.write("simulator: the Windows agent arrived intact; the Linux agent runs in its place\n")
+                run = [stand_in]
+            code = subprocess.run(run + ["info"]).returncode
             if code == 0:
-                code = subprocess.run([exe] + inp["run"]).returncode
+                code = subprocess.run(run + inp["run"]).returncode
     finally:
         for p in (packed, exe):
             if os.path.exists(p):
                 os.remove(p)
     return code
-
-
-def remove_files(_state, inp, _script):
-    removed = []
-    for p in inp.get("paths", []):
-        if os.path.exists(p):
-            os.remove(p)
-            removed.append(p)
-    out({"removed": removed})
-    return 0
 
 
 OPERATIONS = {
@@ -237,6 +222,12 @@ OPERATIONS = {
     "hyperv_apply": apply,
     "remove_files": remove_files,
     "deploy_agent": deploy_agent,
+    "hyperv_host": hyperv_host,
+    "hyperv_create_vm": create_vm,
+    "hyperv_start_vm": start_vm,
+    "hyperv_vm_address": vm_address,
+    "hyperv_copy_file": copy_file,
+    "hyperv_remove_vm": remove_vm,
 }
 
 

@@ -16,6 +16,8 @@ pub enum BackendKind {
     Qemu,
     /// Existing machines from a TOML file.
     Inventory,
+    /// Nested Hyper-V VMs created on a Hyper-V host.
+    Hyperv,
     /// A backend this build does not know (written by a newer nestbench).
     #[serde(untagged)]
     Other(String),
@@ -28,6 +30,7 @@ impl BackendKind {
             BackendKind::Host => "host",
             BackendKind::Qemu => "qemu",
             BackendKind::Inventory => "inventory",
+            BackendKind::Hyperv => "hyperv",
             BackendKind::Other(s) => s,
         }
     }
@@ -63,6 +66,9 @@ pub struct RunConfigRecord {
     /// The inventory, for the inventory backend.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inventory: Option<InventoryConfig>,
+    /// Hyper-V options, for the Hyper-V backend (added after version 2: optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hyperv: Option<HypervConfig>,
     /// `--tag K=V` labels of the run (e.g. the QEMU or kernel commit under test): kept
     /// with it in the history and usable in selections; not part of the configuration
     /// fingerprint, so runs of one configuration with different tags stay comparable.
@@ -92,4 +98,24 @@ pub struct QemuConfig {
 pub struct InventoryConfig {
     /// Path as given.
     pub file: String,
+}
+
+/// Options of the Hyper-V backend as given.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HypervConfig {
+    /// `--hyperv-host USER@HOST`.
+    pub host: String,
+    /// `--base-vhdx`, a path on the Hyper-V host.
+    pub base_vhdx: String,
+    /// `--leaf-vhdx`, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leaf_vhdx: Option<String>,
+    /// `--switch`.
+    pub switch: String,
+    /// `--memory` (L1, MiB), when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_mib: Option<u64>,
+    /// `--cpus` (every level), when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpus: Option<u32>,
 }

@@ -279,6 +279,34 @@ pub struct LevelEnv {
     /// user networking for QEMU levels); added after version 2, omitted when unknown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network: Option<String>,
+    /// A level the Hyper-V backend created: its host's Hyper-V, the VM's configuration
+    /// version and the settings applied; added after version 2, omitted otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hyperv: Option<HypervLevel>,
+}
+
+/// What the Hyper-V backend made of a level (docs/hyperv.md, "--backend hyperv").
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HypervLevel {
+    /// The VM's name on its host.
+    pub vm: String,
+    /// The machine it runs on (the Hyper-V host's name, or `L1`, …).
+    pub host: String,
+    /// Hyper-V's version there (vmms.exe's product version).
+    pub hyperv_version: String,
+    /// The VM's configuration version.
+    pub config_version: String,
+    /// The static memory it was given, MiB (the agent's `memory_mib` is what the
+    /// guest sees of it).
+    #[serde(default)]
+    pub memory_mib: u64,
+    /// The virtual processors it was given.
+    #[serde(default)]
+    pub processors: u32,
+    /// The settings applied before it started, as `hyperv_apply` names them
+    /// (`expose_virtualization_extensions`, `processor_count`, …).
+    #[serde(default)]
+    pub settings: Vec<String>,
 }
 
 /// A remote level's OS as its first contact showed it (docs/inventory.md, "Windows

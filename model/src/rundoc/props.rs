@@ -141,6 +141,7 @@ fn env() -> impl Strategy<Value = LevelEnv> {
                 // Present or absent with the QEMU version, as in a QEMU level's env.
                 network: qv.clone().map(|_| "QEMU user networking".to_string()),
                 platform,
+                hyperv: None,
             },
         )
 }
@@ -193,11 +194,12 @@ fn config() -> impl Strategy<Value = RunConfigRecord> {
         Just(BackendKind::Host),
         Just(BackendKind::Qemu),
         Just(BackendKind::Inventory),
+        Just(BackendKind::Hyperv),
         // What a newer nestbench may write; a known word would read as its variant.
         "[a-z]{1,8}"
             .prop_filter("a known word", |s| !matches!(
                 s.as_str(),
-                "host" | "qemu" | "inventory"
+                "host" | "qemu" | "inventory" | "hyperv"
             ))
             .prop_map(BackendKind::Other),
     ];
@@ -249,6 +251,7 @@ fn config() -> impl Strategy<Value = RunConfigRecord> {
                     },
                     qemu,
                     inventory,
+                    hyperv: None,
                     tags: Default::default(),
                 }
             },

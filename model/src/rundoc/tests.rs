@@ -75,12 +75,12 @@ fn unknown_fields_and_values_from_a_newer_writer_are_tolerated() {
     });
     let mut v: serde_json::Value = serde_json::from_str(&d.to_json()).unwrap();
     v["config"]["tags"] = serde_json::json!({"qemu": "abc123"});
-    v["config"]["backend"] = "hyperv".into();
+    v["config"]["backend"] = "vmware".into();
     v["levels"][1]["outcome"] = serde_json::json!({"kind": "teleported"});
     v["levels"][0]["env"]["accel"] = "whpx".into();
     v["levels"][0]["env"]["os"] = "windows".into();
     let d2 = RunDoc::from_json(&v.to_string(), "future.json").unwrap();
-    assert_eq!(d2.config.backend, BackendKind::Other("hyperv".into()));
+    assert_eq!(d2.config.backend, BackendKind::Other("vmware".into()));
     assert_eq!(d2.levels[1].outcome, None);
     assert_eq!(d2.levels[1].status, LevelStatus::Failed);
     assert_eq!(d2.levels[0].env.accel, None);

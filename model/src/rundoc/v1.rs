@@ -56,6 +56,7 @@ pub fn upgrade(old: RunDocV1) -> Result<RunDoc, UpgradeError> {
         Some("host") => BackendKind::Host,
         Some("qemu") | None => BackendKind::Qemu,
         Some("inventory") => BackendKind::Inventory,
+        Some("hyperv") => BackendKind::Hyperv,
         Some(other) => BackendKind::Other(other.to_string()),
     };
     let levels = c
@@ -93,6 +94,7 @@ pub fn upgrade(old: RunDocV1) -> Result<RunDoc, UpgradeError> {
         sizes,
         qemu,
         inventory,
+        hyperv: None,
         tags: Default::default(),
     };
     Ok(RunDoc {
