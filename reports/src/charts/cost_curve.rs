@@ -110,21 +110,25 @@ impl CostCurve {
         let mut notes = Vec::new();
         let mut index = 0;
         for cat in a.category_names() {
+            // Every line starts at 100 % at its reference level: L0, or L1 for the
+            // network (L0's net figure is loopback), which then has no L0 point.
+            let reference = model::catalog::category_reference(&cat);
+            let start = Point {
+                level: reference.0,
+                pct: 100.0,
+                interval: None,
+            };
             let mut lines = Vec::new();
             for m in a.metrics.iter().filter(|m| m.category() == cat) {
                 let l0_na = a
-                    .row(Level::HOST, &m.key())
+                    .row(reference, &m.key())
                     .is_some_and(|r| r.not_applicable.is_some());
-                let mut points = if l0_na {
-                    vec![]
-                } else {
-                    vec![Point {
-                        level: 0,
-                        pct: 100.0,
-                        interval: None,
-                    }]
-                };
-                for r in a.rows.iter().filter(|r| r.id.same(m) && !r.level.is_host()) {
+                let mut points = if l0_na { vec![] } else { vec![start] };
+                for r in a
+                    .rows
+                    .iter()
+                    .filter(|r| r.id.same(m) && r.level > reference)
+                {
                     if let Some(rel) = r.relative {
                         let pct = rel.estimate * 100.0;
                         if pct > CLIP {
@@ -138,7 +142,7 @@ impl CostCurve {
                     }
                 }
                 let label = if l0_na {
-                    format!("{} (n/a at L0)", m.key())
+                    format!("{} (n/a at {reference})", m.key())
                 } else {
                     m.key()
                 };
@@ -149,15 +153,11 @@ impl CostCurve {
                 });
                 index += 1;
             }
-            let mut points = vec![Point {
-                level: 0,
-                pct: 100.0,
-                interval: None,
-            }];
+            let mut points = vec![start];
             points.extend(
                 a.categories
                     .iter()
-                    .filter(|c| c.category == cat)
+                    .filter(|c| c.category == cat && c.level > reference)
                     .map(|c| Point {
                         level: c.level.0,
                         pct: c.geo_mean * 100.0,
@@ -292,7 +292,7 @@ impl CostCurve {
             .x_label_style((FONT, 12).into_font().color(&TRANSPARENT))
             .y_labels(10)
             .y_label_formatter(&|v| format!("{} %", super::tick(*v)))
-            .y_desc("% of L0 (below 100 % = slower)")
+            .y_desc(format!("% of {reference} (below 100 % = slower)"))
             .label_style((FONT, 13))
             .axis_desc_style((FONT, 13))
             .draw()
@@ -341,7 +341,12 @@ impl Chart for CostCurve {
         "cost-curve".into()
     }
     fn title(&self) -> String {
-        "Cost of nesting: every metric as % of L0, by category (log scale)".into()
+        let net = if self.panels.iter().any(|p| p.category == "net") {
+            " (net: of L1)"
+        } else {
+            ""
+        };
+        format!("Cost of nesting: every metric as % of L0{net}, by category (log scale)")
     }
     fn size(&self) -> (u32, u32) {
         let rows = self.panels.len().div_ceil(COLS).max(1) as u32;

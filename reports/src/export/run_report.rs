@@ -41,12 +41,15 @@ pub fn build(a: &Analysis) -> Document {
         blocks.push(Block::Charts(vec![chart_ref(&chart)]));
     }
     blocks.push(Block::Heading(2, "Cost of nesting".into()));
-    blocks.push(Block::Para(
-        "Every metric as a percentage of L0 per level (net: of L1, since L0's net figure is \
-         loopback), one panel per category, the category's geometric mean in bold; a figure \
-         off the scale is explained under the chart."
-            .into(),
-    ));
+    let net = if a.category_names().iter().any(|c| c == "net") {
+        " (net: of L1, since L0's net figure is loopback)"
+    } else {
+        ""
+    };
+    blocks.push(Block::Para(format!(
+        "Every metric as a percentage of L0 per level{net}, one panel per category, the \
+         category's geometric mean in bold; a figure off the scale is explained under the chart."
+    )));
     let curve = crate::charts::cost_curve::CostCurve::new(a);
     blocks.push(Block::Charts(vec![chart_ref(&curve)]));
     blocks.push(Block::Heading(2, "Levels".into()));
