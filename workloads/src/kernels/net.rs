@@ -89,11 +89,14 @@ fn link(ctx: &Context) -> Result<Link, RunError> {
 /// Figures of one sample series: MB/s or µs.
 type Series = Vec<f64>;
 
-/// Samples of `kernel` at the suite's timing; the first I/O error ends the series.
+/// Samples of `kernel` at the suite's timing, each turned into a figure by `after`;
+/// `reset` runs once between the warm-up and the first sample (to forget what the
+/// warm-up recorded). The first I/O error ends the series.
 fn series(
     ctx: &Context,
     what: &str,
     kernel: &mut dyn FnMut(u64) -> io::Result<f64>,
+    reset: &mut dyn FnMut(),
     mut after: impl FnMut(&crate::timing::Measure) -> f64,
 ) -> Result<Series, RunError> {
     let failed = RefCell::new(None);
@@ -111,19 +114,11 @@ fn series(
     };
     let mut b = Batcher::new(ctx.timing.sample);
     b.warm_up(ctx.timing.warmup, &mut step);
+    reset();
     let mut out = Vec::with_capacity(ctx.timing.samples);
-    let mut first = true;
     for _ in 0..ctx.timing.samples {
         if failed.borrow().is_some() {
             break;
-        }
-        if first {
-            // Forget what the warm-up recorded.
-            after(&crate::timing::Measure {
-                units: 0.0,
-                elapsed: Duration::ZERO,
-            });
-            first = false;
         }
         let m = b.run_for(ctx.timing.sample, &mut step);
         out.push(after(&m));
@@ -175,6 +170,7 @@ fn measure(ctx: &Context, s: &mut TcpStream) -> Result<(Series, Series, Series, 
             }
             Ok(bytes as f64)
         },
+        &mut || {},
         mb_per_s,
     )?;
     let receive = series(
@@ -186,6 +182,7 @@ fn measure(ctx: &Context, s: &mut TcpStream) -> Result<(Series, Series, Series, 
             read_n(s, &mut buf, bytes)?;
             Ok(bytes as f64)
         },
+        &mut || {},
         mb_per_s,
     )?;
     let hist = RefCell::new(Histogram::default());
@@ -204,19 +201,16 @@ fn measure(ctx: &Context, s: &mut TcpStream) -> Result<(Series, Series, Series, 
             }
             Ok(n as f64)
         },
-        |m| {
+        &mut || hist.borrow_mut().clear(),
+        |_| {
             let mut h = hist.borrow_mut();
+            // A sample runs at least one batch of at least one round trip.
             let q = |q| h.quantile(q).map_or(f64::NAN, |ns| ns as f64 / 1e3);
             let (a, b) = (q(0.5), q(0.99));
             h.clear();
-            if m.units > 0.0 {
-                p50.borrow_mut().push(a);
-            }
+            p50.borrow_mut().push(a);
             b
         },
     )?;
-    // `series` also called `after` once before the first sample (to clear the warm-up);
-    // that call pushed nothing to p50 and its p99 is not a sample.
-    let p99: Series = p99.into_iter().filter(|v| v.is_finite()).collect();
     Ok((send, receive, p50.into_inner(), p99))
 }
