@@ -27,11 +27,7 @@ pub struct HostKey {
 impl HostKey {
     /// Base64 blob of the public key, as [`crate::remote::ssh::HostKeyCheck::Pinned`] takes it.
     pub fn public_b64(&self) -> String {
-        self.public_line
-            .split_whitespace()
-            .nth(1)
-            .unwrap_or_default()
-            .to_string()
+        crate::backend::qemu::keys::key_blob(&self.public_line)
     }
 }
 

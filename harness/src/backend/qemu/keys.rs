@@ -19,12 +19,18 @@ pub struct HostKey {
 impl HostKey {
     /// Base64 blob of the public key (what [`crate::remote::ssh::HostKeyCheck::Pinned`] takes).
     pub fn public_b64(&self) -> String {
-        self.public_line
-            .split_whitespace()
-            .nth(1)
-            .unwrap_or_default()
-            .to_string()
+        key_blob(&self.public_line)
     }
+}
+
+/// The base64 blob of an OpenSSH public key line (`ssh-ed25519 AAAA… comment`), what
+/// [`crate::remote::ssh::HostKeyCheck::Pinned`] takes; shared by every backend's keys.
+pub fn key_blob(public_line: &str) -> String {
+    public_line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// The stack's keys.
