@@ -30,6 +30,9 @@ pub struct QemuOptions {
     /// The agent that runs L1's net.tcp peer on the host, when the run measures
     /// net.tcp (then every level listens and every parent runs a peer).
     pub net_peer: Option<PathBuf>,
+    /// The agent written onto the agent drive every level reads it from
+    /// (`backend::qemu::agentdrive`); None: every level's agent is uploaded.
+    pub agent_drive: Option<PathBuf>,
 }
 
 /// Which backend, with its options.
@@ -131,6 +134,7 @@ impl RunConfig {
                 qemu: args.qemu,
                 extra_args: parse_qemu_args(&args.qemu_args)?,
                 net_peer: None,
+                agent_drive: None,
             }),
         };
         if let Some(m) = args.memory {
@@ -169,6 +173,7 @@ impl RunConfig {
         };
         if let BackendConfig::Qemu(q) = &mut backend {
             q.net_peer = measures_net.then(|| agent.clone());
+            q.agent_drive = Some(agent.clone());
         }
         Ok(RunConfig {
             levels: args.levels,

@@ -1,16 +1,19 @@
 //! Deploy, run, collect: the backend-independent part of measuring a level. The agent
-//! is uploaded, verified (size and SHA-256), asked for `info`, run with the suite while
-//! its protocol stream is parsed line by line, and removed afterwards — with its
-//! files — whatever happened.
+//! arrives, is verified (size and SHA-256), runs the suite while its protocol stream is
+//! parsed line by line (the stream's begin record carries the level's `info`), and is
+//! removed afterwards — with its files — whatever happened.
 //!
 //! Deep levels are slow to talk to: every SSH round trip through the jump chain costs
-//! seconds and bandwidth is about 100 KB/s at L3. So the agent travels gzip-compressed
-//! (about half its size) and everything after the upload is one command, which
-//! unpacks it, reports what it unpacked, and only when that is what was sent runs
-//! `info` and the suite, then removes it. The compressed bytes are uploaded to the
-//! agent's own path and unpacked in place, so one path names the agent throughout:
-//! whatever guards the uploaded path (L0's Ctrl-C cleanup) and the fallback removal
-//! after a broken command cover it in every state.
+//! seconds, bandwidth is about 100 KB/s at L3, and every program started at L4 pays
+//! its page faults through four hypervisors. So a QEMU level whose backend attached the
+//! agent drive (`Site::agent_device`, docs/qemu.md "The agent drive") copies the agent
+//! off that read-only disk, and only one command crosses the chain; anywhere else — or
+//! when the drive does not hold the agent — the agent travels gzip-compressed (about
+//! half its size), uploaded to its own path and unpacked in place, so one path names
+//! the agent throughout: whatever guards the uploaded path (L0's Ctrl-C cleanup) and
+//! the fallback removal after a broken command cover it in every state. Either way one
+//! command reports what arrived and only when that is what the controller holds runs
+//! the suite, then removes the agent.
 //!
 //! A Windows level ([`crate::remote::Remote::os`]) gets the same two round trips in
 //! its own language (`place.rs`): the upload goes over SFTP, and one PowerShell script
@@ -18,18 +21,22 @@
 //! same lines, so one `Reply` reads both.
 
 use crate::progress::LevelProgress;
-use crate::remote::{shell_quote, ExecStatus, Remote, RemoteError};
+use crate::remote::{ExecStatus, Remote, RemoteError};
 use model::protocol::{LineEvent, StreamOutcome, StreamParser};
 use model::{HostInfo, Sizes, Suite};
 use sha2::{Digest, Sha256};
 use std::time::{Duration, Instant};
 
+mod command;
 #[cfg(test)]
 mod keep_tests;
+#[cfg(test)]
+mod l0_tests;
 mod place;
 #[cfg(test)]
 mod tests;
 
+pub use command::{deploy_command, drive_command};
 use place::Place;
 
 /// The agent binary and how to run it.
@@ -62,6 +69,9 @@ pub struct Site {
     /// Where the agent is left after its suite instead of being removed: the backend
     /// starts the child's net peer from it (and the peer removes it).
     pub keep_agent: Option<String>,
+    /// The read-only block device at the level that holds the agent (the QEMU
+    /// backend's agent drive), read instead of uploading; None: upload.
+    pub agent_device: Option<String>,
 }
 
 impl Site {
@@ -89,9 +99,9 @@ pub struct Measured {
     pub info: Option<HostInfo>,
     /// The parsed stream (results kept even when it broke).
     pub outcome: StreamOutcome,
-    /// Upload + verification seconds (until the agent's `info` arrived).
+    /// Arrival + verification seconds (until the agent's begin record arrived).
     pub deploy_s: f64,
-    /// The agent run's seconds (from `info` to the end of the stream).
+    /// The agent run's seconds (from its begin record to the end of the stream).
     pub suite_s: f64,
 }
 
@@ -122,8 +132,9 @@ fn suite_timeout(suite: Suite) -> Duration {
     })
 }
 
-/// Upload the agent to `workdir` at the level, run it, collect, remove it. Two round
-/// trips when all goes well: the upload, and one command for the rest.
+/// Bring the agent to `site.workdir` at the level, run it, collect, remove it. Two
+/// round trips when it is uploaded (the upload, and one command for the rest), one
+/// when the level reads it off its agent drive.
 pub fn measure(
     remote: &mut dyn Remote,
     site: &Site,
@@ -138,8 +149,22 @@ pub fn measure(
             DeployError::Agent(format!("{} runs Windows: {why}", remote.endpoint()))
         })?,
     };
-    let packed = gzip(binary);
     let t0 = Instant::now();
+    let drive = match place {
+        Place::Posix { .. } => site.agent_device.as_deref(),
+        Place::Windows { .. } => None,
+    };
+    if let Some(dev) = drive {
+        progress.stage("agent from its drive");
+        let (reply, status) = run_command(remote, &place, Some(dev), site, job, binary, progress);
+        if !reply.drive_missed(&status, binary) {
+            return finish(remote, &place, reply, status, binary, workdir, t0);
+        }
+        // The drive is not there or holds something else (a custom initrd's level, an
+        // older image): nothing ran, so upload as anywhere else.
+        progress.stage(&format!("no agent on {dev}; upload agent"));
+    }
+    let packed = gzip(binary);
     progress.stage("upload agent");
     if let Err(e) = remote.upload(&packed, &place.upload_path(), 0o644, CONTROL) {
         // Part of it may be there already.
@@ -147,9 +172,24 @@ pub fn measure(
         return Err(e.into());
     }
     progress.stage("verify agent");
+    let (reply, status) = run_command(remote, &place, None, site, job, binary, progress);
+    finish(remote, &place, reply, status, binary, workdir, t0)
+}
+
+/// The one command after the agent's arrival, its reply taken apart as it arrives.
+fn run_command(
+    remote: &mut dyn Remote,
+    place: &Place,
+    drive: Option<&str>,
+    site: &Site,
+    job: &AgentJob<'_>,
+    binary: &[u8],
+    progress: &mut LevelProgress,
+) -> (Reply, Result<ExecStatus, RemoteError>) {
     let mut reply = Reply::default();
     let status = place.run(
         remote,
+        drive,
         site,
         job,
         binary,
@@ -160,18 +200,31 @@ pub fn measure(
             }
         },
     );
+    (reply, status)
+}
+
+/// Judge the command's reply; remove the agent when the command could not.
+fn finish(
+    remote: &mut dyn Remote,
+    place: &Place,
+    reply: Reply,
+    status: Result<ExecStatus, RemoteError>,
+    binary: &[u8],
+    workdir: &str,
+    t0: Instant,
+) -> Result<Measured, DeployError> {
     let t_end = Instant::now();
     // The command removes the agent as its last step; it did not get there when it was
     // cut off or its shell was killed.
     if !matches!(status, Ok(ExecStatus { code: Some(_), .. })) {
         place.remove(remote);
     }
-    let (info, outcome, info_at) = reply.conclude(status, binary, &remote.endpoint(), workdir)?;
+    let (info, outcome, begin_at) = reply.conclude(status, binary, &remote.endpoint(), workdir)?;
     Ok(Measured {
         info: Some(info),
         outcome,
-        deploy_s: info_at.duration_since(t0).as_secs_f64(),
-        suite_s: t_end.duration_since(info_at).as_secs_f64(),
+        deploy_s: begin_at.duration_since(t0).as_secs_f64(),
+        suite_s: t_end.duration_since(begin_at).as_secs_f64(),
     })
 }
 
@@ -184,75 +237,12 @@ fn gzip(data: &[u8]) -> Vec<u8> {
     enc.finish().expect("writing to memory")
 }
 
-/// Everything after the upload, as one command. `path` holds the gzip stream: it is
-/// opened, unlinked and unpacked to a new file of the same name (so the agent never
-/// has a second name). The first stdout line is "size sha256" of what was unpacked;
-/// only when both match `job.binary` do `info` (the second line) and the suite (the
-/// protocol stream) run. The agent is removed at the end, and the command exits with
-/// the agent's status (1 when it did not run). With `site.keep_agent` a verified agent
-/// is moved there instead, for the child's net peer. Pure, so `run --dry-run` prints it.
-pub fn deploy_command(path: &str, site: &Site, job: &AgentJob<'_>) -> String {
-    let p = shell_quote(path);
-    let run = std::iter::once(p.clone())
-        .chain(agent_args(job, site).iter().map(|a| shell_quote(a)))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let keep = site.keep_agent.as_ref().map_or(String::new(), |k| {
-        let dir = k.rsplit_once('/').map_or(".", |(d, _)| d);
-        let dir = if dir.is_empty() { "/" } else { dir };
-        format!(
-            "{{ mkdir -p {d} && mv -f {p} {k}; }} || ",
-            d = shell_quote(dir),
-            k = shell_quote(k)
-        )
-    });
-    format!(
-        "{{ rm -f {p} && gzip -dc > {p}; }} < {p} && chmod 755 {p}; \
-         s=$(wc -c < {p}); h=$(sha256sum {p}); h=${{h%% *}}; echo \"$s $h\"; r=1; \
-         if [ \"$s\" = {len} ] && [ \"$h\" = {sha} ]; then {p} info && {run}; r=$?; \
-         {keep}rm -f {p}; else rm -f {p}; fi; exit $r",
-        len = job.binary.len(),
-        sha = hex::encode(Sha256::digest(job.binary)),
-    )
-}
-
-/// The suite run's arguments: `run --suite S --dir D [--only W,…] [--sizes …]
-/// [--llc-mib N] [--net-listen P --net-backend TEXT]`.
-fn agent_args(job: &AgentJob<'_>, site: &Site) -> Vec<String> {
-    let mut args = vec![
-        "run".to_string(),
-        "--suite".into(),
-        job.suite.to_string(),
-        "--dir".into(),
-        site.workdir.clone(),
-    ];
-    if let Some(only) = job.only {
-        args.extend(["--only".to_string(), only.join(",")]);
-    }
-    let sizes = job.sizes.to_string();
-    if !sizes.is_empty() {
-        args.extend(["--sizes".to_string(), sizes]);
-    }
-    if let Some(llc) = job.llc_mib {
-        args.extend(["--llc-mib".to_string(), llc.to_string()]);
-    }
-    if let Some(net) = &site.net {
-        args.extend([
-            "--net-listen".to_string(),
-            net.port.to_string(),
-            "--net-backend".into(),
-            net.backend.clone(),
-        ]);
-    }
-    args
-}
-
-/// The deploy command's stdout, taken apart as it arrives: the size/digest line, the
-/// `info` line, then the protocol stream.
+/// The deploy command's stdout, taken apart as it arrives: the size/digest line, then
+/// the protocol stream.
 #[derive(Default)]
 struct Reply {
     digest: Option<String>,
-    info: Option<(String, Instant)>,
+    begin_at: Option<Instant>,
     stream_lines: usize,
     parser: StreamParser,
     finished: Vec<String>,
@@ -263,16 +253,15 @@ impl Reply {
     fn feed(&mut self, line: &str) -> Option<String> {
         if self.digest.is_none() {
             self.digest = Some(line.to_string());
-            return None;
-        }
-        if self.info.is_none() {
-            self.info = Some((line.to_string(), Instant::now()));
             return Some("start agent".into());
         }
         self.stream_lines += 1;
         let finished_one = match self.parser.feed(line) {
             LineEvent::Result(w) | LineEvent::NotApplicable(w) | LineEvent::Error(w) => Some(w),
-            LineEvent::Begin => None,
+            LineEvent::Begin => {
+                self.begin_at = Some(Instant::now());
+                None
+            }
             _ => return None,
         };
         if let Some(w) = finished_one {
@@ -298,10 +287,18 @@ impl Reply {
         })
     }
 
-    /// Judge the whole reply, given how the command ended: the agent's `info`, the
-    /// parsed stream, and when `info` arrived. A transport failure before `info` is a
-    /// [`DeployError::Remote`]; after it, results received so far are kept. A full disk
-    /// while unpacking is reported like one during the upload.
+    /// Whether the agent drive did not deliver the agent, so that uploading is the way
+    /// on: the command ended normally after a digest line that is not `binary`'s and
+    /// before any stream line (a transport failure is not a miss: it is reported).
+    fn drive_missed(&self, status: &Result<ExecStatus, RemoteError>, binary: &[u8]) -> bool {
+        status.is_ok() && self.stream_lines == 0 && !digest_matches(self.digest.as_deref(), binary)
+    }
+
+    /// Judge the whole reply, given how the command ended: the agent's `info` (from
+    /// its begin record), the parsed stream, and when the begin record arrived. A
+    /// transport failure before it is a [`DeployError::Remote`]; after it, results
+    /// received so far are kept. A full disk while unpacking is reported like one
+    /// during the upload.
     fn conclude(
         self,
         status: Result<ExecStatus, RemoteError>,
@@ -309,14 +306,13 @@ impl Reply {
         endpoint: &str,
         workdir: &str,
     ) -> Result<(HostInfo, StreamOutcome, Instant), DeployError> {
-        let want = hex::encode(Sha256::digest(binary));
         if let (None, Err(_)) = (&self.digest, &status) {
             return Err(status.unwrap_err().into());
         }
-        let mut words = self.digest.as_deref().unwrap_or("").split_whitespace();
-        let size: Option<usize> = words.next().and_then(|w| w.parse().ok());
-        let sum = words.next().unwrap_or("");
-        if size != Some(binary.len()) || sum != want {
+        if !digest_matches(self.digest.as_deref(), binary) {
+            let mut words = self.digest.as_deref().unwrap_or("").split_whitespace();
+            let size: Option<usize> = words.next().and_then(|w| w.parse().ok());
+            let sum = words.next().unwrap_or("");
             // Why unpacking failed, when the shell said.
             let stderr = status.as_ref().map_or("", |st| st.stderr.trim());
             // (A PowerShell deploy that failed before its digest says why in JSON.)
@@ -337,40 +333,31 @@ impl Reply {
                 "agent upload to {endpoint} is corrupt (size {size:?} vs {}, sha256 {} vs {}); check free space in {workdir}{}{why}",
                 binary.len(),
                 short(sum),
-                short(&want),
+                short(&hex::encode(Sha256::digest(binary))),
                 if why.is_empty() { "" } else { ": " },
             )));
         }
-        let does_not_run = |st: &ExecStatus| {
-            DeployError::Agent(format!(
-                "agent does not run on {endpoint}: exit {:?}: {}",
-                st.code,
-                st.stderr.trim()
-            ))
-        };
-        let not_json = |why: &dyn std::fmt::Display| {
-            DeployError::Agent(format!(
-                "agent info on {endpoint} is not valid JSON ({why})"
-            ))
-        };
-        let Some((line, info_at)) = self.info else {
+        let printed = self.stream_lines > 0;
+        let mut outcome = self.parser.finish();
+        let (Some(begin_at), Some(begin)) = (self.begin_at, outcome.begin.as_ref()) else {
             return Err(match status {
                 Err(e) => e.into(),
-                Ok(st) if st.code != Some(0) => does_not_run(&st),
-                Ok(_) => not_json(&"it printed nothing"),
+                Ok(st) if st.code != Some(0) => DeployError::Agent(format!(
+                    "agent does not run on {endpoint}: exit {:?}: {}",
+                    st.code,
+                    st.stderr.trim()
+                )),
+                Ok(_) => DeployError::Agent(format!(
+                    "agent on {endpoint} did not start its suite: {}",
+                    outcome
+                        .failure
+                        .as_deref()
+                        .filter(|_| printed)
+                        .unwrap_or("it printed no begin record")
+                )),
             });
         };
-        let info: HostInfo = match serde_json::from_str(line.trim()) {
-            Ok(info) => info,
-            Err(e) => {
-                return Err(match &status {
-                    // `info` failed after printing something: the suite never started.
-                    Ok(st) if st.code != Some(0) && self.stream_lines == 0 => does_not_run(st),
-                    _ => not_json(&e),
-                });
-            }
-        };
-        let mut outcome = self.parser.finish();
+        let info = begin.info.clone();
         match status {
             Ok(st) if st.code != Some(0) && outcome.failure.is_some() => {
                 let why = outcome.failure.take().unwrap_or_default();
@@ -385,8 +372,15 @@ impl Reply {
                 outcome.failure = Some(format!("{e}; results received before that are kept"));
             }
         }
-        Ok((info, outcome, info_at))
+        Ok((info, outcome, begin_at))
     }
+}
+
+/// Whether a digest line says "size sha256" of `binary`.
+fn digest_matches(line: Option<&str>, binary: &[u8]) -> bool {
+    let mut words = line.unwrap_or("").split_whitespace();
+    words.next().and_then(|w| w.parse::<usize>().ok()) == Some(binary.len())
+        && words.next() == Some(hex::encode(Sha256::digest(binary)).as_str())
 }
 
 /// `L2` of an endpoint described as `L2 (root@127.0.0.1:2202)` ([`Remote::endpoint`]).

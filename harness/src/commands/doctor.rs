@@ -130,6 +130,7 @@ fn boot_checks(levels: u32) -> Result<Vec<Check>, Failure> {
         qemu: None,
         extra_args: vec![],
         net_peer: None,
+        agent_drive: None,
     };
     let image = || crate::image::ensure(&mut |s| eprintln!("{s}"));
     let mut backend = QemuBackend::new(levels, &opts, dir.path(), false, image)

@@ -194,6 +194,13 @@ fn agent_lines(
         sizes,
         llc_mib: sizing::HostMemory::probe().llc_mib,
     };
+    if let Some(dev) = &site.agent_device {
+        line(
+            w,
+            &format!("  run (the agent read off its drive {dev}; an upload as at L0 when it is not there): {}", deploy::drive_command(&path, dev, site, &job)),
+        );
+        return;
+    }
     line(w, &format!("  upload the agent (gzip) to {path}"));
     line(
         w,

@@ -24,6 +24,7 @@ fn site(work: &std::path::Path, keep: &std::path::Path) -> Site {
             backend: "test net".into(),
         }),
         keep_agent: Some(keep.display().to_string()),
+        agent_device: None,
     }
 }
 
@@ -31,9 +32,9 @@ fn site(work: &std::path::Path, keep: &std::path::Path) -> Site {
 fn a_kept_agent_is_moved_for_the_peer_and_gets_the_listener_flags() {
     let dir = tempfile::tempdir().unwrap();
     let keep = dir.path().join("run/nestbench/nestbench-agent");
-    // `run` fails unless the listener's flags arrive; its exit status is the command's.
-    let info = serde_json::to_string(&HostInfo::default()).unwrap();
-    let agent = format!("#!/bin/sh\ncase \"$1\" in\ninfo) echo '{info}';;\nrun) case \"$*\" in *'--net-listen 41234 --net-backend test net'*) exit 0;; esac; exit 7;;\nesac\n");
+    // `run` prints its stream only when the listener's flags arrive, else fails.
+    let stream = super::tests::stream(true).join("'; echo '");
+    let agent = format!("#!/bin/sh\ncase \"$*\" in\nrun*'--net-listen 41234 --net-backend test net'*) echo '{stream}';;\n*) exit 7;;\nesac\n");
     let agent = agent.as_bytes();
     let cmd = deploy_command(
         &dir.path().join("a").display().to_string(),
@@ -48,8 +49,8 @@ fn a_kept_agent_is_moved_for_the_peer_and_gets_the_listener_flags() {
     let (site, j) = (site(dir.path(), &keep), job(agent));
     let m = measure(&mut sh, &site, &j, &mut LevelProgress::start("L1"));
     let m = m.unwrap();
-    // The script agent prints no protocol stream: the stream is broken, the exit 0.
-    assert!(m.outcome.failure.is_some());
+    assert_eq!(m.outcome.failure, None);
+    assert_eq!(m.outcome.results.len(), 1);
     assert_eq!(std::fs::read(&keep).unwrap(), agent);
     let left: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()

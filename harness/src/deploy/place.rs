@@ -1,10 +1,12 @@
 //! Where the agent goes on a level and how the one command after the upload is run:
-//! a POSIX shell command ([`super::deploy_command`]) on Linux, the `deploy_agent`
-//! PowerShell operation on Windows. Both print the same lines — "size sha256" of what
-//! was unpacked, the agent's `info`, the protocol stream — and remove the agent as
-//! their last step, so [`super::measure`] is the same for both.
+//! a POSIX shell command (`command.rs`) on Linux, the `deploy_agent` PowerShell
+//! operation on Windows. Both print the same lines — "size sha256" of what was
+//! unpacked, then the protocol stream, whose begin record carries the level's `info` —
+//! and remove the agent as their last step, so [`super::measure`] is the same for
+//! both.
 
-use super::{agent_args, deploy_command, AgentJob, Site, CLEANUP};
+use super::command::{agent_args, deploy_command, drive_command};
+use super::{AgentJob, Site, CLEANUP};
 use crate::powershell::{self, scripts};
 use crate::remote::identify::Os;
 use crate::remote::{shell_quote, ExecStatus, Remote, RemoteError};
@@ -54,10 +56,14 @@ impl Place {
         }
     }
 
-    /// The command after the upload: unpack, verify against `binary`, run, remove.
+    /// The command after the agent's arrival — from the upload, or (`drive`, Linux
+    /// only) off the agent drive at that device: unpack or copy, verify against
+    /// `binary`, run, remove.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn run(
         &self,
         remote: &mut dyn Remote,
+        drive: Option<&str>,
         site: &Site,
         job: &AgentJob<'_>,
         binary: &[u8],
@@ -66,7 +72,11 @@ impl Place {
     ) -> Result<ExecStatus, RemoteError> {
         match self {
             Place::Posix { path } => {
-                remote.exec_lines(&deploy_command(path, site, job), timeout, on_line)
+                let cmd = match drive {
+                    Some(dev) => drive_command(path, dev, site, job),
+                    None => deploy_command(path, site, job),
+                };
+                remote.exec_lines(&cmd, timeout, on_line)
             }
             Place::Windows { packed, exe } => {
                 let input = serde_json::json!({

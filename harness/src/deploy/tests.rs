@@ -1,17 +1,17 @@
-//! The deploy command's reply judged line by line (scripted levels), and the real
-//! command under `sh` at L0 with small script agents: what is reported, and that no
-//! copy of the agent is left behind on any path.
+//! The deploy command's reply judged line by line (scripted levels): what is
+//! reported, when the agent drive is used and when the upload stands in for it, and
+//! that the agent is removed on every path. The real commands under `sh` are in
+//! `l0_tests.rs`.
 
 use super::*;
-use crate::remote::local::LocalRemote;
 use model::protocol::{Record, PROTOCOL_VERSION};
 use model::{WorkloadError, WorkloadResult};
 use std::io::Read;
 
 /// Compressible, like a real binary.
-const AGENT: &[u8] = &[b'x'; 4096];
+pub(super) const AGENT: &[u8] = &[b'x'; 4096];
 
-fn job(binary: &[u8]) -> AgentJob<'_> {
+pub(super) fn job(binary: &[u8]) -> AgentJob<'_> {
     AgentJob {
         binary,
         windows_binary: Err("no Windows agent".into()),
@@ -26,23 +26,18 @@ fn digest_line(b: &[u8]) -> String {
     format!("{} {}", b.len(), hex::encode(Sha256::digest(b)))
 }
 
-fn info_line() -> String {
-    serde_json::to_string(&HostInfo {
-        vcpus: 2,
-        ..Default::default()
-    })
-    .unwrap()
-}
-
 /// begin, one result, one workload error, and (with `end`) the end record.
-fn stream(end: bool) -> Vec<String> {
+pub(super) fn stream(end: bool) -> Vec<String> {
     let mut v = vec![
         Record::Begin {
             protocol: PROTOCOL_VERSION,
             agent_version: "test".into(),
             suite: "smoke".into(),
             workloads: vec!["cpu.int".into(), "disk.seq".into()],
-            info: HostInfo::default(),
+            info: HostInfo {
+                vcpus: 2,
+                ..Default::default()
+            },
         },
         Record::Result(WorkloadResult {
             id: model::MetricId::known("cpu.int", "ops").unwrap(),
@@ -66,10 +61,14 @@ enum Ending {
     ConnectionLost,
 }
 
-/// A level whose deploy command prints `lines` and then ends as `ending`.
+/// A level whose deploy command prints `lines` and then ends as `ending`; with
+/// `drive`, the level has an agent drive, and a command that reads it prints
+/// `drive_lines` (and exits 1) when they are set.
 struct Scripted {
     lines: Vec<String>,
     ending: Ending,
+    drive: bool,
+    drive_lines: Option<Vec<String>>,
     upload_fails: bool,
     uploaded: Vec<u8>,
     commands: Vec<String>,
@@ -80,6 +79,8 @@ impl Scripted {
         Scripted {
             lines,
             ending,
+            drive: false,
+            drive_lines: None,
             upload_fails: false,
             uploaded: vec![],
             commands: vec![],
@@ -87,12 +88,11 @@ impl Scripted {
     }
 
     fn measure(&mut self) -> Result<Measured, DeployError> {
-        measure(
-            self,
-            &Site::at("/w"),
-            &job(AGENT),
-            &mut LevelProgress::start("L9"),
-        )
+        let site = Site {
+            agent_device: self.drive.then(|| "/dev/vdc".to_string()),
+            ..Site::at("/w")
+        };
+        measure(self, &site, &job(AGENT), &mut LevelProgress::start("L9"))
     }
 
     /// Whether the separate fallback `rm -f` of the agent was sent.
@@ -119,6 +119,15 @@ impl Remote for Scripted {
             return Ok(ExecStatus {
                 code: Some(0),
                 stderr: String::new(),
+            });
+        }
+        if let (true, Some(lines)) = (cmd.starts_with("head -c"), &self.drive_lines) {
+            for l in lines {
+                on_line(l);
+            }
+            return Ok(ExecStatus {
+                code: Some(1),
+                stderr: "head: /dev/vdc: No such file or directory\n".into(),
             });
         }
         for l in &self.lines {
@@ -154,7 +163,7 @@ impl Remote for Scripted {
     }
 }
 
-fn agent_error(r: Result<Measured, DeployError>) -> String {
+pub(super) fn agent_error(r: Result<Measured, DeployError>) -> String {
     match r {
         Err(DeployError::Agent(m)) => m,
         Err(e) => panic!("not an agent error: {e}"),
@@ -163,7 +172,7 @@ fn agent_error(r: Result<Measured, DeployError>) -> String {
 }
 
 fn ok_lines() -> Vec<String> {
-    let mut v = vec![digest_line(AGENT), info_line()];
+    let mut v = vec![digest_line(AGENT)];
     v.extend(stream(true));
     v
 }
@@ -257,9 +266,9 @@ fn an_agent_that_does_not_start_reports_its_exit_and_stderr() {
 }
 
 #[test]
-fn info_that_fails_after_printing_is_an_agent_that_does_not_run() {
+fn an_agent_that_dies_before_its_begin_record_does_not_run() {
     let mut r = Scripted::new(
-        vec![digest_line(AGENT), "{\"cpu_mo".into()],
+        vec![digest_line(AGENT), "{\"type\":\"beg".into()],
         Ending::Exit(Some(101), "panicked"),
     );
     let m = agent_error(r.measure());
@@ -270,12 +279,11 @@ fn info_that_fails_after_printing_is_an_agent_that_does_not_run() {
 }
 
 #[test]
-fn missing_or_broken_info_is_not_valid_json() {
+fn an_agent_without_a_begin_record_did_not_start_its_suite() {
     let mut r = Scripted::new(vec![digest_line(AGENT)], Ending::Exit(Some(0), ""));
-    let m = agent_error(r.measure());
-    assert!(
-        m.starts_with("agent info on L9 (fake) is not valid JSON"),
-        "{m}"
+    assert_eq!(
+        agent_error(r.measure()),
+        "agent on L9 (fake) did not start its suite: it printed no begin record"
     );
 
     let mut lines = vec![digest_line(AGENT), "not json".into()];
@@ -283,13 +291,13 @@ fn missing_or_broken_info_is_not_valid_json() {
     let mut r = Scripted::new(lines, Ending::Exit(Some(0), ""));
     let m = agent_error(r.measure());
     assert!(
-        m.starts_with("agent info on L9 (fake) is not valid JSON"),
+        m.starts_with("agent on L9 (fake) did not start its suite: agent printed a line that is not protocol JSON"),
         "{m}"
     );
 }
 
 #[test]
-fn connection_lost_before_info_is_a_transport_error_and_removes_the_agent() {
+fn connection_lost_before_the_begin_record_is_a_transport_error_and_removes_the_agent() {
     for lines in [vec![], vec![digest_line(AGENT)]] {
         let mut r = Scripted::new(lines, Ending::ConnectionLost);
         match r.measure() {
@@ -348,117 +356,43 @@ fn a_killed_shell_and_a_broken_upload_fall_back_to_a_separate_rm() {
     assert!(r.fallback_rm(), "{:?}", r.commands);
 }
 
-/// A shell-script agent: `info` prints `info`, `run` runs `run`.
-fn script_agent(info: &str, run: &str) -> Vec<u8> {
-    format!("#!/bin/sh\ncase \"$1\" in\ninfo) {info};;\nrun) {run};;\nesac\n").into_bytes()
-}
-
-/// Measure at L0 (the real command under `sh`) with `agent`, through `remote`.
-fn l0(remote: &mut dyn Remote, agent: &[u8]) -> (Result<Measured, DeployError>, Vec<String>) {
-    let dir = tempfile::tempdir().unwrap();
-    let work = dir.path().to_str().unwrap();
-    let m = measure(
-        remote,
-        &Site::at(work),
-        &job(agent),
-        &mut LevelProgress::start("L0"),
-    );
-    let left = std::fs::read_dir(dir.path())
-        .unwrap()
-        .flatten()
-        .map(|e| e.path().display().to_string())
-        .collect();
-    (m, left)
-}
-
-fn echo_lines(lines: &[String]) -> String {
-    lines
-        .iter()
-        .map(|l| format!("echo '{l}'"))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
 #[test]
-fn l0_runs_the_real_command_and_leaves_nothing() {
-    let agent = script_agent(
-        &format!("echo '{}'", info_line()),
-        &format!(
-            "[ \"$4\" = --dir ] || exit 9; {}",
-            echo_lines(&stream(true))
-        ),
-    );
-    let (m, left) = l0(&mut LocalRemote::default(), &agent);
-    let m = m.unwrap();
+fn a_level_with_the_agent_drive_reads_it_and_uploads_nothing() {
+    let mut r = Scripted::new(ok_lines(), Ending::Exit(Some(0), ""));
+    r.drive = true;
+    let m = r.measure().unwrap();
     assert_eq!(m.outcome.failure, None);
-    assert_eq!(m.outcome.results.len(), 1);
     assert_eq!(m.info.unwrap().vcpus, 2);
-    assert!(left.is_empty(), "left behind: {left:?}");
-}
-
-#[test]
-fn l0_keeps_the_agents_exit_status_and_leaves_nothing() {
-    let agent = script_agent(
-        &format!("echo '{}'", info_line()),
-        &format!("{}; echo dying >&2; exit 3", echo_lines(&stream(false))),
-    );
-    let (m, left) = l0(&mut LocalRemote::default(), &agent);
-    let why = m.unwrap().outcome.failure.unwrap();
-    assert!(why.ends_with("(agent exit Some(3): dying)"), "{why}");
-    assert!(left.is_empty(), "left behind: {left:?}");
-}
-
-#[test]
-fn l0_agent_that_does_not_run_leaves_nothing() {
-    let agent = script_agent("echo nope >&2; exit 5", "exit 0");
-    let (m, left) = l0(&mut LocalRemote::default(), &agent);
-    assert_eq!(
-        agent_error(m),
-        "agent does not run on L0 (local): exit Some(5): nope"
-    );
-    assert!(left.is_empty(), "left behind: {left:?}");
-}
-
-/// L0, but the upload loses its second half on the way.
-struct Truncating(LocalRemote);
-
-impl Remote for Truncating {
-    fn endpoint(&self) -> String {
-        self.0.endpoint()
-    }
-
-    fn exec_lines(
-        &mut self,
-        cmd: &str,
-        timeout: Duration,
-        on_line: &mut dyn FnMut(&str),
-    ) -> Result<ExecStatus, RemoteError> {
-        self.0.exec_lines(cmd, timeout, on_line)
-    }
-
-    fn upload(
-        &mut self,
-        data: &[u8],
-        path: &str,
-        mode: u32,
-        timeout: Duration,
-    ) -> Result<(), RemoteError> {
-        self.0.upload(&data[..data.len() / 2], path, mode, timeout)
-    }
-}
-
-#[test]
-fn l0_corrupt_upload_is_refused_and_leaves_nothing() {
-    // Incompressible enough that half the stream is a real truncation.
-    let agent: Vec<u8> = (0..20_000u32)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
-        .collect();
-    let (m, left) = l0(&mut Truncating(LocalRemote::default()), &agent);
-    let m = agent_error(m);
+    assert!(r.uploaded.is_empty());
+    assert_eq!(r.commands.len(), 1, "{:?}", r.commands);
     assert!(
-        m.starts_with("agent upload to L0 (local) is corrupt"),
-        "{m}"
+        r.commands[0].starts_with("head -c 4096 /dev/vdc > /w/nestbench-agent-"),
+        "{}",
+        r.commands[0]
     );
-    assert!(m.contains("check free space in"), "{m}");
-    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn a_drive_without_the_agent_falls_back_to_the_upload() {
+    let empty = format!("0 {}", hex::encode(Sha256::digest(b"")));
+    for drive_lines in [vec![empty], vec![]] {
+        let mut r = Scripted::new(ok_lines(), Ending::Exit(Some(0), ""));
+        r.drive = true;
+        r.drive_lines = Some(drive_lines);
+        let m = r.measure().unwrap();
+        assert_eq!(m.outcome.failure, None);
+        assert_eq!(m.outcome.results.len(), 1);
+        assert_eq!(r.commands.len(), 2, "{:?}", r.commands);
+        assert!(r.commands[1].starts_with("{ rm -f /w/nestbench-agent-"));
+        assert!(!r.uploaded.is_empty());
+    }
+}
+
+#[test]
+fn a_connection_lost_while_reading_the_drive_is_reported_not_retried() {
+    let mut r = Scripted::new(vec![], Ending::ConnectionLost);
+    r.drive = true;
+    assert!(matches!(r.measure(), Err(DeployError::Remote(_))));
+    assert!(r.uploaded.is_empty());
+    assert!(r.fallback_rm(), "{:?}", r.commands);
 }

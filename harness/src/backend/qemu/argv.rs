@@ -80,6 +80,8 @@ pub struct LaunchSpec {
     pub chain: String,
     /// The scratch backing file or device.
     pub scratch: String,
+    /// The agent drive (file or device), attached read-only after the scratch disk.
+    pub agent_disk: Option<String>,
     /// Region of `scratch` for this level (bytes): offset, size (None: to the end).
     pub scratch_region: (u64, Option<u64>),
     /// How `scratch` is opened.
@@ -276,6 +278,11 @@ pub fn build(spec: &LaunchSpec) -> CommandLine {
         "-device",
         &format!("{blk},drive=scratch"),
     ]);
+    if let Some(agent) = &spec.agent_disk {
+        let drive = format!("id=agent,file={agent},format=raw,readonly=on,if=none");
+        let device = format!("{blk},drive=agent,serial={}", super::agentdrive::SERIAL);
+        push(&["-drive", &drive, "-device", &device]);
+    }
     let mut netdev = "user,id=net0,restrict=on".to_string();
     for p in &spec.forward_ports {
         netdev.push_str(&format!(",hostfwd=tcp:{}:{p}-:{p}", spec.forward_addr));

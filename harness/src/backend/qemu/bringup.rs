@@ -76,6 +76,7 @@ impl QemuBackend {
                 n,
                 self.net_ports(),
                 self.opts.net_peer.is_some(),
+                self.opts.agent_drive.is_some(),
             ),
         })
     }

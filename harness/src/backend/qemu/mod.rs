@@ -3,6 +3,7 @@
 //! which reaches every level on the read-only chain disk. docs/qemu.md describes the
 //! whole stack: image, disks, networking, acceleration and tuning.
 
+pub mod agentdrive;
 pub mod argv;
 mod bringup;
 pub mod disk;

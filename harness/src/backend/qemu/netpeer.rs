@@ -38,8 +38,9 @@ pub const NETWORK: &str =
 pub const KEPT_AGENT: &str = "/run/nestbench/nestbench-agent";
 
 /// Where level `n`'s agent runs: the scratch disk, its net port when net.tcp runs,
-/// and — for a level that starts a child — the agent kept for the child's peer.
-pub fn site(plan: &Plan, n: u32, net_ports: &[u16], net: bool) -> Site {
+/// — for a level that starts a child — the agent kept for the child's peer, and the
+/// agent drive it reads the agent from when the run attached one (`drive`).
+pub fn site(plan: &Plan, n: u32, net_ports: &[u16], net: bool, drive: bool) -> Site {
     let port = net_ports.get(n as usize - 1).copied();
     Site {
         workdir: "/scratch".into(),
@@ -48,6 +49,7 @@ pub fn site(plan: &Plan, n: u32, net_ports: &[u16], net: bool) -> Site {
             backend: NETWORK.into(),
         }),
         keep_agent: (net && !plan.level(n).leaf).then(|| KEPT_AGENT.to_string()),
+        agent_device: drive.then(|| super::agentdrive::AGENT_DEVICE.to_string()),
     }
 }
 
@@ -119,13 +121,15 @@ mod tests {
     fn every_level_listens_and_every_parent_keeps_its_agent_for_the_child() {
         let p = plan();
         let ports = [41001, 41002, 41003];
-        let s1 = site(&p, 1, &ports, true);
+        let s1 = site(&p, 1, &ports, true, false);
         assert_eq!(s1.net.as_ref().map(|n| n.port), Some(41001));
         assert_eq!(s1.keep_agent.as_deref(), Some(KEPT_AGENT));
-        let s3 = site(&p, 3, &ports, true);
+        let s3 = site(&p, 3, &ports, true, true);
+        assert_eq!(s3.agent_device.as_deref(), Some("/dev/vdc"));
+        assert_eq!(s1.agent_device, None);
         assert_eq!(s3.net.as_ref().map(|n| n.port), Some(41003));
         assert_eq!(s3.keep_agent, None, "the deepest level starts no child");
-        assert_eq!(site(&p, 2, &ports, false), Site::at("/scratch"));
+        assert_eq!(site(&p, 2, &ports, false, false), Site::at("/scratch"));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Each level's QEMU launch and SSH target, from the plan: L1 from files on the host,
-//! deeper levels from the parent's chain disk (/dev/vda) and the rest of its scratch
-//! device (/dev/vdb), with the per-level files the controller put in /run/nestbench.
+//! deeper levels from the parent's chain disk (/dev/vda), the rest of its scratch
+//! device (/dev/vdb) and its agent drive (/dev/vdc), with the per-level files the controller put in /run/nestbench.
 //! The launch is a pure function of a [`Layout`], so `run --dry-run` prints the very
 //! command lines a run would start without a stack to start them in.
 
@@ -39,6 +39,8 @@ pub struct Layout<'a> {
     pub leaf_initrd: &'a str,
     /// The chain disk, on the host.
     pub chain: &'a str,
+    /// The agent drive's image on the host, when the run has one.
+    pub agent_disk: Option<&'a str>,
     /// L1's scratch file.
     pub scratch: &'a str,
     /// How QEMU opens it.
@@ -83,6 +85,7 @@ pub fn level_spec(layout: &Layout<'_>, below: &[Accel], n: u32, accel: Accel) ->
             initrd: initrd.to_string(),
             port,
             chain: layout.chain.to_string(),
+            agent_disk: layout.agent_disk.map(str::to_string),
             scratch: layout.scratch.to_string(),
             scratch_region: (0, None),
             cache: layout.cache,
@@ -119,6 +122,9 @@ pub fn level_spec(layout: &Layout<'_>, below: &[Accel], n: u32, accel: Accel) ->
             initrd: format!("/mnt/{initrd}"),
             port,
             chain: "/dev/vda".into(),
+            agent_disk: layout
+                .agent_disk
+                .map(|_| super::agentdrive::AGENT_DEVICE.to_string()),
             scratch: "/dev/vdb".into(),
             scratch_region: (parent_fs * MIB, Some(plan.disk_mib(n) * MIB)),
             cache: CacheMode::Direct,
@@ -147,6 +153,7 @@ impl QemuBackend {
             text(&stack.leaf_initrd),
         );
         let (chain, scratch) = (text(&stack.chain), text(&stack.scratch));
+        let agent_disk = stack.agent_disk.as_deref().map(text);
         let (host_key, authorized) = (
             text(&stack.keys.host_keys[0].private),
             text(&stack.keys.authorized_keys),
@@ -162,6 +169,7 @@ impl QemuBackend {
             initrd: &initrd,
             leaf_initrd: &leaf,
             chain: &chain,
+            agent_disk: agent_disk.as_deref(),
             scratch: &scratch,
             cache: stack.cache,
             l1_host_key: &host_key,

@@ -4,12 +4,13 @@
 //! the stack — or a signal — removes it all.
 
 use super::argv::CacheMode;
-use super::{disk, keys};
+use super::{agentdrive, disk, keys};
 use crate::cleanup::{PathGuard, ProcessGuard};
 use crate::config::QemuOptions;
 use crate::image::{chaindisk, Image};
 use crate::plan::Plan;
 use crate::remote::ssh::SshRemote;
+use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::process::Child;
 
@@ -31,6 +32,8 @@ pub struct Stack {
     pub leaf_initrd: PathBuf,
     /// The chain disk.
     pub chain: PathBuf,
+    /// The agent drive's image (`agentdrive`), when the run has one.
+    pub agent_disk: Option<PathBuf>,
     /// L1's QEMU.
     pub l1: Option<(Child, ProcessGuard)>,
     /// L1's net.tcp peer on the host (`netpeer`), killed with the stack.
@@ -68,11 +71,20 @@ impl Stack {
             initrd: image.initrd(),
             leaf_initrd: image.leaf_initrd(),
             chain: image.chain_disk(),
+            agent_disk: None,
             l1: None,
             net_peer: None,
             ctl: vec![],
             up: 0,
         };
+        if let Some(agent) = &opts.agent_drive {
+            let img = dir.join("agent.img");
+            let bytes = std::fs::read(agent)
+                .with_context(|| format!("cannot read the agent {}", agent.display()))?;
+            agentdrive::write(&img, &bytes)
+                .with_context(|| format!("cannot write the agent drive {}", img.display()))?;
+            s.agent_disk = Some(img);
+        }
         if opts.kernel.is_some() || opts.initrd.is_some() {
             let cd = dir.join("chain");
             std::fs::create_dir(&cd)?;

@@ -100,6 +100,7 @@ pub(super) fn qemu(
         initrd: &initrd,
         leaf_initrd: &leaf,
         chain: &chain,
+        agent_disk: opts.agent_drive.as_ref().map(|_| "$STACK/agent.img"),
         scratch: "$STACK/scratch.raw",
         cache,
         l1_host_key: "$STACK/L1.host_key",
@@ -118,8 +119,8 @@ pub(super) fn qemu(
         let port = ports[n as usize - 1];
         if n == 1 {
             line(w, "\nL1 (on the host):");
-            line(w, &format!("  create $STACK: id_ed25519 (client key), L1..L{}.host_key, authorized_keys, scratch.raw ({} MiB sparse, an ext4 per level by mke2fs){}",
-                plan.levels.len(), plan.disk_mib(1), if custom { ", chain.img (--kernel/--initrd)" } else { "" }));
+            line(w, &format!("  create $STACK: id_ed25519 (client key), L1..L{}.host_key, authorized_keys, scratch.raw ({} MiB sparse, an ext4 per level by mke2fs){}{}",
+                plan.levels.len(), plan.disk_mib(1), if opts.agent_drive.is_some() { ", agent.img (the agent drive: the agent, zero-padded to whole sectors)" } else { "" }, if custom { ", chain.img (--kernel/--initrd)" } else { "" }));
             let cmd = argv::build(&spec::level_spec(&layout, &below, 1, l1.accel));
             line(
                 w,
@@ -210,7 +211,7 @@ pub(super) fn qemu(
         }
         agent_lines(
             w,
-            &netpeer::site(&plan, n, &net_ports, net),
+            &netpeer::site(&plan, n, &net_ports, net, opts.agent_drive.is_some()),
             cfg,
             agent,
             sizes,

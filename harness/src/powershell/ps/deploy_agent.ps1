@@ -1,10 +1,11 @@
 # The Windows side of deploying the agent, in one round trip as on Linux: unpack the
 # uploaded gzip stream, print "size sha256" of what was unpacked (Get-FileHash), and
-# only when both match what was sent run `info` and then the suite, whose protocol
-# stream passes through line by line. The agent and its upload are removed whatever
-# happens, and the script exits with the agent's status (1 when it did not run).
+# only when both match what was sent run the suite, whose protocol stream (its begin
+# record carries the level's info) passes through line by line. The agent and its
+# upload are removed whatever happens, and the script exits with the agent's status
+# (1 when it did not run).
 # Input: {packed, exe, size, sha256, run: [arguments of the suite run]}.
-# Output: "size sha256", the agent's info line, the protocol stream.
+# Output: "size sha256", then the protocol stream.
 $packed = [string]$NbInput.packed
 $exe = [string]$NbInput.exe
 $code = 1
@@ -30,11 +31,8 @@ try {
     if ($size -eq [long]$NbInput.size -and $hash -eq [string]$NbInput.sha256) {
         # What the agent writes on stderr must not become a terminating error.
         $ErrorActionPreference = 'Continue'
-        & $exe info
-        if ($LASTEXITCODE -eq 0) {
-            $suite = @($NbInput.run)
-            & $exe @suite
-        }
+        $suite = @($NbInput.run)
+        & $exe @suite
         $code = $LASTEXITCODE
     }
 } finally {

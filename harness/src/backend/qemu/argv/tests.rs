@@ -16,6 +16,7 @@ fn spec(machine: Machine) -> LaunchSpec {
         port: 40002,
         chain: "/dev/vda".into(),
         scratch: "/dev/vdb".into(),
+        agent_disk: Some("/dev/vdc".into()),
         scratch_region: (4096 << 20, Some(8192 << 20)),
         cache: CacheMode::Direct,
         forward_addr: "10.0.2.15".into(),
