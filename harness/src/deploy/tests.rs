@@ -121,13 +121,13 @@ impl Remote for Scripted {
                 stderr: String::new(),
             });
         }
-        if let (true, Some(lines)) = (cmd.starts_with("head -c"), &self.drive_lines) {
+        if let (true, Some(lines)) = (cmd.starts_with("dd if="), &self.drive_lines) {
             for l in lines {
                 on_line(l);
             }
             return Ok(ExecStatus {
                 code: Some(1),
-                stderr: "head: /dev/vdc: No such file or directory\n".into(),
+                stderr: "dd: can't open '/dev/vdc': No such file or directory\n".into(),
             });
         }
         for l in &self.lines {
@@ -366,7 +366,7 @@ fn a_level_with_the_agent_drive_reads_it_and_uploads_nothing() {
     assert!(r.uploaded.is_empty());
     assert_eq!(r.commands.len(), 1, "{:?}", r.commands);
     assert!(
-        r.commands[0].starts_with("head -c 4096 /dev/vdc > /w/nestbench-agent-"),
+        r.commands[0].starts_with("dd if=/dev/vdc of=/w/nestbench-agent-"),
         "{}",
         r.commands[0]
     );
