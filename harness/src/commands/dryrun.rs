@@ -59,10 +59,15 @@ pub fn render(cfg: &RunConfig) -> Result<String, Failure> {
     line(
         w,
         &format!(
-            "agent {} ({} bytes, sha256 {}), uploaded gzip-compressed",
+            "agent {} ({} bytes, sha256 {}), {}",
             agent.path.display(),
             agent.bytes.len(),
-            agent.sha256
+            agent.sha256,
+            match &cfg.backend {
+                crate::config::BackendConfig::Qemu(q) if q.agent_drive.is_some() =>
+                    "read off the agent drive in the guests, uploaded gzip-compressed elsewhere",
+                _ => "uploaded gzip-compressed",
+            }
         ),
     );
     line(
