@@ -77,6 +77,14 @@ pub struct RunConfig {
 impl RunConfig {
     /// Validate `args`; every refusal is a usage error naming the flag.
     pub fn from_args(args: RunArgs, run_id: String) -> Result<RunConfig, Failure> {
+        if args.backend != BackendArg::Qemu {
+            if let Some(flag) = qemu_only_flag(&args) {
+                return Err(Failure::usage(format!(
+                    "{flag} only applies to the QEMU backend (--backend qemu): drop it for --backend {}",
+                    if args.backend == BackendArg::Hyperv { "hyperv" } else { "inventory" }
+                )));
+            }
+        }
         let suite: Suite = args
             .suite
             .parse()
@@ -123,7 +131,7 @@ impl RunConfig {
             }
             BackendArg::Qemu if args.levels == 0 => BackendConfig::HostOnly,
             BackendArg::Qemu => BackendConfig::Qemu(QemuOptions {
-                accel: args.accel,
+                accel: args.accel.unwrap_or(AccelArg::Auto),
                 memory_mib: args.memory,
                 cpus: args.cpus,
                 kernel: args.kernel,
@@ -246,6 +254,19 @@ impl RunConfig {
             tags: self.tags.clone(),
         }
     }
+}
+
+/// The first flag of `args` that only the QEMU backend reads, if any is given.
+fn qemu_only_flag(args: &RunArgs) -> Option<&'static str> {
+    [
+        ("--accel", args.accel.is_some()),
+        ("--kernel", args.kernel.is_some()),
+        ("--initrd", args.initrd.is_some()),
+        ("--qemu", args.qemu.is_some()),
+        ("--qemu-arg", !args.qemu_args.is_empty()),
+    ]
+    .into_iter()
+    .find_map(|(flag, given)| given.then_some(flag))
 }
 
 fn validate_only(list: Vec<String>) -> Result<Vec<String>, Failure> {

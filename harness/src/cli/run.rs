@@ -64,9 +64,9 @@ pub struct RunArgs {
     /// The run directory (created; refused if it exists and is not empty).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Acceleration per QEMU level.
-    #[arg(long, value_parser = accel_values(), default_value = "auto")]
-    pub accel: AccelArg,
+    /// Acceleration per QEMU level (default auto).
+    #[arg(long, value_parser = accel_values())]
+    pub accel: Option<AccelArg>,
     /// Memory of L1 in MiB (deeper levels are derived by the plan; with --backend hyperv,
     /// static memory).
     #[arg(long)]
