@@ -8,7 +8,7 @@ use model::{catalog, Sizes, Suite};
 use std::path::{Path, PathBuf};
 
 mod hyperv;
-pub use hyperv::HypervOptions;
+pub use hyperv::{HypervOptions, Switches};
 
 /// Options of the QEMU backend.
 #[derive(Debug, Clone)]
@@ -116,6 +116,7 @@ impl RunConfig {
             BackendArg::Hyperv if args.levels == 0 => BackendConfig::HostOnly,
             BackendArg::Hyperv => BackendConfig::Hyperv(HypervOptions::from_args(
                 args.hyperv,
+                args.levels,
                 args.memory,
                 args.cpus,
             )?),
@@ -213,7 +214,8 @@ impl RunConfig {
                     host: h.host.clone(),
                     base_vhdx: h.base_vhdx.clone(),
                     leaf_vhdx: h.leaf_vhdx.clone(),
-                    switch: h.switch.clone(),
+                    switch: h.switch.all.clone(),
+                    switch_levels: h.switch.levels.clone(),
                     memory_mib: h.memory_mib,
                     cpus: h.cpus,
                 });

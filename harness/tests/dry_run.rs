@@ -259,6 +259,41 @@ fn a_hyperv_dry_run_lists_each_levels_operations_in_order_and_contacts_nothing()
 }
 
 #[test]
+fn a_hyperv_level_may_have_its_own_switch() {
+    let s = Sandbox::new();
+    let run = |switches: &[&str]| {
+        let mut args = vec![
+            "--backend",
+            "hyperv",
+            "--levels",
+            "2",
+            "--hyperv-host",
+            "Administrator@192.0.2.7",
+            "--base-vhdx",
+            "D:\\vm\\ws.vhdx",
+        ];
+        args.extend(switches);
+        s.dry_run(&args)
+    };
+    let text = stdout(&run(&["--switch", "L2=Internal", "--switch", "External"]));
+    let l2 = text.find("L2 (on L1)").unwrap_or_else(|| panic!("{text}"));
+    let (l1, l2) = text.split_at(l2);
+    assert!(l1.contains("Generation 2, switch External,"), "{text}");
+    assert!(l2.contains("Generation 2, switch Internal,"), "{text}");
+    // Without a plain NAME the others keep the default.
+    let text = stdout(&run(&["--switch", "L2=Internal"]));
+    assert!(text.contains("switch Default Switch,"), "{text}");
+    let o = run(&["--switch", "L3=Internal"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--switch L3=Internal: the stack's levels with a switch are L1 to L2"),
+        "{err}"
+    );
+    assert_eq!(s.written(), Vec::<PathBuf>::new());
+}
+
+#[test]
 fn a_dry_run_refuses_what_the_run_would_refuse() {
     let s = Sandbox::new();
     std::fs::write(s.path("out/old"), "x").unwrap();
