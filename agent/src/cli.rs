@@ -34,8 +34,8 @@ RUN OPTIONS:
                       latency buffer 4x the last-level cache where a quarter of the free
                       memory allows (not in smoke), the file a quarter of the free disk
   --llc-mib N         the last-level cache the memory working sets are judged against
-                      (params llc_mib, cache_resident); default: this machine's, from
-                      sysfs. The controller passes L0's: TCG guests report made-up ones
+                      (params llc_mib, cache_resident); default: this machine's (sysfs;
+                      on Windows, the cache query). The controller passes L0's: TCG guests report made-up ones
   --budget-ms N       per-sample time budget override, for tests and debugging
   --net-listen PORT   listen there from the start for net.tcp's peer in the parent
                       (without it net.tcp measures loopback, a reference only)

@@ -20,8 +20,9 @@ use windows_sys::Win32::System::Services::{
     SERVICE_QUERY_STATUS, SERVICE_STATUS,
 };
 use windows_sys::Win32::System::SystemInformation::{
-    ComputerNameDnsHostname, GetComputerNameExW, GlobalMemoryStatusEx, MEMORYSTATUSEX,
-    OSVERSIONINFOEXW, OSVERSIONINFOW,
+    CacheData, CacheUnified, ComputerNameDnsHostname, GetComputerNameExW,
+    GetLogicalProcessorInformationEx, GlobalMemoryStatusEx, RelationCache, MEMORYSTATUSEX,
+    OSVERSIONINFOEXW, OSVERSIONINFOW, SYSTEM_LOGICAL_PROCESSOR_INFORMATION_EX,
 };
 use windows_sys::Win32::System::Threading::{
     GetActiveProcessorCount, IsProcessorFeaturePresent, ALL_PROCESSOR_GROUPS,
@@ -64,21 +65,66 @@ pub fn gather() -> HostInfo {
         hypervisor,
         virt_extensions: cpuid::virt_extensions(),
         kvm_usable: false,
-        // Not read on Windows yet (GetLogicalProcessorInformationEx would say): the
-        // controller passes L0's with --llc-mib, and a bare run keeps the suite's sizes.
-        llc_mib: None,
+        llc_mib: own_llc_mib(),
         windows: Some(windows),
     }
 }
 
 /// What the disk and memory workloads may use: available physical memory and the
-/// space free to this user where `dir` is, in MiB.
-pub fn limits(dir: &Path) -> Limits {
+/// space free to this user where `dir` is, in MiB, and the last-level cache — `llc_mib`
+/// (the controller's `--llc-mib`, L0's) when given, else this machine's — as on Linux.
+pub fn limits(dir: &Path, llc_mib: Option<u64>) -> Limits {
     Limits {
         mem_available_mib: memory().map(|m| m.ullAvailPhys >> 20),
         disk_free_mib: free_mib(dir),
-        llc_mib: None,
+        llc_mib: llc_mib.or_else(own_llc_mib),
     }
+}
+
+/// The last-level cache GetLogicalProcessorInformationEx(RelationCache) describes, MiB:
+/// of its data and unified caches the one of the highest level, the largest when
+/// several share it, rounded up — what the Linux agent reads from sysfs
+/// (`model::info::llc_mib_of`). `None` when the call fails or describes no cache.
+pub fn own_llc_mib() -> Option<u64> {
+    type Record = SYSTEM_LOGICAL_PROCESSOR_INFORMATION_EX;
+    let mut len = 0u32;
+    // SAFETY: a null buffer of length 0 only asks for the length needed.
+    unsafe { GetLogicalProcessorInformationEx(RelationCache, std::ptr::null_mut(), &mut len) };
+    // Room for one whole Record past the last record's start, so each can be read as
+    // one; u64s for the records' alignment.
+    let words = (len as usize + std::mem::size_of::<Record>()).div_ceil(8);
+    let mut buf = vec![0u64; words];
+    // SAFETY: a buffer of at least `len` bytes, as asked for; len becomes what was written.
+    let ok = unsafe {
+        GetLogicalProcessorInformationEx(RelationCache, buf.as_mut_ptr().cast(), &mut len)
+    };
+    if ok == 0 {
+        return None;
+    }
+    let (mut caches, mut at) = (Vec::new(), 0usize);
+    while at + 8 <= len as usize {
+        // SAFETY: `at` is a record's start within the `len` bytes written, and the
+        // buffer holds a whole Record past it (zeroed where the record is shorter).
+        let r: Record = unsafe {
+            buf.as_ptr()
+                .cast::<u8>()
+                .add(at)
+                .cast::<Record>()
+                .read_unaligned()
+        };
+        if r.Size == 0 {
+            break;
+        }
+        if r.Relationship == RelationCache {
+            // SAFETY: a RelationCache record's union is its CACHE_RELATIONSHIP.
+            let c = unsafe { r.Anonymous.Cache };
+            if c.Type == CacheData || c.Type == CacheUnified {
+                caches.push((u32::from(c.Level), u64::from(c.CacheSize).div_ceil(1024)));
+            }
+        }
+        at += r.Size as usize;
+    }
+    model::info::llc_mib_of(caches)
 }
 
 /// The real version: RtlGetVersion, unlike GetVersionEx, does not pretend to be

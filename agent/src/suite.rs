@@ -55,7 +55,7 @@ pub fn run(opts: &RunOpts) -> ExitCode {
         llc_mib: opts.llc_mib.or_else(hostinfo::own_llc_mib),
     };
     #[cfg(windows)]
-    let limits = hostinfo::limits(&dir);
+    let limits = hostinfo::limits(&dir, opts.llc_mib);
     let mut ctx = Context::new(opts.suite, opts.sizes, dir, limits);
     // Listen before the first workload, so the parent's peer is connected (and idle)
     // long before net.tcp, and its knocking stops before anything is measured.

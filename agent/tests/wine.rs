@@ -1,9 +1,10 @@
 //! nestbench-agent.exe, run for real under Wine (Debian 12's wine64, Wine 8.0): `info`
-//! must be one HostInfo with the Windows facts, a smoke run must be a stream the
-//! controller's parser accepts with every catalog metric as a result or — only where
-//! the catalog or the machine says so — a not-applicable record, its figures positive
-//! and finite (sanity only: they are Wine's figures, not Windows'), and a Ctrl-C in the
-//! middle of a disk workload must leave nothing behind.
+//! must be one HostInfo with the Windows facts and the last-level cache the Linux agent
+//! would read here, a smoke run must be a stream the controller's parser accepts with
+//! every catalog metric as a result or — only where the catalog or the machine says so
+//! — a not-applicable record, its figures positive and finite (sanity only: they are
+//! Wine's figures, not Windows'), and a Ctrl-C in the middle of a disk workload must
+//! leave nothing behind.
 //!
 //! The .exe is built by scripts/build-agent-windows (quick when it is up to date). It
 //! runs in a fresh WINEPREFIX of its own, in a temporary directory holding only the
@@ -246,6 +247,13 @@ fn info(wine: &Wine) {
         "{info:?}"
     );
     assert!(!info.kvm_usable);
+    // Wine answers GetLogicalProcessorInformationEx(RelationCache) from this machine's
+    // sysfs cache directories, so the .exe's LLC is the one the Linux agent reads here
+    // (480 MiB on the machine this was written on): Some where sysfs describes a cache,
+    // None — the API yielding no cache record — where it does not.
+    let sysfs = model::info::llc_mib_from(|p| std::fs::read_to_string(p).ok());
+    assert_eq!(info.llc_mib, sysfs, "{info:?}");
+    assert_ne!(info.llc_mib, Some(0), "{info:?}");
     let w = info.windows.expect("the Windows facts");
     assert!(w.build > 0 && w.version.contains('.'), "{w:?}");
     assert_eq!(info.kernel, format!("{}.{}", w.version, w.build));

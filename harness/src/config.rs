@@ -8,7 +8,7 @@ use model::{catalog, Sizes, Suite};
 use std::path::{Path, PathBuf};
 
 mod hyperv;
-pub use hyperv::HypervOptions;
+pub use hyperv::{HypervOptions, Switches};
 
 /// Options of the QEMU backend.
 #[derive(Debug, Clone)]
@@ -80,6 +80,14 @@ pub struct RunConfig {
 impl RunConfig {
     /// Validate `args`; every refusal is a usage error naming the flag.
     pub fn from_args(args: RunArgs, run_id: String) -> Result<RunConfig, Failure> {
+        if args.backend != BackendArg::Qemu {
+            if let Some(flag) = qemu_only_flag(&args) {
+                return Err(Failure::usage(format!(
+                    "{flag} only applies to the QEMU backend (--backend qemu): drop it for --backend {}",
+                    if args.backend == BackendArg::Hyperv { "hyperv" } else { "inventory" }
+                )));
+            }
+        }
         let suite: Suite = args
             .suite
             .parse()
@@ -111,6 +119,7 @@ impl RunConfig {
             BackendArg::Hyperv if args.levels == 0 => BackendConfig::HostOnly,
             BackendArg::Hyperv => BackendConfig::Hyperv(HypervOptions::from_args(
                 args.hyperv,
+                args.levels,
                 args.memory,
                 args.cpus,
             )?),
@@ -126,7 +135,7 @@ impl RunConfig {
             }
             BackendArg::Qemu if args.levels == 0 => BackendConfig::HostOnly,
             BackendArg::Qemu => BackendConfig::Qemu(QemuOptions {
-                accel: args.accel,
+                accel: args.accel.unwrap_or(AccelArg::Auto),
                 memory_mib: args.memory,
                 cpus: args.cpus,
                 kernel: args.kernel,
@@ -210,7 +219,8 @@ impl RunConfig {
                     host: h.host.clone(),
                     base_vhdx: h.base_vhdx.clone(),
                     leaf_vhdx: h.leaf_vhdx.clone(),
-                    switch: h.switch.clone(),
+                    switch: h.switch.all.clone(),
+                    switch_levels: h.switch.levels.clone(),
                     memory_mib: h.memory_mib,
                     cpus: h.cpus,
                 });
@@ -251,6 +261,19 @@ impl RunConfig {
             tags: self.tags.clone(),
         }
     }
+}
+
+/// The first flag of `args` that only the QEMU backend reads, if any is given.
+fn qemu_only_flag(args: &RunArgs) -> Option<&'static str> {
+    [
+        ("--accel", args.accel.is_some()),
+        ("--kernel", args.kernel.is_some()),
+        ("--initrd", args.initrd.is_some()),
+        ("--qemu", args.qemu.is_some()),
+        ("--qemu-arg", !args.qemu_args.is_empty()),
+    ]
+    .into_iter()
+    .find_map(|(flag, given)| given.then_some(flag))
 }
 
 fn validate_only(list: Vec<String>) -> Result<Vec<String>, Failure> {

@@ -259,6 +259,41 @@ fn a_hyperv_dry_run_lists_each_levels_operations_in_order_and_contacts_nothing()
 }
 
 #[test]
+fn a_hyperv_level_may_have_its_own_switch() {
+    let s = Sandbox::new();
+    let run = |switches: &[&str]| {
+        let mut args = vec![
+            "--backend",
+            "hyperv",
+            "--levels",
+            "2",
+            "--hyperv-host",
+            "Administrator@192.0.2.7",
+            "--base-vhdx",
+            "D:\\vm\\ws.vhdx",
+        ];
+        args.extend(switches);
+        s.dry_run(&args)
+    };
+    let text = stdout(&run(&["--switch", "L2=Internal", "--switch", "External"]));
+    let l2 = text.find("L2 (on L1)").unwrap_or_else(|| panic!("{text}"));
+    let (l1, l2) = text.split_at(l2);
+    assert!(l1.contains("Generation 2, switch External,"), "{text}");
+    assert!(l2.contains("Generation 2, switch Internal,"), "{text}");
+    // Without a plain NAME the others keep the default.
+    let text = stdout(&run(&["--switch", "L2=Internal"]));
+    assert!(text.contains("switch Default Switch,"), "{text}");
+    let o = run(&["--switch", "L3=Internal"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--switch L3=Internal: the stack's levels with a switch are L1 to L2"),
+        "{err}"
+    );
+    assert_eq!(s.written(), Vec::<PathBuf>::new());
+}
+
+#[test]
 fn a_dry_run_refuses_what_the_run_would_refuse() {
     let s = Sandbox::new();
     std::fs::write(s.path("out/old"), "x").unwrap();
@@ -269,5 +304,68 @@ fn a_dry_run_refuses_what_the_run_would_refuse() {
     std::fs::remove_file(s.path("out/old")).unwrap();
     let o = s.dry_run(&["--levels", "0", "--suite", "huge"]);
     assert_eq!(o.status.code(), Some(2));
+    assert_eq!(s.written(), Vec::<PathBuf>::new());
+}
+
+/// `run --backend hyperv` (and `--backend inventory`) with a flag only the QEMU backend
+/// reads: a usage error on one line naming the flag, with or without --dry-run, and
+/// nothing written — instead of a run that silently ignores it.
+#[test]
+fn qemu_only_flags_are_refused_by_the_other_backends() {
+    let s = Sandbox::new();
+    std::fs::write(s.path("bin/inventory.toml"), "").unwrap();
+    let inv = s.path("bin/inventory.toml");
+    let hyperv = [
+        "--backend",
+        "hyperv",
+        "--levels",
+        "2",
+        "--hyperv-host",
+        "Administrator@192.0.2.7",
+        "--base-vhdx",
+        "D:\\vm\\ws.vhdx",
+    ];
+    let inventory = [
+        "--backend",
+        "inventory",
+        "--inventory",
+        inv.to_str().unwrap(),
+    ];
+    let qemu_flags: [&[&str]; 5] = [
+        &["--qemu-arg", "1:-no-hpet"],
+        &["--accel", "tcg"],
+        &["--kernel", "/boot/vmlinuz"],
+        &["--initrd", "/boot/initrd.img"],
+        &["--qemu", "/usr/bin/qemu-system-x86_64"],
+    ];
+    let check = |o: &Output, flag: &str, backend: &str| {
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{flag} with {backend}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(
+            err.contains(&format!("{flag} only applies to the QEMU backend"))
+                && err.contains(&format!("drop it for --backend {backend}")),
+            "{err}"
+        );
+    };
+    for flag in qemu_flags {
+        for (backend, args) in [("hyperv", &hyperv[..]), ("inventory", &inventory[..])] {
+            check(&s.dry_run(&[args, flag].concat()), flag[0], backend);
+        }
+    }
+    // Without --dry-run too: refused before anything is contacted or written.
+    let o = Command::new(env!("CARGO_BIN_EXE_nestbench"))
+        .env("NESTBENCH_SCRATCH_DIR", s.path("scratch"))
+        .env("NESTBENCH_HISTORY", s.path("history/history.sqlite"))
+        .env("TMPDIR", s.path("work"))
+        .args(["run", "--out"])
+        .arg(s.path("out"))
+        .args(["--agent", s.path("bin/agent").to_str().unwrap()])
+        .args(hyperv)
+        .args(["--qemu-arg", "1:-no-hpet"])
+        .output()
+        .unwrap();
+    check(&o, "--qemu-arg", "hyperv");
+    std::fs::remove_file(&inv).unwrap();
     assert_eq!(s.written(), Vec::<PathBuf>::new());
 }

@@ -91,8 +91,31 @@ fn a_three_level_run_copies_each_parent_disk_hop_by_hop() {
     }
     let c = chain();
     let s = site(c, 2241, 1, 3, false, &|_, _| {});
-    let (o, doc) = s.run(c, 3, &["--memory", "8192"]);
+    // Inside L1 the switch for L2 has a name of its own: the host's "External" would be
+    // refused there, so L2 is made only with its own --switch.
+    s.set_host(1, "switches", json!(["Internal"]));
+    let (o, doc) = s.run(c, 3, &["--memory", "8192", "--switch", "L2=Internal"]);
     assert_eq!(o.status.code(), Some(0), "{:?}", doc.levels);
+    let networks: Vec<_> = doc.levels[1..]
+        .iter()
+        .map(|l| l.env.network.clone().unwrap())
+        .collect();
+    assert_eq!(
+        networks,
+        [
+            "Hyper-V switch External",
+            "Hyper-V switch Internal",
+            "Hyper-V switch External"
+        ]
+    );
+    let hv = doc.config.hyperv.as_ref().unwrap();
+    assert_eq!(
+        (
+            hv.switch.as_str(),
+            hv.switch_levels.get(&2).map(String::as_str)
+        ),
+        ("External", Some("Internal"))
+    );
     // What each VM was given (the agent's memory_mib is what the stand-in has).
     let planned: Vec<(u64, u32)> = doc.levels[1..]
         .iter()

@@ -96,18 +96,40 @@ impl Machine {
     }
 
     fn create(&self, vm: &str, parent: &Path) -> (Option<i32>, Value) {
+        self.create_edited(vm, parent, |s| s)
+    }
+
+    /// `hyperv_create_vm` with its script changed by `edit`.
+    fn create_edited(
+        &self,
+        vm: &str,
+        parent: &Path,
+        edit: fn(String) -> String,
+    ) -> (Option<i32>, Value) {
         let d = self.dir.path();
-        self.call(&scripts::HYPERV_CREATE_VM, json!({
+        let input = json!({
             "vm": vm, "parent": parent, "disk": d.join(format!("{vm}.vhdx")),
             "config_disk": d.join(format!("{vm}-config.vhdx")), "switch": "External",
             "memory_bytes": 4u64 << 30, "linux": false, "files": {"nestbench/authorized_keys": "k"},
-        }))
+        });
+        let op = &scripts::HYPERV_CREATE_VM;
+        self.call_edited(op, input, edit, Duration::from_secs(20))
+    }
+
+    /// The state file as it is now.
+    fn doc(&self) -> Value {
+        serde_json::from_str(&std::fs::read_to_string(&self.state).unwrap()).unwrap()
+    }
+
+    /// Sets the host's `key` to `value` in the state file.
+    fn set_host(&self, key: &str, value: Value) {
+        let mut doc = self.doc();
+        doc["host"][key] = value;
+        std::fs::write(&self.state, doc.to_string()).unwrap();
     }
 
     fn log(&self) -> Vec<String> {
-        let doc: Value =
-            serde_json::from_str(&std::fs::read_to_string(&self.state).unwrap()).unwrap();
-        doc["log"]
+        self.doc()["log"]
             .as_array()
             .unwrap()
             .iter()
@@ -288,4 +310,81 @@ fn a_differencing_disk_on_a_missing_or_busy_parent_is_refused() {
             "copy_file:c"
         ]
     );
+}
+
+/// The Guest Service Interface's Id ends in this on every host, in every language.
+const GSI: &str = "6C09BB55-D683-4DA0-8931-C9BF705F6480";
+
+/// The create script with the Guest Service Interface chosen by its English Name, as
+/// it was before it was chosen by Id.
+fn by_english_name(s: String) -> String {
+    let (start, end) = ("$gsi = @(", "$gsi | Enable-VMIntegrationService");
+    let (a, b) = (s.find(start).unwrap(), s.find(end).unwrap() + end.len());
+    let by_name = "Enable-VMIntegrationService -VM $vm -Name 'Guest Service Interface'";
+    format!("{}{by_name}{}", &s[..a], &s[b..])
+}
+
+#[test]
+fn the_guest_service_interface_is_chosen_by_its_id_whatever_the_host_s_language() {
+    if skip() {
+        return;
+    }
+    // A host whose language names it otherwise (the Name is translated, the Id is not).
+    let m = machine(plain());
+    m.set_host(
+        "integration_service_names",
+        json!({ GSI: "Gastdienstschnittstelle" }),
+    );
+    // The script as sent: by Id, so Copy-VMFile works once the VM runs.
+    assert_eq!(m.create("a", &m.base).0, Some(0));
+    m.call(&scripts::HYPERV_START_VM, json!({"vm": "a"}));
+    let copy = json!({"vm": "a", "source": m.base, "destination": m.dir.path().join("copy.vhdx")});
+    assert_eq!(m.call(&scripts::HYPERV_COPY_FILE, copy).0, Some(0));
+    // By its English Name: Hyper-V finds no such service here.
+    let (code, out) = m.create_edited("b", &m.base, by_english_name);
+    assert_eq!(code, Some(1));
+    let err = out["error"].as_str().unwrap();
+    assert!(
+        err.contains("no integration service named 'Guest Service Interface'"),
+        "{err}"
+    );
+    // The Id is 'Microsoft:<VMId>\<GUID>': equal to the bare GUID it never is.
+    let bare = |s: String| s.replace("-like '*\\6C09BB55", "-eq '6C09BB55");
+    let (code, out) = m.create_edited("c", &m.base, bare);
+    assert_eq!(code, Some(1));
+    let err = out["error"].as_str().unwrap();
+    assert!(err.contains("0 integration services match"), "{err}");
+    // New-VM had made both: they are there for teardown to remove, without the service.
+    let doc = m.doc();
+    let made: Vec<_> = doc["vms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["name"].as_str().unwrap(),
+                v["guest_service"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(made, [("a", true), ("b", false), ("c", false)]);
+    assert!(
+        doc["vms"][0]["id"]
+            .as_str()
+            .is_some_and(|id| id.len() == 36),
+        "{doc}"
+    );
+    assert_eq!(
+        m.log(),
+        [
+            "create_vm:a",
+            "start_vm:a",
+            "copy_file:a",
+            "refused:create_vm:b",
+            "refused:create_vm:c"
+        ]
+    );
+    // On an English host the Name is found too: the refusal above is the language's.
+    let en = machine(plain());
+    assert_eq!(en.create_edited("a", &en.base, by_english_name).0, Some(0));
 }

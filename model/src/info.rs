@@ -30,7 +30,8 @@ pub struct HostInfo {
     /// Whether /dev/kvm can be opened and answers KVM_GET_API_VERSION (always false
     /// on Windows).
     pub kvm_usable: bool,
-    /// The last-level cache this level's sysfs shows, MiB (rounded up), when it shows
+    /// The last-level cache this level's sysfs shows (on Windows, what
+    /// GetLogicalProcessorInformationEx describes), MiB (rounded up), when it shows
     /// one. Under TCG it is whatever QEMU makes up, which is why the controller passes
     /// L0's to every level (`--llc-mib`) instead of trusting this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -80,7 +81,7 @@ pub const SYSFS_CACHE_DIR: &str = "/sys/devices/system/cpu/cpu0/cache";
 /// one), the largest when several share that level. `read(path)` returns a file's
 /// text, or `None` when it cannot be read; `None` overall when no cache is described.
 pub fn llc_mib_from(read: impl Fn(&str) -> Option<String>) -> Option<u64> {
-    let mut best: Option<(u32, u64)> = None;
+    let mut caches = Vec::new();
     for idx in 0..16 {
         let base = format!("{SYSFS_CACHE_DIR}/index{idx}");
         let Some(size) = read(&format!("{base}/size")) else {
@@ -96,9 +97,18 @@ pub fn llc_mib_from(read: impl Fn(&str) -> Option<String>) -> Option<u64> {
         if kind.trim() == "Instruction" {
             continue;
         }
-        best = best.max(Some((level, kib)));
+        caches.push((level, kib));
     }
-    best.map(|(_, kib)| kib.div_ceil(1024))
+    llc_mib_of(caches)
+}
+
+/// The last-level cache in MiB (rounded up) of `caches`, each a data or unified cache
+/// (never an instruction cache) as its level and size in KiB: the one of the highest
+/// level, the largest when several share it; `None` when there are none. The one rule
+/// for both agents: sysfs on Linux ([`llc_mib_from`]), GetLogicalProcessorInformationEx
+/// on Windows.
+pub fn llc_mib_of(caches: impl IntoIterator<Item = (u32, u64)>) -> Option<u64> {
+    caches.into_iter().max().map(|(_, kib)| kib.div_ceil(1024))
 }
 
 /// A sysfs cache size such as `32768K`, `48K` or `2M`, in KiB.
@@ -148,6 +158,18 @@ mod tests {
         let m = sysfs(&[(1, "Instruction", "8192K"), (2, "Unified", "1536K")]);
         assert_eq!(llc_mib_from(|p| m.get(p).cloned()), Some(2));
         assert_eq!(llc_mib_from(|_| None), None);
+    }
+
+    #[test]
+    fn the_llc_is_the_highest_level_then_the_largest_rounded_up() {
+        // Two L3 slices of different sizes (a hybrid CPU): the larger one.
+        assert_eq!(
+            llc_mib_of([(2, 2048), (3, 12 * 1024), (3, 30 * 1024)]),
+            Some(30)
+        );
+        // A 1.5 MiB L2 as the last level is 2 MiB, as sysfs's reading says.
+        assert_eq!(llc_mib_of([(1, 48), (2, 1536)]), Some(2));
+        assert_eq!(llc_mib_of([]), None);
     }
 
     #[test]

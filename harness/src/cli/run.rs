@@ -64,9 +64,9 @@ pub struct RunArgs {
     /// The run directory (created; refused if it exists and is not empty).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Acceleration per QEMU level.
-    #[arg(long, value_parser = accel_values(), default_value = "auto")]
-    pub accel: AccelArg,
+    /// Acceleration per QEMU level (default auto).
+    #[arg(long, value_parser = accel_values())]
+    pub accel: Option<AccelArg>,
     /// Memory of L1 in MiB (deeper levels are derived by the plan; with --backend hyperv,
     /// static memory).
     #[arg(long)]
@@ -152,9 +152,11 @@ pub struct HypervRunArgs {
     /// host; without it the deepest level is Windows too.
     #[arg(long, value_name = "PATH")]
     pub leaf_vhdx: Option<String>,
-    /// The virtual switch every level's adapter is connected to.
-    #[arg(long = "switch", value_name = "NAME", default_value = "Default Switch")]
-    pub switch: String,
+    /// The virtual switch every level's adapter is connected to (default Default
+    /// Switch); Ln=NAME gives level n its own instead (repeatable, e.g. --switch External
+    /// --switch L2=Internal).
+    #[arg(long = "switch", value_name = "[Ln=]NAME")]
+    pub switch: Vec<String>,
     /// The account the guests' first-boot task authorizes the stack's key for.
     #[arg(long, value_name = "NAME", default_value = "Administrator")]
     pub guest_user: String,

@@ -1,9 +1,12 @@
 //! The options of `run --backend hyperv`, validated once (docs/hyperv.md): the host as
-//! USER@HOST, a `.vhdx` base (a differencing disk needs one), a switch; every refusal
-//! is a usage error naming the flag.
+//! USER@HOST, a `.vhdx` base (a differencing disk needs one), the switches; every
+//! refusal is a usage error naming the flag.
 
 use crate::exit::Failure;
 use std::path::PathBuf;
+
+mod switches;
+pub use switches::Switches;
 
 /// Options of the Hyper-V backend.
 #[derive(Debug, Clone)]
@@ -26,8 +29,8 @@ pub struct HypervOptions {
     pub base_vhdx: String,
     /// The Linux leaf VHDX, a path on the host.
     pub leaf_vhdx: Option<String>,
-    /// The virtual switch.
-    pub switch: String,
+    /// The virtual switch of each level.
+    pub switch: Switches,
     /// The Windows guests' account.
     pub guest_user: String,
     /// The Linux leaf's account.
@@ -57,9 +60,10 @@ impl HypervOptions {
         }
     }
 
-    /// Validate the `--backend hyperv` flags.
+    /// Validate the `--backend hyperv` flags for a stack of `depth` levels.
     pub(super) fn from_args(
         a: crate::cli::HypervRunArgs,
+        depth: u32,
         memory: Option<u64>,
         cpus: Option<u32>,
     ) -> Result<Self, Failure> {
@@ -90,9 +94,7 @@ impl HypervOptions {
                 )));
             }
         }
-        if a.switch.trim().is_empty() {
-            return Err(Failure::usage("--switch needs a virtual switch's name"));
-        }
+        let switch = Switches::parse(&a.switch, depth)?;
         Ok(HypervOptions {
             host,
             user,
@@ -103,7 +105,7 @@ impl HypervOptions {
             accept_new: a.hyperv_accept_new,
             base_vhdx,
             leaf_vhdx: a.leaf_vhdx,
-            switch: a.switch,
+            switch,
             guest_user: a.guest_user,
             leaf_user: a.leaf_user,
             memory_mib: memory,

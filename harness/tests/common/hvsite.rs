@@ -165,6 +165,18 @@ impl Site {
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
     }
 
+    /// Sets `key` of the host record of the machine hosting level `k` (0: the host).
+    pub fn set_host(&self, k: usize, key: &str, value: Value) {
+        let path = if k == 0 {
+            self.sim.state.clone()
+        } else {
+            self.guests[k - 1].1.clone().unwrap()
+        };
+        let mut doc = self.state(k);
+        doc["host"][key] = value;
+        std::fs::write(path, doc.to_string()).unwrap();
+    }
+
     pub fn log(&self, k: usize) -> Vec<String> {
         self.state(k)["log"]
             .as_array()

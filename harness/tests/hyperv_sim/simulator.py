@@ -33,7 +33,13 @@ For `run --backend hyperv` it also creates, starts, copies into and removes VMs
   - nesting, processor and memory settings are refused unless the VM is Off (as above);
   - Remove-VM leaves the VM's VHDX files: only Remove-Item (remove_files) deletes them,
     and that is refused while the file is attached to a VM that is not Off;
-  - Copy-VMFile needs a running VM and a source that exists;
+  - Copy-VMFile needs a running VM with the Guest Service Interface enabled (New-VM
+    leaves it off) and a source that exists;
+  - integration services have a Name in the host's language (a state's host may set
+    "integration_service_names" to translate them) and an Id,
+    'Microsoft:<VMId>\\<GUID>', the same in every language: Enable-VMIntegrationService
+    -Name refuses a Name this host does not have, a Where-Object on the Id or Name
+    selects what it matches (vms.py, enable_services);
   - a started VM's address appears only after its guest's "address_delay_s" (never
     when that is null), as the integration services report it once the guest's
     network is up;

@@ -3,11 +3,14 @@ what is enforced): create, start, address, copy into a guest, remove, file remov
 and the guest stand-ins (a real sshd per started VM, in its guest's namespace, with the
 keys from its config disk). A simulator, never Hyper-V."""
 
+import fnmatch
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
+import uuid
 
 from simcore import (IN_STATE, IN_USE, SFTP_SERVER, State, attached, check_rights, guest_of,
                      kill_tree, out, refuse, stop_vm_lines, vm_named)
@@ -55,7 +58,60 @@ def hyperv_host(state, _inp, _script):
     return 0
 
 
-def create_vm(state, inp, _script):
+# Hyper-V's integration services: the last part of each one's Id, which is the same in
+# every language, and its Name as an English host shows it. Names are translated: a host
+# sets "integration_service_names" ({GUID: Name}) to stand in for another language.
+GSI = "6C09BB55-D683-4DA0-8931-C9BF705F6480"
+SERVICES = {
+    "84EAAE65-2F2E-45F5-9BB5-0E857DC8EB47": "Heartbeat",
+    "A9A0F4E7-5A45-4D96-B827-8A841E8C03E6": "Key-Value Pair Exchange",
+    "9F8233AC-BE49-4C79-8EE3-E7E1985B2077": "Shutdown",
+    "2497F4DE-E9FA-4204-80E4-4B75C46419C0": "Time Synchronization",
+    "5CED1297-4598-4915-A5FC-AD21BB4D02A4": "VSS",
+    GSI: "Guest Service Interface",
+}
+
+
+def services_of(state, vm):
+    """Get-VMIntegrationService -VM: Id 'Microsoft:<VMId>\\<GUID>' and Name, per service."""
+    names = dict(SERVICES, **state.doc["host"].get("integration_service_names", {}))
+    return [{"guid": g, "Id": f"Microsoft:{vm['id']}\\{g}", "Name": n} for g, n in names.items()]
+
+
+def ps_match(op, pattern, value):
+    """PowerShell's -like (wildcards) or -eq on strings: both case-insensitive."""
+    if op == "-like":
+        return fnmatch.fnmatchcase(value.lower(), pattern.lower())
+    return value.lower() == pattern.lower()
+
+
+def enable_services(state, vm, script):
+    """The script's Enable-VMIntegrationService, as Hyper-V runs it: by -Name (refused
+    when no service has that Name in this host's language), or on the objects of a
+    `Get-VMIntegrationService | Where-Object { $_.Id|Name -like|-eq '...' }`, which
+    must select exactly one (the script's own check). Sets vm["guest_service"]; returns
+    the error, or None."""
+    lines = [l for l in script.splitlines() if not l.lstrip().startswith("#")]
+    services, chosen = services_of(state, vm), []
+    for l in lines:
+        m = re.search(r"\bEnable-VMIntegrationService\b.*-Name\s+'([^']*)'", l)
+        if m:
+            found = [s for s in services if ps_match("-like", m.group(1), s["Name"])]
+            if not found:
+                return f"Enable-VMIntegrationService: no integration service named '{m.group(1)}' on VM '{vm['name']}'"
+            chosen += found
+        m = re.search(r"Get-VMIntegrationService\b.*\$_\.(Id|Name)\s+(-like|-eq)\s+'([^']*)'", l)
+        if m:
+            found = [s for s in services if ps_match(m.group(2), m.group(3), s[m.group(1)])]
+            if len(found) != 1:
+                return f"VM '{vm['name']}': {len(found)} integration services match {m.group(3)!r}, not 1"
+            if any(re.search(r"\|\s*Enable-VMIntegrationService\b", x) for x in lines):
+                chosen += found
+    vm["guest_service"] = any(s["guid"] == GSI for s in chosen)
+    return None
+
+
+def create_vm(state, inp, script):
     check_rights(state)
     name, parent = inp["vm"], inp["parent"]
     if any(v["name"] == name for v in state.doc["vms"]):
@@ -85,8 +141,12 @@ def create_vm(state, inp, _script):
         "adapters": [{"name": "Network Adapter", "mac_spoofing": "Off", "switch": inp["switch"]}],
         "disks": [inp["disk"], inp["config_disk"]], "guest": index if guest else None,
         "guest_hung": bool(guest and guest.get("hung")), "pid": None, "started_at": None,
-        "guest_service": True, "linux": bool(inp.get("linux")),
+        "guest_service": False, "linux": bool(inp.get("linux")), "id": str(uuid.uuid4()).upper(),
     })
+    # New-VM made the VM: a refusal from here on leaves it for teardown to remove.
+    why = enable_services(state, state.doc["vms"][-1], script)
+    if why:
+        return refuse(state, "create_vm:" + name, why)
     state.log("create_vm:" + name)
     out({"vm": name, "version": state.doc["host"]["max_config_version"], "disk": inp["disk"], "config_disk": inp["config_disk"]})
     return 0

@@ -110,8 +110,11 @@ pub struct HypervConfig {
     /// `--leaf-vhdx`, when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub leaf_vhdx: Option<String>,
-    /// `--switch`.
+    /// `--switch NAME`: the switch of every level without its own.
     pub switch: String,
+    /// `--switch Ln=NAME`: the levels given their own switch, by level number.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub switch_levels: std::collections::BTreeMap<u32, String>,
     /// `--memory` (L1, MiB), when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory_mib: Option<u64>,

@@ -29,7 +29,7 @@ pub fn dry_run_lines(levels: u32, h: &HypervOptions) -> Vec<String> {
                 n - 1
             ));
         }
-        out.push(format!("  hyperv_create_vm: a differencing disk on {image}, Generation 2, switch {}, the config disk", h.switch));
+        out.push(format!("  hyperv_create_vm: a differencing disk on {image}, Generation 2, switch {}, the config disk", h.switch.of(n)));
         let steps: Vec<&str> = ops::nesting_steps(2, 2048).iter().map(|s| s.op()).collect();
         out.push(format!("  hyperv_apply: {}", steps.join(", ")));
         out.push("  hyperv_start_vm".into());

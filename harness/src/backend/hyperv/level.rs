@@ -55,7 +55,7 @@ impl HypervBackend {
             parent,
             disk: join(&on.scratch, &format!("{vm}.vhdx")),
             config_disk: join(&on.scratch, &format!("{vm}-config.vhdx")),
-            switch: self.opts.switch.clone(),
+            switch: self.opts.switch.of(n).to_string(),
             memory_bytes: p.memory_mib << 20,
             linux: !p.windows(),
             files: keys::config_files(&vm, &host_key, &self.keys.client_public),
@@ -97,7 +97,7 @@ impl HypervBackend {
                     "VM {vm} reported no IPv4 address through the integration services within {} s (state {}): is the guest's network up on switch {}?",
                     self.opts.boot_timeout.as_secs(),
                     a.state,
-                    self.opts.switch
+                    new.switch
                 );
             }
             std::thread::sleep(Duration::from_millis(500));
@@ -153,7 +153,7 @@ impl HypervBackend {
             memory_mib: Some(p.memory_mib),
             platform: Some(id.platform()),
             disk: Some(format!("differencing VHDX {} on {}", new.disk, new.parent)),
-            network: Some(format!("Hyper-V switch {}", self.opts.switch)),
+            network: Some(format!("Hyper-V switch {}", new.switch)),
             hyperv: Some(HypervLevel {
                 vm,
                 host: if k == 0 {

@@ -177,7 +177,7 @@ impl Backend for HypervBackend {
             self.facts.hyperv_version,
             self.facts.logical_processors,
             self.facts.memory_free_bytes >> 20,
-            self.opts.switch
+            self.opts.switch.describe()
         )];
         for p in &self.plan {
             let (img, os) = match p.image {

@@ -29,7 +29,13 @@ try {
 }
 $vm = New-VM -Name $name -Generation 2 -VHDPath $NbInput.disk -MemoryStartupBytes ([long]$NbInput.memory_bytes) -SwitchName $NbInput.switch
 Add-VMHardDiskDrive -VM $vm -Path $NbInput.config_disk
-Enable-VMIntegrationService -VM $vm -Name 'Guest Service Interface'
+# The Guest Service Interface by its Id ('Microsoft:<VMId>\<GUID>'), the same in every
+# language: its Name is translated, so 'Guest Service Interface' exists only in English.
+$gsi = @(Get-VMIntegrationService -VM $vm | Where-Object { $_.Id -like '*\6C09BB55-D683-4DA0-8931-C9BF705F6480' })
+if ($gsi.Count -ne 1) {
+    throw "VM '$name': $($gsi.Count) integration services have the Guest Service Interface's Id (*\6C09BB55-D683-4DA0-8931-C9BF705F6480), not 1 (Copy-VMFile needs it): see Get-VMIntegrationService -VMName '$name' | Format-List Name,Id"
+}
+$gsi | Enable-VMIntegrationService
 if ($NbInput.linux) {
     Set-VMFirmware -VM $vm -SecureBootTemplate 'MicrosoftUEFICertificateAuthority'
 }
