@@ -1,6 +1,7 @@
-//! Every kind of HTML report opened in a real browser — a run's report, a compare page
-//! and a configuration comparison of six inputs (each differing from the first in one
-//! configuration field), made by the real binary from generated runs — headless
+//! Every kind of HTML report opened in a real browser — a run's report, a compare page,
+//! a configuration comparison of six inputs (each differing from the first in one
+//! configuration field) and one of three inputs that measured L0 alone (its charts lay
+//! out a single level), made by the real binary from generated runs — headless
 //! Chromium at 1280 px (`browser/cdp.rs`). On each page:
 //! the sections are there, the page loads nothing (no resource entry), every in-page
 //! link has its target, nothing is wider than the page (the document, and each table
@@ -60,7 +61,7 @@ fn set(dir: &Path, spec: &Spec, n: usize) -> String {
     dir.to_str().unwrap().to_string()
 }
 
-/// The three pages, written by the binary into `dir`: (kind, file, sections it must have).
+/// The four pages, written by the binary into `dir`: (kind, file, sections it must have).
 fn pages(dir: &Path) -> Vec<(&'static str, PathBuf, Vec<&'static str>)> {
     let run = dir.join("run");
     std::fs::create_dir_all(&run).unwrap();
@@ -87,6 +88,27 @@ fn pages(dir: &Path) -> Vec<(&'static str, PathBuf, Vec<&'static str>)> {
     let out = dir.join("configs");
     inputs.extend(["--out".to_string(), out.to_str().unwrap().to_string()]);
     nestbench(dir, &inputs.iter().map(String::as_str).collect::<Vec<_>>());
+
+    // Three configurations of L0 alone (`--levels 0`): one level on every chart.
+    let mut inputs = vec!["report".to_string()];
+    for field in ["base", "qemu", "host"] {
+        let spec = Spec {
+            levels: 0,
+            ..variant(field)
+        };
+        inputs.push(set(&dir.join(format!("l0-{field}")), &spec, 2));
+    }
+    let one = dir.join("configs-l0");
+    inputs.extend(["--out".to_string(), one.to_str().unwrap().to_string()]);
+    nestbench(dir, &inputs.iter().map(String::as_str).collect::<Vec<_>>());
+    let configs_sections = vec![
+        "summary",
+        "inputs",
+        "against-the-first-input",
+        "results-by-category-cpu",
+        "levels",
+        "metrics",
+    ];
     vec![
         (
             "run",
@@ -113,18 +135,8 @@ fn pages(dir: &Path) -> Vec<(&'static str, PathBuf, Vec<&'static str>)> {
                 "metrics",
             ],
         ),
-        (
-            "configs",
-            out.join("report.html"),
-            vec![
-                "summary",
-                "inputs",
-                "against-the-first-input",
-                "results-by-category-cpu",
-                "levels",
-                "metrics",
-            ],
-        ),
+        ("configs", out.join("report.html"), configs_sections.clone()),
+        ("configs-l0", one.join("report.html"), configs_sections),
     ]
 }
 

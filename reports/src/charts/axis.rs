@@ -9,8 +9,7 @@ use super::{de, DrawError, FONT};
 use model::rundoc::{LevelStatus, RunDoc};
 use model::MetricId;
 use plotters::coord::combinators::{LogCoord, WithKeyPoints};
-use plotters::coord::ranged1d::SegmentedCoord;
-use plotters::coord::types::RangedCoordu32;
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -220,17 +219,65 @@ pub fn log_ticks(range: &std::ops::Range<f64>) -> Vec<f64> {
     candidates(&[1.0, 1.5, 2.0, 3.0, 5.0, 7.0])
 }
 
-/// The coordinates of a per-level panel: levels as segments, values on a log axis.
-pub type LevelCoord = Cartesian2d<SegmentedCoord<RangedCoordu32>, WithKeyPoints<LogCoord<f64>>>;
+/// The x axis of a level chart: levels `first..=last`, each the centre of an equal
+/// share of the width, with an axis tick at each. One level sits in the middle of the
+/// plot and two split it in halves: no share is left to a level that does not exist
+/// (the segmented axis this replaces cannot hold a single value, and stretching it to
+/// L1 left a one-level chart's right half empty).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LevelX {
+    first: u32,
+    last: u32,
+}
 
-/// One metric's panel over levels `0..=max_level` with values in `lo..hi`, mesh drawn:
+impl LevelX {
+    /// The axis over the levels of `ticks` (L0 alone when there are none).
+    pub fn of(ticks: &[LevelTick]) -> LevelX {
+        let first = ticks.iter().map(|t| t.level).min().unwrap_or(0);
+        let last = ticks.iter().map(|t| t.level).max().unwrap_or(0);
+        LevelX { first, last }
+    }
+
+    /// How many levels share the width.
+    pub fn count(&self) -> u32 {
+        self.last - self.first + 1
+    }
+}
+
+impl Ranged for LevelX {
+    type FormatOption = DefaultFormatting;
+    type ValueType = u32;
+
+    fn map(&self, level: &u32, limit: (i32, i32)) -> i32 {
+        let share = f64::from(limit.1 - limit.0) / f64::from(self.count());
+        let at = f64::from(*level) - f64::from(self.first) + 0.5;
+        limit.0 + (at * share).round() as i32
+    }
+
+    fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<u32> {
+        if hint.weight().allow_light_points() {
+            return Vec::new();
+        }
+        (self.first..=self.last).collect()
+    }
+
+    fn range(&self) -> std::ops::Range<u32> {
+        self.first..self.last + 1
+    }
+}
+
+/// The coordinates of a per-level panel: levels on a [`LevelX`] axis, values on a log
+/// axis.
+pub type LevelCoord = Cartesian2d<LevelX, WithKeyPoints<LogCoord<f64>>>;
+
+/// One metric's panel over the levels of `ticks` with values in `lo..hi`, mesh drawn:
 /// the metric and its direction as caption, a log y axis labelled with its unit, and
 /// the x labels left blank for [`draw_level_ticks`] to write (the run charts and the
 /// configuration comparison draw their panels alike).
 pub fn level_panel<'a, DB: DrawingBackend>(
     area: &'a DrawingArea<DB, Shift>,
     metric: &MetricId,
-    max_level: u32,
+    ticks: &[LevelTick],
     lo: f64,
     hi: f64,
 ) -> Result<ChartContext<'a, DB, LevelCoord>, DrawError> {
@@ -244,12 +291,12 @@ pub fn level_panel<'a, DB: DrawingBackend>(
         .margin(8)
         .x_label_area_size(level_ticks_height(12))
         .y_label_area_size(y_label_width(&log_range(lo, hi), tick, 12))
-        .build_cartesian_2d((0..max_level).into_segmented(), log_axis(lo, hi))
+        .build_cartesian_2d(LevelX::of(ticks), log_axis(lo, hi))
         .map_err(de)?;
     chart
         .configure_mesh()
         .disable_x_mesh()
-        .x_labels(max_level as usize + 2)
+        .x_labels(LevelX::of(ticks).count() as usize + 2)
         .x_label_formatter(&|_| String::new())
         .x_label_style((FONT, 12).into_font().color(&TRANSPARENT))
         .y_labels(6)

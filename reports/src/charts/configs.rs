@@ -1,7 +1,10 @@
 //! `configs-<category>`: several configurations side by side. One panel per metric of
 //! the category (its own unit, log y axis), levels on the x axis, one line per input in
 //! a style of its own with its interval as an error bar; the inputs' points are spread
-//! a little around each level so their bars do not hide each other. The legend names
+//! a little around each level so their bars do not hide each other. Each level present
+//! gets an equal share of the width (`axis::LevelX`): a comparison of one level (runs
+//! of `--levels 0`) has it in the middle of each panel, its inputs side by side with
+//! more room between them, as there are no lines to keep together. The legend names
 //! each input by what differs between them (or its `--label`) and how many runs it
 //! has; a note says which interval each kind of input carries. A level an input did not
 //! measure is a cross at the bottom of the panel in that input's colour; a metric that
@@ -43,6 +46,18 @@ pub struct ConfigsChart {
 const COLS: usize = 3;
 const PANEL: (u32, u32) = (420, 300);
 const WIDTH: u32 = PANEL.0 * COLS as u32;
+
+/// The most pixels between neighbouring inputs' points at one level. With several
+/// levels the points stay close to their level so each input's line reads as one; a
+/// single level has no lines and the whole plot to itself, so its inputs stand side by
+/// side, far enough apart to tell each interval from the next.
+fn spread_cap(levels: u32) -> f64 {
+    if levels > 1 {
+        12.0
+    } else {
+        30.0
+    }
+}
 
 impl ConfigsChart {
     /// The chart of `category` in `c`.
@@ -178,14 +193,14 @@ impl ConfigsChart {
             .map(|f| f.low.max(f.median * 1e-6))
             .fold(f64::INFINITY, f64::min);
         let hi = figures().map(|f| f.high).fold(0.0, f64::max);
-        let max_level = self.ticks.iter().map(|t| t.level).max().unwrap_or(0).max(1);
-        let chart = axis::level_panel(area, &p.metric, max_level, lo, hi)?;
-        let at = |l: u32, v: f64| chart.backend_coord(&(SegmentValue::CenterOf(l), v));
-        let (_, ys) = chart.plotting_area().get_pixel_range();
+        let chart = axis::level_panel(area, &p.metric, &self.ticks, lo, hi)?;
+        let at = |l: u32, v: f64| chart.backend_coord(&(l, v));
+        let (xs, ys) = chart.plotting_area().get_pixel_range();
         axis::draw_level_ticks(canvas, &self.ticks, |l| at(l, 1.0).0, ys.end, 12)?;
         let n = p.cells.len().max(1) as f64;
-        let seg = (at(1, 1.0).0 - at(0, 1.0).0).abs() as f64;
-        let step = (seg * 0.5 / n).min(12.0);
+        let levels = axis::LevelX::of(&self.ticks).count();
+        let seg = f64::from(xs.end - xs.start) / f64::from(levels);
+        let step = (seg * 0.5 / n).min(spread_cap(levels));
         let dx = |side: usize| ((side as f64 - (n - 1.0) / 2.0) * step).round() as i32;
         // Hover targets no wider than the spread, so each point keeps its own.
         let r = ((step / 2.0).floor() as u32).clamp(3, 7);

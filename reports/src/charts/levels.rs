@@ -211,9 +211,8 @@ fn draw_panel<DB: DrawingBackend>(
 ) -> Result<(), DrawError> {
     let lo = p.points.iter().map(|q| q.low).fold(f64::INFINITY, f64::min);
     let hi = p.points.iter().map(|q| q.high).fold(0.0, f64::max);
-    let max_level = ticks.iter().map(|t| t.level).max().unwrap_or(0).max(1);
-    let chart = axis::level_panel(area, &p.metric, max_level, lo, hi)?;
-    let at = |l: u32, v: f64| chart.backend_coord(&(SegmentValue::CenterOf(l), v));
+    let chart = axis::level_panel(area, &p.metric, ticks, lo, hi)?;
+    let at = |l: u32, v: f64| chart.backend_coord(&(l, v));
     let (_, ys) = chart.plotting_area().get_pixel_range();
     let x_of = |l: u32| at(l, 1.0).0;
     axis::draw_level_ticks(canvas, ticks, x_of, ys.end, 12)?;
