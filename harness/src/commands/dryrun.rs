@@ -190,7 +190,8 @@ fn agent_lines(
     agent: &agentbin::AgentBinary,
     sizes: model::Sizes,
 ) {
-    let path = format!("{}/{AGENT_NAME}", site.workdir.trim_end_matches('/'));
+    let dir = site.agent_dir.as_deref().unwrap_or(&site.workdir);
+    let path = format!("{}/{AGENT_NAME}", dir.trim_end_matches('/'));
     let job = AgentJob {
         binary: &agent.bytes,
         windows_binary: Err("no Windows agent".into()),

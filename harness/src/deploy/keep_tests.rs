@@ -25,6 +25,7 @@ fn site(work: &std::path::Path, keep: &std::path::Path) -> Site {
         }),
         keep_agent: Some(keep.display().to_string()),
         agent_device: None,
+        agent_dir: None,
     }
 }
 

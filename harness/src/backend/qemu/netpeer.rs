@@ -50,6 +50,7 @@ pub fn site(plan: &Plan, n: u32, net_ports: &[u16], net: bool, drive: bool) -> S
         }),
         keep_agent: (net && !plan.level(n).leaf).then(|| KEPT_AGENT.to_string()),
         agent_device: drive.then(|| super::agentdrive::AGENT_DEVICE.to_string()),
+        agent_dir: Some(GUEST_RUN.to_string()),
     }
 }
 
@@ -129,7 +130,11 @@ mod tests {
         assert_eq!(s1.agent_device, None);
         assert_eq!(s3.net.as_ref().map(|n| n.port), Some(41003));
         assert_eq!(s3.keep_agent, None, "the deepest level starts no child");
-        assert_eq!(site(&p, 2, &ports, false, false), Site::at("/scratch"));
+        let plain = Site {
+            agent_dir: Some("/run/nestbench".into()),
+            ..Site::at("/scratch")
+        };
+        assert_eq!(site(&p, 2, &ports, false, false), plain);
     }
 
     #[test]
