@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// One line, for error messages.
-pub const USAGE_LINE: &str = "nestbench-agent info | run --suite smoke|quick|standard [--only W1,W2] [--dir PATH] [--sizes stream=MIB,latency=MIB,pagefault=MIB,disk=MIB] [--llc-mib N] [--budget-ms N] [--net-listen PORT [--net-backend TEXT]] | net-peer --connect ADDR:PORT [--wait-s N] [--unlink-self] | --version";
+pub const USAGE_LINE: &str = "nestbench-agent info | run --suite smoke|quick|standard [--only W1,W2] [--dir PATH] [--sizes stream=MIB,latency=MIB,pagefault=MIB,disk=MIB] [--llc-mib N] [--budget-ms N] [--heartbeat-s N] [--net-listen PORT [--net-backend TEXT]] | net-peer --connect ADDR:PORT [--wait-s N] [--unlink-self] | --version";
 
 /// `--help` text.
 pub const USAGE: &str = "\
@@ -37,6 +37,8 @@ RUN OPTIONS:
                       (params llc_mib, cache_resident); default: this machine's (sysfs;
                       on Windows, the cache query). The controller passes L0's: TCG guests report made-up ones
   --budget-ms N       per-sample time budget override, for tests and debugging
+  --heartbeat-s N     write a NUL byte on stderr every N s while running, so the
+                      controller can tell a slow level from one that stopped answering
   --net-listen PORT   listen there from the start for net.tcp's peer in the parent
                       (without it net.tcp measures loopback, a reference only)
   --net-backend TEXT  the network between this level and its parent, for params";
@@ -71,6 +73,8 @@ pub struct RunOpts {
     pub llc_mib: Option<u64>,
     /// Per-sample budget override.
     pub budget: Option<Duration>,
+    /// How often to write [`model::protocol::HEARTBEAT`] on stderr.
+    pub heartbeat: Option<Duration>,
     /// The port to listen on for net.tcp's peer.
     pub net_listen: Option<u16>,
     /// What the network to the parent is.
@@ -150,7 +154,7 @@ fn bad(flag: &'static str, why: impl ToString) -> UsageError {
 fn parse_run<'a>(mut it: impl Iterator<Item = &'a str>) -> Result<RunOpts, UsageError> {
     let (mut suite, mut only, mut dir, mut sizes, mut budget, mut llc_mib) =
         (None, None, None, Sizes::default(), None, None);
-    let (mut net_listen, mut net_backend) = (None, None);
+    let (mut net_listen, mut net_backend, mut heartbeat) = (None, None, None);
     while let Some(flag) = it.next() {
         let (name, inline) = match flag.split_once('=') {
             Some((n, v)) if n.starts_with("--") => (n, Some(v)),
@@ -204,6 +208,15 @@ fn parse_run<'a>(mut it: impl Iterator<Item = &'a str>) -> Result<RunOpts, Usage
                     })?);
             }
             "--net-backend" => net_backend = Some(value()?.to_string()),
+            "--heartbeat-s" => {
+                let s = value()?;
+                let s: u64 = s
+                    .parse()
+                    .ok()
+                    .filter(|s| *s > 0)
+                    .ok_or_else(|| bad("--heartbeat-s", format!("{s:?} is not seconds > 0")))?;
+                heartbeat = Some(Duration::from_secs(s));
+            }
             other => return Err(UsageError::UnknownOption(other.into())),
         }
     }
@@ -214,6 +227,7 @@ fn parse_run<'a>(mut it: impl Iterator<Item = &'a str>) -> Result<RunOpts, Usage
         sizes,
         llc_mib,
         budget,
+        heartbeat,
         net_listen,
         net_backend,
     })
@@ -288,6 +302,11 @@ mod tests {
         assert_eq!(o.sizes.disk_mib, Some(8));
         assert_eq!(o.budget, Some(Duration::from_millis(20)));
         assert_eq!(o.llc_mib, Some(32));
+        assert_eq!(o.heartbeat, None);
+        let Command::Run(o) = p("run --suite smoke --heartbeat-s 20").unwrap() else {
+            panic!()
+        };
+        assert_eq!(o.heartbeat, Some(Duration::from_secs(20)));
         // What older controllers send still parses: no --llc-mib, the agent's own LLC.
         let Command::Run(o) = p("run --suite smoke --sizes stream=8").unwrap() else {
             panic!()
@@ -307,6 +326,8 @@ mod tests {
             "info extra",
             "run --suite",
             "run --suite smoke --budget-ms 0",
+            "run --suite smoke --heartbeat-s 0",
+            "run --suite smoke --heartbeat-s 1.5",
             "run --suite smoke --llc-mib 0",
             "run --suite smoke --llc-mib 32M",
             "bogus",

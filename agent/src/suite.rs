@@ -24,6 +24,9 @@ use workloads::RunError;
 /// Runs the suite; exit 1 only when stdout cannot be written.
 pub fn run(opts: &RunOpts) -> ExitCode {
     let started = Instant::now();
+    if let Some(every) = opts.heartbeat {
+        heartbeat(every);
+    }
     let selected = match registry::select(opts.only.as_deref()) {
         Ok(s) => s,
         Err(why) => {
@@ -182,4 +185,21 @@ fn free_mib(dir: &Path) -> Option<u64> {
         (libc::statvfs(c.as_ptr(), &mut s) == 0)
             .then(|| s.f_bavail as u64 * s.f_frsize as u64 / (1 << 20))
     }
+}
+
+/// Write [`model::protocol::HEARTBEAT`] on stderr every `every` until the process
+/// ends, from a thread of its own: it wakes once per period, far too rarely to show in
+/// a sample.
+fn heartbeat(every: std::time::Duration) {
+    std::thread::spawn(move || loop {
+        std::thread::sleep(every);
+        let mut err = std::io::stderr().lock();
+        if err
+            .write_all(&[model::protocol::HEARTBEAT])
+            .and_then(|()| err.flush())
+            .is_err()
+        {
+            return;
+        }
+    });
 }

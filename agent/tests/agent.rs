@@ -52,6 +52,42 @@ fn smoke_run_streams_a_complete_protocol() {
 }
 
 #[test]
+fn a_heartbeat_run_writes_nul_bytes_on_stderr_and_none_in_the_stream() {
+    let quiet = agent(&["run", "--suite", "smoke", "--only", "cpu.int"]);
+    assert!(!quiet.stderr.contains(&0), "no heartbeat unless asked");
+    // Three samples of a second each: two or three heartbeats.
+    let o = agent(&[
+        "run",
+        "--suite",
+        "smoke",
+        "--only",
+        "cpu.int",
+        "--budget-ms",
+        "1000",
+        "--heartbeat-s",
+        "1",
+    ]);
+    assert!(o.status.success());
+    let beats = o.stderr.iter().filter(|&&b| b == 0).count();
+    assert!(
+        beats >= 2,
+        "{beats} heartbeats in {:?}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!o.stdout.contains(&0));
+    let s = stream(&[
+        "run",
+        "--suite",
+        "smoke",
+        "--only",
+        "cpu.int",
+        "--heartbeat-s",
+        "1",
+    ]);
+    assert!(s.failure.is_none() && s.results.len() == 1);
+}
+
+#[test]
 fn whole_smoke_suite_accounts_for_every_metric_and_the_new_probes_say_why_not() {
     let dir = tempfile::tempdir().unwrap();
     let s = stream(&[

@@ -204,6 +204,12 @@ fn run_command(
             }
         },
     );
+    // The agent's heartbeats are not part of what it said.
+    let heartbeat = char::from(model::protocol::HEARTBEAT);
+    let status = status.map(|st| ExecStatus {
+        stderr: st.stderr.replace(heartbeat, ""),
+        ..st
+    });
     (reply, status)
 }
 

@@ -32,6 +32,12 @@ pub const PROTOCOL_VERSION: u32 = 2;
 /// The oldest protocol version the parser still reads.
 pub const OLDEST_PROTOCOL_VERSION: u32 = 1;
 
+/// The byte an agent run with `--heartbeat-s N` writes on stderr every N seconds, so
+/// that a controller can tell a slow level from one that stopped answering: a NUL,
+/// which no message contains and which controllers drop from the stderr they report.
+/// It is outside the protocol stream (stdout), whose lines stay as they were.
+pub const HEARTBEAT: u8 = 0;
+
 /// One line of the agent's output.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

@@ -41,13 +41,15 @@ pub fn drive_command(path: &str, device: &str, site: &Site, job: &AgentJob<'_>) 
 }
 
 /// The common tail: print "size sha256" of `path`; only when both match `job.binary`
-/// run the suite (the protocol stream). The agent is removed at the end — or, with
+/// run the suite (the protocol stream), with a heartbeat on stderr (`place::silence`). The agent is removed at the end — or, with
 /// `site.keep_agent`, moved there for the child's net peer — and the command exits with
 /// the agent's status (1 when it did not run).
 fn verify_and_run(path: &str, site: &Site, job: &AgentJob<'_>) -> String {
     let p = shell_quote(path);
+    let heartbeat = super::place::heartbeat().as_secs().max(1).to_string();
     let run = std::iter::once(p.clone())
         .chain(agent_args(job, site).iter().map(|a| shell_quote(a)))
+        .chain(["--heartbeat-s".to_string(), heartbeat])
         .collect::<Vec<_>>()
         .join(" ");
     let keep = site.keep_agent.as_ref().map_or(String::new(), |k| {

@@ -13,6 +13,26 @@ use crate::remote::{shell_quote, ExecStatus, Remote, RemoteError};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 
+/// How long a Linux level's deploy command may send nothing at all before the level
+/// counts as no longer answering ([`RemoteError::Silent`]): the agent writes a
+/// heartbeat every quarter of it ([`heartbeat`]), and the steps before the agent runs
+/// (copy, verify) take seconds even at L4. A hung level used to hold the run for the
+/// whole suite limit (35 min for quick). `NESTBENCH_SILENCE_S` overrides it (tests).
+pub fn silence() -> Duration {
+    let s = std::env::var("NESTBENCH_SILENCE_S")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .filter(|s| *s >= 4)
+        .unwrap_or(180);
+    Duration::from_secs(s)
+}
+
+/// The agent's heartbeat period for [`silence`]: a quarter of it, so that three
+/// heartbeats may be late before the level counts as silent.
+pub fn heartbeat() -> Duration {
+    silence() / 4
+}
+
 /// The agent's path(s) at one level.
 pub(super) enum Place {
     /// The gzip stream is uploaded to the agent's own path and unpacked in place.
@@ -76,7 +96,7 @@ impl Place {
                     Some(dev) => drive_command(path, dev, site, job),
                     None => deploy_command(path, site, job),
                 };
-                remote.exec_lines(&cmd, timeout, on_line)
+                remote.exec_lines_watched(&cmd, timeout, silence(), on_line)
             }
             Place::Windows { packed, exe } => {
                 let input = serde_json::json!({

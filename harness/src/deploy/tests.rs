@@ -206,7 +206,10 @@ fn the_agent_gets_the_sizes_and_l0s_cache_only_when_there_are_some() {
     j.sizes = "stream=128".parse().unwrap();
     j.llc_mib = Some(32);
     let cmd = deploy_command("/w/a", &Site::at("/w"), &j);
-    assert!(cmd.contains(" --sizes stream=128 --llc-mib 32;"), "{cmd}");
+    assert!(
+        cmd.contains(" --sizes stream=128 --llc-mib 32 --heartbeat-s 45;"),
+        "{cmd}"
+    );
 }
 
 #[test]

@@ -106,6 +106,17 @@ pub enum RemoteError {
         /// The limit.
         secs: f64,
     },
+    /// A watched command sent nothing at all — not even its heartbeat — for too long:
+    /// the level, or one it runs on, stopped answering.
+    #[error("{what} on {endpoint} went silent: nothing arrived for {secs:.0} s, not even the agent's heartbeat, so the level or one below it stopped answering")]
+    Silent {
+        /// host:port or level name.
+        endpoint: String,
+        /// The command (shortened).
+        what: String,
+        /// How long nothing arrived.
+        secs: f64,
+    },
     /// Anything else on the wire or on disk.
     #[error("{endpoint}: {reason}")]
     Io {
@@ -129,6 +140,21 @@ pub trait Remote {
         timeout: Duration,
         on_line: &mut dyn FnMut(&str),
     ) -> Result<ExecStatus, RemoteError>;
+
+    /// [`Remote::exec_lines`] for a command that writes something (stdout, or a
+    /// heartbeat on stderr) at least every so often: fails with
+    /// [`RemoteError::Silent`] once nothing at all arrived for `silence`. The default
+    /// ignores `silence`, for levels whose link cannot freeze (a local shell).
+    fn exec_lines_watched(
+        &mut self,
+        cmd: &str,
+        timeout: Duration,
+        silence: Duration,
+        on_line: &mut dyn FnMut(&str),
+    ) -> Result<ExecStatus, RemoteError> {
+        let _ = silence;
+        self.exec_lines(cmd, timeout, on_line)
+    }
 
     /// Write `data` to `path` with the given mode, creating or replacing it.
     fn upload(

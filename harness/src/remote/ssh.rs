@@ -182,7 +182,18 @@ impl Remote for SshRemote {
         on_line: &mut dyn FnMut(&str),
     ) -> Result<ExecStatus, RemoteError> {
         self.wire()
-            .exec_lines(cmd, Instant::now() + timeout, on_line)
+            .exec_lines(cmd, Instant::now() + timeout, None, on_line)
+    }
+
+    fn exec_lines_watched(
+        &mut self,
+        cmd: &str,
+        timeout: Duration,
+        silence: Duration,
+        on_line: &mut dyn FnMut(&str),
+    ) -> Result<ExecStatus, RemoteError> {
+        self.wire()
+            .exec_lines(cmd, Instant::now() + timeout, Some(silence), on_line)
     }
 
     fn upload(

@@ -133,22 +133,38 @@ impl Wire<'_> {
         Ok(progress)
     }
 
-    /// Read until the command's output ends, then fetch its exit status.
+    /// Read until the command's output ends, then fetch its exit status; with
+    /// `silence`, give up once nothing at all arrived for that long.
+    #[allow(clippy::too_many_arguments)]
     fn finish(
         &self,
         ch: &mut Channel,
         got: &mut Collected,
         what: &str,
         deadline: Instant,
+        silence: Option<Duration>,
         started: Instant,
         on_line: &mut dyn FnMut(&str),
     ) -> Result<ExecStatus, RemoteError> {
+        let mut heard = Instant::now();
         loop {
             let progress = self.drain(ch, got, on_line)?;
             if ch.eof() {
                 break;
             }
-            if !progress && !self.wait(deadline) {
+            if progress {
+                heard = Instant::now();
+                continue;
+            }
+            if let Some(s) = silence.filter(|s| heard.elapsed() >= *s) {
+                let _ = ch.close();
+                return Err(RemoteError::Silent {
+                    endpoint: self.target.endpoint(),
+                    what: short(what),
+                    secs: s.as_secs_f64(),
+                });
+            }
+            if !self.wait(deadline) {
                 let _ = ch.close();
                 return Err(self.timeout(what, deadline, started));
             }
@@ -180,12 +196,13 @@ impl Wire<'_> {
         &self,
         cmd: &str,
         deadline: Instant,
+        silence: Option<Duration>,
         on_line: &mut dyn FnMut(&str),
     ) -> Result<ExecStatus, RemoteError> {
         let started = Instant::now();
         let mut ch = self.open(cmd, deadline, started)?;
         let mut got = Collected::default();
-        self.finish(&mut ch, &mut got, cmd, deadline, started, on_line)
+        self.finish(&mut ch, &mut got, cmd, deadline, silence, started, on_line)
     }
 
     /// Write `data` to `path` (mode `mode`) through `cat`, until `deadline`.
@@ -224,7 +241,15 @@ impl Wire<'_> {
             // A send_eof refused because the channel is closing is fine too.
             let _ = self.retry(&what, deadline, started, || ch.send_eof());
         }
-        let st = self.finish(&mut ch, &mut got, &what, deadline, started, &mut ignore)?;
+        let st = self.finish(
+            &mut ch,
+            &mut got,
+            &what,
+            deadline,
+            None,
+            started,
+            &mut ignore,
+        )?;
         if st.code == Some(0) && off == data.len() {
             return Ok(());
         }

@@ -151,6 +151,35 @@ fn exec_stream_upload_and_timeout_direct_and_chained() {
 }
 
 #[test]
+fn a_watched_command_that_goes_silent_fails_fast_and_a_heartbeat_keeps_it_going() {
+    let Some(s) = sshd() else { return };
+    let mut r = SshRemote::connect(&s.target("L1"), &[], T).unwrap();
+    let silence = Duration::from_secs(2);
+    // Silent for longer than allowed: given up after `silence`, not after the timeout.
+    let t = Instant::now();
+    let e = r
+        .exec_lines_watched("echo started; sleep 30", T, silence, &mut |_| {})
+        .unwrap_err();
+    assert!(matches!(e, RemoteError::Silent { .. }), "{e}");
+    assert!(e.to_string().contains("went silent"), "{e}");
+    assert!(t.elapsed() < Duration::from_secs(8), "{:?}", t.elapsed());
+    // A heartbeat on stderr (what the agent writes) keeps a quiet stdout alive.
+    let mut lines = vec![];
+    let st = r
+        .exec_lines_watched(
+            "for i in 1 2 3 4 5; do printf '\\000' >&2; sleep 1; done; echo done",
+            T,
+            silence,
+            &mut |l| lines.push(l.to_string()),
+        )
+        .unwrap();
+    assert_eq!((lines, st.code), (vec!["done".to_string()], Some(0)));
+    // An unwatched command may be as quiet as it likes.
+    let st = r.exec("sleep 3; echo late", T).unwrap();
+    assert_eq!(st.stdout, "late\n");
+}
+
+#[test]
 fn refuses_a_wrong_pinned_key_and_a_wrong_client_key() {
     let Some(s) = sshd() else { return };
     let mut t = s.target("L1");

@@ -58,6 +58,11 @@ pub struct StackRun {
 
 /// Run a stack of `levels` with the smoke suite's `only` workloads; it must exit 0.
 pub fn run_stack(levels: u32, only: &str) -> StackRun {
+    run_stack_with(levels, only, &[])
+}
+
+/// [`run_stack`] with more `nestbench run` arguments.
+pub fn run_stack_with(levels: u32, only: &str, extra: &[&str]) -> StackRun {
     let scratch = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
     let run_dir = out.path().join("run");
@@ -68,7 +73,9 @@ pub fn run_stack(levels: u32, only: &str) -> StackRun {
             run_dir.with_extension("history.sqlite"),
         )
         .args(["run", "--levels", &levels.to_string(), "--suite", "smoke"])
-        .args(["--only", only, "--out"])
+        .args(["--only", only])
+        .args(extra)
+        .arg("--out")
         .arg(&run_dir)
         .output()
         .unwrap();
