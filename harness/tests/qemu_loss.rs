@@ -3,7 +3,9 @@
 //! that was really lost, with what its QEMU said (`-D` keeps a daemonized QEMU's
 //! stderr), keep every level measured before, and leave nothing behind. The loss is
 //! real: L2's QEMU is sent SIGTERM inside L1 over SSH, with the stack's own key.
-//! Needs what the qemu_stack tests need (scripts/setup).
+//! A level that stops answering without exiting (its QEMU stopped with SIGSTOP inside
+//! its parent) must fail within the deploy's silence limit, not hold the run for the
+//! suite's. Needs what the qemu_stack tests need (scripts/setup).
 
 mod common;
 
@@ -61,5 +63,60 @@ fn a_parent_lost_under_a_running_level_is_named_and_measured_levels_are_kept() {
         "logs/L2.qemu.log: {log}"
     );
     assert!(seen.contains("L3: the stack lost L2"), "{seen}");
+    assert_gone(scratch.path(), &planned_ports(&seen));
+}
+
+#[test]
+fn a_level_that_stops_answering_fails_within_the_silence_limit() {
+    if skip() {
+        return;
+    }
+    let _one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let scratch = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let run_dir = out.path().join("run");
+    let mut stopped = String::new();
+    let mut at = None;
+    let (status, acted, seen) = run_acting_with(
+        scratch.path(),
+        &run_dir,
+        2,
+        "cpu.int,cpu.fp,cpu.mt,exit.syscall",
+        &[("NESTBENCH_SILENCE_S", "20")],
+        &|l| l.contains("L2") && l.contains("workload 1/"),
+        &mut |_, so_far| {
+            let l1_port = planned_ports(so_far)[0];
+            let o = ssh_into(
+                scratch.path(),
+                1,
+                l1_port,
+                "kill -STOP $(cat /run/nestbench/L2.pid) && echo stopped",
+            );
+            at = Some(std::time::Instant::now());
+            stopped = String::from_utf8_lossy(&o.stdout).into_owned()
+                + &String::from_utf8_lossy(&o.stderr);
+        },
+    );
+    assert!(acted, "L2's suite never started:\n{seen}");
+    assert!(
+        stopped.contains("stopped"),
+        "could not stop L2's QEMU: {stopped}"
+    );
+    // The silence (20 s), the post-mortem's question to L1 and the teardown; the
+    // smoke suite's own limit is 15 minutes.
+    let took = at.unwrap().elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(150),
+        "{took:?}:\n{seen}"
+    );
+    assert_eq!(status.code(), Some(4), "a partial run: {seen}");
+    let doc = read_doc(&run_dir);
+    for l in &doc.levels[..2] {
+        assert_eq!(l.status, LevelStatus::Ok, "{}: {:?}", l.name, l.error);
+    }
+    let l2 = &doc.levels[2];
+    assert_eq!(l2.status, LevelStatus::Failed);
+    let why = l2.error.clone().unwrap_or_default();
+    assert!(why.contains("went silent"), "{why}");
     assert_gone(scratch.path(), &planned_ports(&seen));
 }

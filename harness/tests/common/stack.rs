@@ -228,8 +228,22 @@ pub fn run_acting(
     when: &dyn Fn(&str) -> bool,
     act: &mut dyn FnMut(u32, &str),
 ) -> (std::process::ExitStatus, bool, String) {
+    run_acting_with(scratch, run_dir, levels, only, &[], when, act)
+}
+
+/// [`run_acting`] with more environment for nestbench.
+pub fn run_acting_with(
+    scratch: &Path,
+    run_dir: &Path,
+    levels: u32,
+    only: &str,
+    env: &[(&str, &str)],
+    when: &dyn Fn(&str) -> bool,
+    act: &mut dyn FnMut(u32, &str),
+) -> (std::process::ExitStatus, bool, String) {
     use std::io::{BufRead, BufReader};
     let mut child = nestbench(scratch)
+        .envs(env.iter().copied())
         // Tests never touch a user's history: a throwaway one beside the run directory.
         .env(
             "NESTBENCH_HISTORY",
