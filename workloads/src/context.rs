@@ -80,6 +80,33 @@ pub struct Context {
     pub limits: Limits,
     /// Where net.tcp finds its peer.
     pub net: NetLink,
+    /// A prepared file one disk workload leaves for the next (`kernels::disk`).
+    pub disk_file: Handover,
+}
+
+/// Something one workload leaves for a later one of the same run, taken at most once:
+/// disk.seq's prepared file, which disk.rand would otherwise write again — at L4 the
+/// longest setup of the suite, twice. Shared, so the context stays cloneable.
+#[derive(Clone, Default)]
+pub struct Handover(std::sync::Arc<std::sync::Mutex<Option<Box<dyn std::any::Any + Send>>>>);
+
+impl std::fmt::Debug for Handover {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Handover")
+    }
+}
+
+impl Handover {
+    /// Leave `v` for a later [`Handover::take`] (replacing what was left before).
+    pub fn put<T: std::any::Any + Send>(&self, v: T) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(Box::new(v));
+    }
+
+    /// What was left, when it is a `T`; None otherwise (and what was left is dropped).
+    pub fn take<T: std::any::Any + Send>(&self) -> Option<T> {
+        let left = self.0.lock().unwrap_or_else(|p| p.into_inner()).take()?;
+        left.downcast::<T>().ok().map(|b| *b)
+    }
 }
 
 /// Where net.tcp's peer is (`crate::net`).
@@ -113,6 +140,7 @@ impl Context {
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             limits,
             net: NetLink::Loopback,
+            disk_file: Handover::default(),
         }
     }
 

@@ -159,6 +159,34 @@ fn setup_is_recorded_and_a_spent_budget_measures_over_what_was_prepared() {
             r.id.key()
         );
     }
+    // disk.seq left its file for a disk.rand that never came: it goes with the context.
+    drop(c);
+    std::fs::remove_dir(&*dir).unwrap();
+}
+
+#[test]
+fn disk_rand_measures_over_the_file_disk_seq_prepared_and_removes_it() {
+    let dir = scratch("handover");
+    let c = ctx(dir.to_path_buf());
+    let seq = registry::find("disk.seq").unwrap().run(&c).unwrap();
+    assert!(seq[0].params.get("file_prepared_by").is_none());
+    let left: Vec<_> = std::fs::read_dir(&*dir).unwrap().flatten().collect();
+    assert_eq!(left.len(), 1, "disk.seq's file is left for disk.rand");
+    let rand = registry::find("disk.rand").unwrap().run(&c).unwrap();
+    for r in &rand {
+        assert_eq!(r.params["file_prepared_by"], "disk.seq", "{}", r.id.key());
+        assert_eq!(r.params["prepared_mib"], seq[0].params["prepared_mib"]);
+        assert!(r.samples.iter().all(|s| s.is_finite() && *s > 0.0));
+    }
+    assert_eq!(
+        std::fs::read_dir(&*dir).unwrap().count(),
+        0,
+        "disk.rand removed it"
+    );
+    // Alone, disk.rand prepares its own file.
+    let own = registry::find("disk.rand").unwrap().run(&c).unwrap();
+    assert!(own[0].params.get("file_prepared_by").is_none());
+    drop(c);
     std::fs::remove_dir(&*dir).unwrap();
 }
 

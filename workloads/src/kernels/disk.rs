@@ -64,15 +64,49 @@ impl FirstError {
 struct Setup {
     data: DataFile,
     path: PathBuf,
+    /// The file's planned size, bytes.
+    size: u64,
     /// Bytes written before timing: the span every timed I/O ranges over.
     prepared: u64,
     params: Map<String, Value>,
+    /// The workload that prepared it.
+    by: &'static str,
     _dir: ScratchDir,
 }
 
 impl Setup {
+    /// The file an earlier disk workload of this run left ([`Setup::hand_over`]) when
+    /// it has this size, else a new one. The figures stay what they were: every I/O
+    /// still ranges over a written span through the same O_DIRECT path; `params` say
+    /// which workload prepared the file (`file_prepared_by`) and how far.
+    fn reuse_or_new(
+        ctx: &Context,
+        id: &'static str,
+        size: u64,
+        buf: &AlignedBuf,
+    ) -> Result<Setup, RunError> {
+        if let Some(mut s) = ctx.disk_file.take::<Setup>().filter(|s| s.size == size) {
+            s.params
+                .insert("file_prepared_by".into(), json!(s.by.to_string()));
+            s.by = id;
+            return Ok(s);
+        }
+        Setup::new(ctx, id, size, buf)
+    }
+
+    /// Leave the file for the next disk workload instead of removing it now (the
+    /// agent's work directory goes at the end of the run in any case).
+    fn hand_over(self, ctx: &Context) {
+        ctx.disk_file.put(self);
+    }
+
     /// Creates the file and writes up to `size` bytes of it within the setup budget.
-    fn new(ctx: &Context, id: &str, size: u64, buf: &AlignedBuf) -> Result<Setup, RunError> {
+    fn new(
+        ctx: &Context,
+        id: &'static str,
+        size: u64,
+        buf: &AlignedBuf,
+    ) -> Result<Setup, RunError> {
         let clock = SetupClock::start(ctx.timing.setup);
         if let Some(free) = ctx.limits.disk_free_mib {
             if size > free * MIB * 9 / 10 {
@@ -102,8 +136,10 @@ impl Setup {
         Ok(Setup {
             data,
             path,
+            size,
             prepared,
             params,
+            by: id,
             _dir: dir,
         })
     }
@@ -134,7 +170,7 @@ impl Setup {
 pub fn seq(ctx: &Context) -> Result<Vec<WorkloadResult>, RunError> {
     let size = (ctx.sizes.disk_mib * MIB).max(SEQ_BLOCK as u64);
     let mut buf = AlignedBuf::new(SEQ_BLOCK)?;
-    let s = Setup::new(ctx, "disk.seq", size, &buf)?;
+    let s = Setup::reuse_or_new(ctx, "disk.seq", size, &buf)?;
     let blocks = (s.prepared / SEQ_BLOCK as u64).max(1);
     let err = FirstError::default();
     let mut pos = 0u64;
@@ -190,6 +226,7 @@ pub fn seq(ctx: &Context) -> Result<Vec<WorkloadResult>, RunError> {
     err.take()?;
     let mut params = s.params.clone();
     params.insert("block_kib".into(), json!(SEQ_BLOCK / 1024));
+    s.hand_over(ctx);
     let mb = |m: &[Measure]| m.iter().map(|m| m.per_second() / 1e6).collect::<Vec<_>>();
     Ok(vec![
         ctx.result("disk.seq", "write", &params, mb(&write)),
@@ -202,7 +239,7 @@ pub fn seq(ctx: &Context) -> Result<Vec<WorkloadResult>, RunError> {
 pub fn rand(ctx: &Context) -> Result<Vec<WorkloadResult>, RunError> {
     let size = (ctx.sizes.disk_mib * MIB).max(MIB);
     let fill = AlignedBuf::new(SEQ_BLOCK.min(size as usize))?;
-    let s = Setup::new(ctx, "disk.rand", size, &fill)?;
+    let s = Setup::reuse_or_new(ctx, "disk.rand", size, &fill)?;
     drop(fill);
     let mut buf = AlignedBuf::new(RAND_BLOCK)?;
     let blocks = (s.prepared / RAND_BLOCK as u64).max(1);
