@@ -68,9 +68,10 @@ impl Suite {
     /// 100× slower prepares less, says so in `params` (`prepared_mib`,
     /// `setup_truncated`), and takes at most this much longer per workload. quick's
     /// 2.5 s lets a main-job L0 and L1 prepare their sizes in full (128 MiB working
-    /// sets, a 256 MiB file: L0 took 0.05–0.2 s, L1 0.4–1.0 s) while L4's suite stays
-    /// within 1.3× of L0's; with 5 s, L2–L4 spent 3–6 s on each of four setups and L4's
-    /// suite was 1.46× L0's (one main-job run). A bare agent run on a host
+    /// sets, a 256 MiB file: L0 took 0.05–0.2 s, L1 0.4–1.0 s); with 5 s, L2–L4 spent
+    /// 3–6 s on each of four setups and L2/L3/L4's suites were 1.11/1.20/1.46× L0's,
+    /// with 2.5 s (and disk.rand on disk.seq's file) L2/L3 were 1.07–1.08/1.11×
+    /// (`scripts/bench-main-job`, docs/qemu.md). A bare agent run on a host
     /// with a huge last-level cache (5.6 GiB of STREAM arrays under a 480 MiB L3 take
     /// 2–8 s to first-touch) may prepare only part, and says so.
     pub fn setup_budget(self) -> Duration {
