@@ -111,7 +111,7 @@ pub fn differing(docs: &[&RunDoc]) -> Vec<Differing> {
     let mut raw: Vec<(String, Vec<String>)> = Vec::new();
     for k in names {
         let values: Vec<String> = (0..docs.len()).map(|i| value(i, &k)).collect();
-        if values.iter().any(|v| *v != values[0]) {
+        if values.iter().any(|v| !same(&k, v, &values[0])) {
             raw.push((k, values));
         }
     }
@@ -365,3 +365,19 @@ pub fn truncate(text: &str, max: usize) -> String {
 #[cfg(test)]
 #[path = "fields_tests.rs"]
 mod tests;
+
+/// Whether two values of field `key` say the same. A guest's memory is what its kernel
+/// reports (MemTotal), which moves by a MiB or two with the vCPU count (per-CPU areas)
+/// on the same `-m`: memory within 1 % is the same configuration.
+fn same(key: &str, a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    if !key.ends_with("memory_mib") {
+        return false;
+    }
+    match (a.parse::<f64>(), b.parse::<f64>()) {
+        (Ok(x), Ok(y)) if x > 0.0 && y > 0.0 => x.max(y) / x.min(y) <= 1.01,
+        _ => false,
+    }
+}

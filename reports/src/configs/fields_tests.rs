@@ -63,3 +63,14 @@ fn labels_say_what_differs_or_what_was_given() {
     assert_eq!(l, s(&["base", "QEMU 8.2", "kernel 6.12"]));
     assert_eq!(truncate("abcdef", 4), "abc…");
 }
+
+#[test]
+fn guest_memory_within_a_percent_is_the_same_configuration() {
+    // MemTotal of one `-m 4096` guest with 2 vCPUs and with 1.
+    assert!(same("1.memory_mib", "3926", "3927"));
+    assert!(same("host.memory_mib", "24000", "24200"));
+    assert!(!same("1.memory_mib", "3926", "1962"));
+    assert!(!same("1.memory_mib", "3926", ""));
+    // Only memory gets the tolerance.
+    assert!(!same("1.vcpus", "100", "101"));
+}
