@@ -135,9 +135,10 @@ fn suite_timeout(suite: Suite) -> Duration {
     })
 }
 
-/// Bring the agent to `site.workdir` at the level, run it, collect, remove it. Two
-/// round trips when it is uploaded (the upload, and one command for the rest), one
-/// when the level reads it off its agent drive.
+/// Bring the agent to the level (`site.agent_dir`, else `site.workdir`), run it in
+/// `site.workdir`, collect, remove it. Two round trips when it is uploaded (the
+/// upload, and one command for the rest), one when the level reads it off its agent
+/// drive.
 pub fn measure(
     remote: &mut dyn Remote,
     site: &Site,
