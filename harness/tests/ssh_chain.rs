@@ -318,8 +318,8 @@ fn an_agent_that_prints_garbage_or_dies_fails_only_its_level() {
     let c = chain();
     let dir = scenario_dir();
     let run_cmd = r#"case "$SSH_ORIGINAL_COMMAND" in *" run --suite "*)"#;
-    // L2: the deploy's two lines (size+digest, info) and two protocol lines pass,
-    // then a line that is not JSON.
+    // L2: the deploy's first line (size+digest) and three protocol lines (begin and
+    // two results) pass, then a line that is not JSON.
     let garble = write_script(dir.path(), "garble", &format!(
         "{run_cmd} sh -c \"$SSH_ORIGINAL_COMMAND\" | {{ IFS= read -r a; echo \"$a\"; IFS= read -r b; \
          echo \"$b\"; IFS= read -r c; echo \"$c\"; IFS= read -r d; echo \"$d\"; \
@@ -351,7 +351,7 @@ fn an_agent_that_prints_garbage_or_dies_fails_only_its_level() {
     );
     assert_eq!(
         level(&r, 2).results.len(),
-        1,
+        2,
         "results before the garbage are kept"
     );
     let e3 = error_of(&r, 3);
