@@ -83,12 +83,18 @@ fn l0_agent_that_does_not_run_leaves_nothing() {
     assert!(left.is_empty(), "left behind: {left:?}");
 }
 
-/// L0, but the upload loses its second half on the way.
-struct Truncating(LocalRemote);
+/// L0 that counts its uploads and, with `truncate`, loses each upload's second half
+/// on the way.
+#[derive(Default)]
+struct Hooked {
+    sh: LocalRemote,
+    uploads: usize,
+    truncate: bool,
+}
 
-impl Remote for Truncating {
+impl Remote for Hooked {
     fn endpoint(&self) -> String {
-        self.0.endpoint()
+        self.sh.endpoint()
     }
 
     fn exec_lines(
@@ -97,7 +103,7 @@ impl Remote for Truncating {
         timeout: Duration,
         on_line: &mut dyn FnMut(&str),
     ) -> Result<ExecStatus, RemoteError> {
-        self.0.exec_lines(cmd, timeout, on_line)
+        self.sh.exec_lines(cmd, timeout, on_line)
     }
 
     fn upload(
@@ -107,7 +113,13 @@ impl Remote for Truncating {
         mode: u32,
         timeout: Duration,
     ) -> Result<(), RemoteError> {
-        self.0.upload(&data[..data.len() / 2], path, mode, timeout)
+        self.uploads += 1;
+        let data = if self.truncate {
+            &data[..data.len() / 2]
+        } else {
+            data
+        };
+        self.sh.upload(data, path, mode, timeout)
     }
 }
 
@@ -117,7 +129,11 @@ fn l0_corrupt_upload_is_refused_and_leaves_nothing() {
     let agent: Vec<u8> = (0..20_000u32)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect();
-    let (m, left) = l0(&mut Truncating(LocalRemote::default()), &agent);
+    let mut remote = Hooked {
+        truncate: true,
+        ..Hooked::default()
+    };
+    let (m, left) = l0(&mut remote, &agent);
     let m = agent_error(m);
     assert!(
         m.starts_with("agent upload to L0 (local) is corrupt"),
@@ -127,48 +143,18 @@ fn l0_corrupt_upload_is_refused_and_leaves_nothing() {
     assert!(left.is_empty(), "left behind: {left:?}");
 }
 
-/// L0 that counts its uploads.
-#[derive(Default)]
-struct Counting(LocalRemote, usize);
-
-impl Remote for Counting {
-    fn endpoint(&self) -> String {
-        self.0.endpoint()
-    }
-
-    fn exec_lines(
-        &mut self,
-        cmd: &str,
-        timeout: Duration,
-        on_line: &mut dyn FnMut(&str),
-    ) -> Result<ExecStatus, RemoteError> {
-        self.0.exec_lines(cmd, timeout, on_line)
-    }
-
-    fn upload(
-        &mut self,
-        data: &[u8],
-        path: &str,
-        mode: u32,
-        timeout: Duration,
-    ) -> Result<(), RemoteError> {
-        self.1 += 1;
-        self.0.upload(data, path, mode, timeout)
-    }
-}
-
 #[test]
 fn l0_reads_the_agent_off_its_drive_and_leaves_nothing() {
     let agent = script_agent(&echo_lines(&stream(true)));
     let disk = tempfile::tempdir().unwrap();
     let img = disk.path().join("agent.img");
     crate::backend::qemu::agentdrive::write(&img, &agent).unwrap();
-    let mut remote = Counting::default();
+    let mut remote = Hooked::default();
     let (m, left) = l0_at(&mut remote, &agent, Some(img.to_str().unwrap()));
     let m = m.unwrap();
     assert_eq!(m.outcome.failure, None);
     assert_eq!(m.outcome.results.len(), 1);
-    assert_eq!(remote.1, 0, "nothing is uploaded");
+    assert_eq!(remote.uploads, 0, "nothing is uploaded");
     assert!(left.is_empty(), "left behind: {left:?}");
 }
 
@@ -180,12 +166,12 @@ fn l0_uploads_when_the_drive_is_missing_or_holds_another_agent() {
     crate::backend::qemu::agentdrive::write(&other, &script_agent("exit 0")).unwrap();
     let missing = disk.path().join("missing");
     for dev in [missing, other] {
-        let mut remote = Counting::default();
+        let mut remote = Hooked::default();
         let (m, left) = l0_at(&mut remote, &agent, Some(dev.to_str().unwrap()));
         let m = m.unwrap();
         assert_eq!(m.outcome.failure, None, "{}", dev.display());
         assert_eq!(m.outcome.results.len(), 1);
-        assert_eq!(remote.1, 1, "uploaded once instead");
+        assert_eq!(remote.uploads, 1, "uploaded once instead");
         assert!(left.is_empty(), "left behind: {left:?}");
     }
 }
