@@ -27,6 +27,9 @@ pub struct QemuOptions {
     pub qemu: Option<PathBuf>,
     /// Extra QEMU arguments per level (level, argument).
     pub extra_args: Vec<(u32, String)>,
+    /// `--relaunch N`: how many times the run may bring a lost part of the stack
+    /// back up and measure the level again (docs/qemu.md, "Reliability").
+    pub relaunch: u32,
     /// The agent that runs L1's net.tcp peer on the host, when the run measures
     /// net.tcp (then every level listens and every parent runs a peer).
     pub net_peer: Option<PathBuf>,
@@ -142,6 +145,7 @@ impl RunConfig {
                 initrd: args.initrd,
                 qemu: args.qemu,
                 extra_args: parse_qemu_args(&args.qemu_args)?,
+                relaunch: args.relaunch.unwrap_or(DEFAULT_RELAUNCH),
                 net_peer: None,
                 agent_drive: None,
             }),
@@ -237,6 +241,7 @@ impl RunConfig {
                         .iter()
                         .map(|(l, a)| format!("{l}:{a}"))
                         .collect(),
+                    relaunch: Some(q.relaunch),
                 }),
                 None,
             ),
@@ -263,6 +268,11 @@ impl RunConfig {
     }
 }
 
+/// Relaunches a QEMU run may make when `--relaunch` is not given: one loss of the
+/// stack's flaky first KVM level above TCG (docs/qemu.md, "Reliability") no longer
+/// ends the run, two in one run still do.
+pub const DEFAULT_RELAUNCH: u32 = 1;
+
 /// The first flag of `args` that only the QEMU backend reads, if any is given.
 fn qemu_only_flag(args: &RunArgs) -> Option<&'static str> {
     [
@@ -271,6 +281,7 @@ fn qemu_only_flag(args: &RunArgs) -> Option<&'static str> {
         ("--initrd", args.initrd.is_some()),
         ("--qemu", args.qemu.is_some()),
         ("--qemu-arg", !args.qemu_args.is_empty()),
+        ("--relaunch", args.relaunch.is_some()),
     ]
     .into_iter()
     .find_map(|(flag, given)| given.then_some(flag))

@@ -125,7 +125,10 @@ fn a_qemu_dry_run_prints_every_levels_commands_and_starts_and_writes_nothing() {
         // net.tcp: a forward per level on the parent's loopback, a peer in each parent,
         // and the parent's agent kept for it.
         "net.tcp peer in L0 (with the launch): ",
-        "net.tcp peer in L1 (with the launch): [ -x /run/nestbench/nestbench-agent ] && setsid",
+        "net.tcp peer in L1 (with the launch): a=/run/nestbench/nestbench-agent; ",
+        // …or, without one (a relaunched parent), a checked copy off the agent drive.
+        "dd if=/dev/vdc of=\"$a\"",
+        "setsid \"$a\" net-peer",
         "--net-listen ",
         "mv -f ",
     ] {
@@ -331,8 +334,9 @@ fn qemu_only_flags_are_refused_by_the_other_backends() {
         "--inventory",
         inv.to_str().unwrap(),
     ];
-    let qemu_flags: [&[&str]; 5] = [
+    let qemu_flags: [&[&str]; 6] = [
         &["--qemu-arg", "1:-no-hpet"],
+        &["--relaunch", "2"],
         &["--accel", "tcg"],
         &["--kernel", "/boot/vmlinuz"],
         &["--initrd", "/boot/initrd.img"],

@@ -1,7 +1,9 @@
 //! A stack that loses a level while a deeper one runs (seen on TCG-at-L1 hosts: L2's
 //! QEMU exiting inside L1 while L4 booted or ran). The failure must name the level
 //! that was really lost, with what its QEMU said (`-D` keeps a daemonized QEMU's
-//! stderr), keep every level measured before, and leave nothing behind. The loss is
+//! stderr), keep every level measured before, bring the lost level back up and
+//! measure the level it took along again (`--relaunch`, default 1), keeping the lost
+//! attempt, and leave nothing behind. The loss is
 //! real: L2's QEMU is sent SIGTERM inside L1 over SSH, with the stack's own key.
 //! A level that stops answering without exiting (its QEMU stopped with SIGSTOP inside
 //! its parent) must fail within the deploy's silence limit, not hold the run for the
@@ -13,7 +15,7 @@ use common::stack::*;
 use model::rundoc::{LevelStatus, RunStatus};
 
 #[test]
-fn a_parent_lost_under_a_running_level_is_named_and_measured_levels_are_kept() {
+fn a_parent_lost_under_a_running_level_is_named_relaunched_and_the_level_measured_again() {
     if skip() {
         return;
     }
@@ -22,11 +24,13 @@ fn a_parent_lost_under_a_running_level_is_named_and_measured_levels_are_kept() {
     let out = tempfile::tempdir().unwrap();
     let run_dir = out.path().join("run");
     let mut killed = String::new();
+    // net.tcp: the relaunched L2 was never deployed to, so L3's peer there must come
+    // off L2's agent drive.
     let (status, acted, seen) = run_acting(
         scratch.path(),
         &run_dir,
         3,
-        "cpu.int,disk.seq",
+        "cpu.int,net.tcp",
         &|l| l.contains("L3") && l.contains("workload 1/"),
         &mut |_, so_far| {
             let l1_port = planned_ports(so_far)[0];
@@ -45,24 +49,42 @@ fn a_parent_lost_under_a_running_level_is_named_and_measured_levels_are_kept() {
         killed.contains("killed"),
         "could not kill L2's QEMU: {killed}"
     );
-    assert_eq!(status.code(), Some(4), "a partial run: {seen}");
+    assert!(seen.contains("L3: the stack lost L2"), "{seen}");
+    assert!(
+        seen.contains("L3: relaunching L2, then L3 and measuring L3 again (attempt 2"),
+        "{seen}"
+    );
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "complete after the relaunch: {seen}"
+    );
     let doc = read_doc(&run_dir);
-    assert_eq!(doc.status, RunStatus::Partial);
-    for l in &doc.levels[..3] {
+    assert_eq!(doc.status, RunStatus::Complete);
+    for l in &doc.levels {
         assert_eq!(l.status, LevelStatus::Ok, "{}: {:?}", l.name, l.error);
-        assert!(!l.results.is_empty(), "{} lost its results", l.name);
+        assert!(!l.results.is_empty(), "{} has no results", l.name);
+        assert!(l.errors.is_empty(), "{}: {:?}", l.name, l.errors);
     }
     let l3 = &doc.levels[3];
-    assert_eq!(l3.status, LevelStatus::Failed);
-    let why = l3.error.clone().unwrap_or_default();
+    assert!(
+        l3.results.iter().any(|r| r.id.workload == "net.tcp"),
+        "L3's net.tcp after the relaunch: {:?}",
+        l3.results.iter().map(|r| r.id.key()).collect::<Vec<_>>()
+    );
+    assert_eq!(l3.retries.len(), 1, "{:?}", l3.retries);
+    let lost = &l3.retries[0];
+    assert_eq!(lost.relaunched_from.0, 2);
+    let why = lost.attempt.error.clone().unwrap_or_default();
     assert!(why.contains("the stack lost L2"), "{why}");
     assert!(why.contains("terminating on signal 15"), "{why}");
-    let log = std::fs::read_to_string(run_dir.join("logs/L2.qemu.log")).unwrap_or_default();
+    assert!(doc.levels[..3].iter().all(|l| l.retries.is_empty()));
+    // The lost L2's QEMU log is kept apart from the relaunched one's.
+    let log = std::fs::read_to_string(run_dir.join("logs/L2.qemu.lost1.log")).unwrap_or_default();
     assert!(
         log.contains("terminating on signal 15"),
-        "logs/L2.qemu.log: {log}"
+        "logs/L2.qemu.lost1.log: {log}"
     );
-    assert!(seen.contains("L3: the stack lost L2"), "{seen}");
     assert_gone(scratch.path(), &planned_ports(&seen));
 }
 

@@ -25,8 +25,8 @@ mod tests;
 
 pub use config::{BackendKind, HypervConfig, InventoryConfig, QemuConfig, RunConfigRecord};
 pub use level::{
-    Hosting, HypervLevel, LevelEnv, LevelOutcome, LevelRecord, LevelStatus, Platform, SkipReason,
-    Timings,
+    Hosting, HypervLevel, LevelEnv, LevelOutcome, LevelRecord, LevelStatus, Platform, Retry,
+    SkipReason, Timings,
 };
 pub use provenance::{
     HostFacts, HostLoad, ImageRecord, InventoryLevelRecord, InventoryRecord, LoadAvg, Provenance,

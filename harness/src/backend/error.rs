@@ -44,6 +44,9 @@ pub enum BackendErrorKind {
     /// The run was interrupted while the level came up.
     #[error("interrupted")]
     Interrupted,
+    /// The backend cannot do what was asked of it (e.g. relaunch a lost level).
+    #[error("{0}")]
+    NotSupported(String),
     /// The Hyper-V backend: a host or parent refused an operation, or the level never
     /// reported an address (in the words of the operation that failed).
     #[error("{0}")]

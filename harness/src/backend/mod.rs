@@ -100,6 +100,35 @@ pub trait Backend {
         None
     }
 
+    /// How many times this run may bring a lost part of the stack back up with
+    /// [`Backend::relaunch`] (`--relaunch`); 0 for a backend that cannot.
+    fn relaunch_budget(&self) -> u32 {
+        0
+    }
+
+    /// After the stack lost `from` while `to` (the same level or one inside it) was
+    /// being brought up or measured: clear what is left of `from` and the levels
+    /// inside it (a wedged QEMU, sessions), then bring levels `from`..`to` (`to`
+    /// itself excluded) back up, so that the run loop can provision and measure `to`
+    /// again. Relaunched levels are not
+    /// measured again: their figures were taken before their child started, and stand.
+    /// What the lost levels left (consoles, QEMU logs) is kept first.
+    fn relaunch(
+        &mut self,
+        from: Level,
+        to: Level,
+        say: &mut dyn FnMut(&str),
+    ) -> Result<(), BackendError> {
+        let _ = (to, say);
+        Err(BackendError::new(
+            from,
+            BackendErrorKind::NotSupported(format!(
+                "the {} backend cannot bring a level back up",
+                self.name()
+            )),
+        ))
+    }
+
     /// Leave the stack up for `--keep`: write what `nestbench down` needs into
     /// `run_dir` and return how to reach each level. Backends without a stack of their
     /// own return an empty list.

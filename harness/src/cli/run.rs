@@ -95,6 +95,11 @@ pub struct RunArgs {
         allow_hyphen_values = true
     )]
     pub qemu_args: Vec<String>,
+    /// How many times the run may bring a lost part of the stack back up and measure
+    /// the level it lost again (default 1; 0: a loss ends the stack, as before).
+    /// The lost attempt is kept in run.json's `retries` and listed by the report.
+    #[arg(long, value_name = "N")]
+    pub relaunch: Option<u32>,
     /// Working-set sizes in MiB (stream=,latency=,pagefault=,disk=); default: derived
     /// from the smallest level.
     #[arg(long)]

@@ -129,6 +129,7 @@ fn boot_checks(levels: u32) -> Result<Vec<Check>, Failure> {
         initrd: None,
         qemu: None,
         extra_args: vec![],
+        relaunch: 0,
         net_peer: None,
         agent_drive: None,
     };

@@ -4,7 +4,7 @@
 //! later failure loses nothing.
 
 use super::rules::{self, AgentEnd};
-use crate::backend::Backend;
+use crate::backend::{Backend, BackendErrorKind};
 use crate::deploy::{DeployError, Measured, Site};
 use crate::progress::{note, LevelProgress};
 use crate::remote::Remote;
@@ -32,9 +32,16 @@ pub fn attempt(
     let mut prov = match backend.provision(level, &mut |s| p.stage(s)) {
         Ok(prov) => prov,
         Err(e) => {
-            p.done("failed");
+            // Its own boot failure, or a level below it went away meanwhile?
+            let loss = match e.kind.as_ref() {
+                BackendErrorKind::Interrupted => None,
+                _ if interrupted() => None,
+                _ => backend.diagnose(level),
+            };
+            let outcome = rules::lost_while_booting(level, e.message(), loss);
+            p.done(&progress_word(&outcome, &rec));
             note(&format!("{e}"));
-            rec.conclude(rules::unreachable(e.message()));
+            rec.conclude(outcome);
             return Ok(rec);
         }
     };

@@ -7,6 +7,7 @@
 //! and the signal thread). The caller chooses the exit code and renders the report.
 
 mod level;
+mod relaunch;
 pub mod rules;
 #[cfg(test)]
 mod tests;
@@ -101,8 +102,8 @@ pub fn execute(cfg: &RunConfig, backend: Box<dyn Backend>) -> anyhow::Result<Run
     })
 }
 
-/// Every level, L0 first, through the same steps: decide (rules), attempt or skip,
-/// record. Stops early only when run.json cannot be written.
+/// Every level, L0 first, through the same steps: decide (rules), attempt (again,
+/// after a relaunch, when the stack lost it) or skip, record. Stops early only when run.json cannot be written.
 pub fn measure_levels(
     rd: &RunDir,
     backend: &mut dyn Backend,
@@ -111,13 +112,22 @@ pub fn measure_levels(
 ) -> anyhow::Result<()> {
     let run_start = Instant::now();
     let mut done: Vec<Done> = Vec::new();
+    let mut relaunches_left = backend.relaunch_budget();
     for lvl in Level::up_to(backend.depth()) {
         let decision = {
             let b: &dyn Backend = backend;
             rules::decide(lvl, &done, &|l, on| b.depends_on(l, on), interrupted())
         };
         let rec = match decision {
-            Decision::Attempt => level::attempt(lvl, backend, measure, rd, run_start, interrupted)?,
+            Decision::Attempt => relaunch::attempt(
+                lvl,
+                backend,
+                measure,
+                rd,
+                run_start,
+                interrupted,
+                &mut relaunches_left,
+            )?,
             Decision::Skip(reason) => {
                 if !matches!(reason, model::rundoc::SkipReason::Interrupted) {
                     note(&format!("{lvl} skipped: {}", reason.describe()));

@@ -19,6 +19,10 @@
 //!    or one below it: then it is *lost*, naming the level that went away.
 //! 7. The run is `failed` when L0 was not measured, `complete` when every level was,
 //!    `partial` otherwise.
+//! 8. A level the stack lost (rule 6, or a boot that failed because a level below it
+//!    went away) is attempted again after the backend brought the lost level back up,
+//!    while the run's relaunch budget lasts (`--relaunch`, [`relaunch_from`]); the
+//!    lost attempt is kept in the level's `retries`. L0 is never relaunched.
 
 use model::rundoc::{Hosting, LevelOutcome, LevelRecord, RunStatus, SkipReason};
 use model::Level;
@@ -126,9 +130,40 @@ pub fn classify(agent: AgentEnd, loss: Option<(Level, String)>) -> LevelOutcome 
     }
 }
 
-/// Rule 5 for a level that could not be brought up.
-pub fn unreachable(reason: String) -> LevelOutcome {
-    LevelOutcome::Unreachable { reason }
+/// Rule 8: the level from which the stack must be brought back up to attempt `level`
+/// again after it ended with `outcome` — the level that went away — or None: the
+/// outcome was not a loss, the run was interrupted, or no relaunch is left.
+pub fn relaunch_from(
+    level: Level,
+    outcome: &LevelOutcome,
+    budget_left: u32,
+    interrupted: bool,
+) -> Option<Level> {
+    match outcome {
+        LevelOutcome::Lost { lost, .. }
+            if budget_left > 0 && !interrupted && !lost.is_host() && *lost <= level =>
+        {
+            Some(*lost)
+        }
+        _ => None,
+    }
+}
+
+/// Rule 6 for a level that could not be brought up because the stack lost `lost`
+/// below it (`what`: the post-mortem's words); its own boot failures stay
+/// unreachable (rule 5).
+pub fn lost_while_booting(
+    level: Level,
+    reason: String,
+    loss: Option<(Level, String)>,
+) -> LevelOutcome {
+    match loss {
+        Some((lost, what)) if lost < level => LevelOutcome::Lost {
+            lost,
+            reason: format!("{reason}; the stack lost {lost}: {what}"),
+        },
+        _ => LevelOutcome::Unreachable { reason },
+    }
 }
 
 /// Rule 7: the run's status from its levels' records.

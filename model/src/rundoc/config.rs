@@ -91,6 +91,11 @@ pub struct QemuConfig {
     /// `--qemu-arg LEVEL:ARG` as given.
     #[serde(default)]
     pub qemu_args: Vec<String>,
+    /// `--relaunch N`: how many times the run may bring a lost part of the stack
+    /// back up and measure the level it lost again (added after version 2: optional;
+    /// absent in older files, whose runs never relaunched).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relaunch: Option<u32>,
 }
 
 /// The inventory file of an inventory run.

@@ -190,6 +190,25 @@ pub struct LevelRecord {
     /// version 2 was released: optional, omitted when empty).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub not_applicable: Vec<NotApplicable>,
+    /// Earlier attempts at this level that the stack lost, oldest first, each with
+    /// what it measured and what was brought back up before the next one (added after
+    /// version 2: optional, omitted when the first attempt was the last).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retries: Vec<Retry>,
+}
+
+/// An attempt at a level that the stack lost, and the relaunch that followed it
+/// (docs/qemu.md, "Reliability").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Retry {
+    /// The attempt as it was recorded: outcome, timings, and every result it sent
+    /// before it was lost (kept here, not mixed into the level's results).
+    pub attempt: Box<LevelRecord>,
+    /// The level that went away, from which the stack was brought back up.
+    pub relaunched_from: Level,
+    /// Seconds spent bringing the levels from `relaunched_from` to the one before
+    /// this level back up (this level's own launch is in its `provision_s`).
+    pub relaunch_s: f64,
 }
 
 impl LevelRecord {
@@ -207,6 +226,7 @@ impl LevelRecord {
             errors: vec![],
             results: vec![],
             not_applicable: vec![],
+            retries: vec![],
         }
     }
 

@@ -184,6 +184,20 @@ fn level(n: u32) -> impl Strategy<Value = LevelRecord> {
                 l.errors = errors;
                 l.results = results;
                 l.not_applicable = na;
+                // A level measured again after the stack lost it keeps the lost
+                // attempt whole (its results included).
+                if l.results.len() > 1 {
+                    let mut lost = l.clone();
+                    lost.conclude(LevelOutcome::Lost {
+                        lost: l.level,
+                        reason: "its QEMU exited".into(),
+                    });
+                    l.retries = vec![Retry {
+                        attempt: Box::new(lost),
+                        relaunched_from: l.level,
+                        relaunch_s: 1.5,
+                    }];
+                }
                 l
             },
         )
@@ -212,13 +226,17 @@ fn config() -> impl Strategy<Value = RunConfigRecord> {
         opt(any::<u64>()),
         opt(any::<u32>()),
         prop::collection::vec(text(), 0..2),
+        opt(any::<u32>()),
     )
-        .prop_map(|(accel, memory_mib, cpus, qemu_args)| QemuConfig {
-            accel,
-            memory_mib,
-            cpus,
-            qemu_args,
-        });
+        .prop_map(
+            |(accel, memory_mib, cpus, qemu_args, relaunch)| QemuConfig {
+                accel,
+                memory_mib,
+                cpus,
+                qemu_args,
+                relaunch,
+            },
+        );
     (
         (
             backend,

@@ -80,6 +80,7 @@ pub fn upgrade(old: RunDocV1) -> Result<RunDoc, UpgradeError> {
             .get("qemu_args")
             .and_then(|v| serde_json::from_value(v.clone()).ok())
             .unwrap_or_default(),
+        relaunch: None,
     });
     let inventory = str_of(c, "inventory").map(|file| InventoryConfig { file });
     let config = RunConfigRecord {

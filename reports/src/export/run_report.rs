@@ -96,6 +96,7 @@ pub fn environment(l: &LevelRecord) -> Block {
     };
     put("status", Some(status_word(l.status).into()));
     put("why", l.error.clone());
+    put("earlier attempts", retries_line(l));
     put("CPU", e.cpu_model.clone());
     put("vCPUs", e.vcpus.map(|v| v.to_string()));
     put("memory MiB", e.memory_mib.map(|v| v.to_string()));
@@ -286,9 +287,44 @@ fn not_applicable_table(levels: &[LevelRecord]) -> Table {
     Table::new(vec!["level".into(), "metric".into(), "reason".into()], rows)
 }
 
+/// A level measured again after the stack lost it: each lost attempt in words, or
+/// None when the first attempt was the last.
+fn retries_line(l: &LevelRecord) -> Option<String> {
+    if l.retries.is_empty() {
+        return None;
+    }
+    let each: Vec<String> = l
+        .retries
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            format!(
+                "attempt {} was lost ({} results kept in run.json's retries, not used here); \
+                 {} was brought back up in {:.1} s",
+                i + 1,
+                r.attempt.results.len(),
+                r.relaunched_from,
+                r.relaunch_s
+            )
+        })
+        .collect();
+    Some(format!(
+        "{}; these figures are attempt {}'s",
+        each.join("; "),
+        l.retries.len() + 1
+    ))
+}
+
 fn error_table(levels: &[LevelRecord]) -> Table {
     let mut rows = Vec::new();
     for l in levels {
+        for (i, r) in l.retries.iter().enumerate() {
+            rows.push(vec![
+                l.level.to_string(),
+                format!("(attempt {}, measured again)", i + 1),
+                r.attempt.error.clone().unwrap_or_default(),
+            ]);
+        }
         if let Some(e) = &l.error {
             rows.push(vec![
                 l.level.to_string(),

@@ -17,6 +17,26 @@ pub const AGENT_DEVICE: &str = "/dev/vdc";
 /// The agent drive's serial, which names it in the guest (`/sys/block/vdc/serial`).
 pub const SERIAL: &str = "nbagent";
 
+/// What the agent drive holds, as a parent checks it before running a copy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OnDrive {
+    /// The agent's size: the bytes of the drive that are the agent.
+    pub len: usize,
+    /// Its SHA-256, hex.
+    pub sha256: String,
+}
+
+impl OnDrive {
+    /// For the agent `bytes`.
+    pub fn of(bytes: &[u8]) -> OnDrive {
+        use sha2::{Digest, Sha256};
+        OnDrive {
+            len: bytes.len(),
+            sha256: hex::encode(Sha256::digest(bytes)),
+        }
+    }
+}
+
 /// Write `agent` to `path` as a raw disk image: the bytes, then zeros to a whole
 /// number of 512-byte sectors (a raw image is read in sectors).
 pub fn write(path: &Path, agent: &[u8]) -> std::io::Result<()> {

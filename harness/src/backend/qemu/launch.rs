@@ -344,13 +344,15 @@ mod tests {
             data: b"key\n".to_vec(),
         }];
         let ok = ["true".to_string()];
+        // The peer part as a launch embeds it (here it finds no agent: no peer).
+        let peer = super::super::netpeer::guest_peer_command(2, 1, Duration::from_secs(1), None);
         let mut job = ChildLaunch {
             dir: &dir.path().display().to_string(),
             files: &files,
             kvm_argv: &ok,
             tcg_argv: &ok,
             log: &log,
-            peer: None,
+            peer: Some(&peer),
             timeout: Duration::from_secs(30),
             ask_version: true,
             pin: None,

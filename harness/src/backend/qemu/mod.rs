@@ -15,6 +15,7 @@ pub mod nesting;
 pub mod netpeer;
 pub mod postmortem;
 pub mod ready;
+pub mod relaunch;
 pub mod spec;
 pub mod stack;
 pub mod state;
@@ -59,6 +60,8 @@ pub struct QemuBackend {
     accels: Vec<Accel>,
     /// Version of the image's QEMU, asked once in L1: every guest runs the same one.
     guest_qemu_version: Option<String>,
+    /// Relaunches so far (`relaunch`): names the logs each one kept.
+    relaunches: u32,
 }
 
 impl QemuBackend {
@@ -100,6 +103,7 @@ impl QemuBackend {
             l1,
             accels: vec![],
             guest_qemu_version: None,
+            relaunches: 0,
         })
     }
 
@@ -203,6 +207,19 @@ impl Backend for QemuBackend {
 
     fn hosting(&self, level: Level, info: &HostInfo) -> Option<Hosting> {
         (level.0 < self.depth()).then(|| hosting::verdict(self.plan.accel, level, info))
+    }
+
+    fn relaunch_budget(&self) -> u32 {
+        self.opts.relaunch
+    }
+
+    fn relaunch(
+        &mut self,
+        from: Level,
+        to: Level,
+        say: &mut dyn FnMut(&str),
+    ) -> Result<(), BackendError> {
+        self.relaunch_levels(from.0, to.0, say)
     }
 
     fn diagnose(&mut self, level: Level) -> Option<(Level, String)> {

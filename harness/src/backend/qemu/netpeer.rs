@@ -21,6 +21,7 @@
 //! or when nothing answered for [`peer_wait`]; the parent's own suite is over by
 //! then, so the level is still measured while it is the deepest level running.
 
+use super::agentdrive::OnDrive;
 use super::GUEST_RUN;
 use crate::cleanup::ProcessGuard;
 use crate::deploy::{NetSite, Site};
@@ -72,14 +73,31 @@ pub fn peer_args(addr: &str, port: u16, wait: Duration) -> Vec<String> {
 }
 
 /// The part of level `n`'s launch command (n ≥ 2) that starts its peer in the parent,
-/// detached from the command's session, from the agent the parent's deploy kept.
-pub fn guest_peer_command(n: u32, port: u16, wait: Duration) -> String {
+/// detached from the command's session, from the agent the parent's deploy kept; its
+/// pid goes to `Ln.peer.pid` (a relaunch of the child kills it). A parent that has no
+/// kept agent — one brought back up after a loss, which is not measured again, so no
+/// deploy left one, or whose kept agent an earlier peer of the same child removed —
+/// copies it off its agent drive (`drive`: what is there) and checks size and SHA-256
+/// first, as a deploy would; without the drive, or when the copy is not the agent, no
+/// peer starts and the child's net.tcp fails with a workload error.
+pub fn guest_peer_command(n: u32, port: u16, wait: Duration, drive: Option<&OnDrive>) -> String {
     let args: Vec<String> = peer_args("127.0.0.1", port, wait)
         .iter()
         .map(|a| shell_quote(a))
         .collect();
+    let copy = drive.map_or(String::new(), |d| {
+        format!(
+            "[ -x \"$a\" ] || {{ dd if={dev} of=\"$a\" bs={len} count=1 status=none && chmod 700 \"$a\" \
+             && h=$(sha256sum \"$a\") && [ \"${{h%% *}}\" = {sha} ]; }} || rm -f \"$a\"; ",
+            dev = super::agentdrive::AGENT_DEVICE,
+            len = d.len,
+            sha = d.sha256,
+        )
+    });
     format!(
-        "[ -x {KEPT_AGENT} ] && setsid {KEPT_AGENT} {} --unlink-self </dev/null >{GUEST_RUN}/L{n}.net-peer.log 2>&1 &",
+        "a={KEPT_AGENT}; [ -x \"$a\" ] || a={GUEST_RUN}/L{n}.peer; {copy}[ -x \"$a\" ] && \
+         {{ setsid \"$a\" {} --unlink-self </dev/null >{GUEST_RUN}/L{n}.net-peer.log 2>&1 & \
+         echo $! > {GUEST_RUN}/L{n}.peer.pid; }} || :;",
         args.join(" ")
     )
 }
@@ -137,11 +155,82 @@ mod tests {
         assert_eq!(site(&p, 2, &ports, false, false), plain);
     }
 
+    /// The peer command under sh, with a script standing in for the agent (it writes
+    /// its arguments down) and a file for the agent drive.
     #[test]
-    fn the_guest_peer_is_detached_and_removes_the_kept_agent() {
-        let c = guest_peer_command(3, 41003, Duration::from_secs(90));
-        assert!(c.contains("setsid /run/nestbench/nestbench-agent net-peer --connect 127.0.0.1:41003 --wait-s 90 --unlink-self"), "{c}");
-        assert!(c.ends_with('&') && c.contains("</dev/null"), "{c}");
+    fn the_guest_peer_starts_from_the_kept_agent_or_from_a_checked_copy_off_the_drive() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display().to_string();
+        let agent = format!("#!/bin/sh\necho \"$0 $*\" > {d}/ran\n");
+        let drive = dir.path().join("vdc");
+        let mut padded = agent.clone().into_bytes();
+        padded.resize(4096, 0);
+        std::fs::write(&drive, &padded).unwrap();
+        let on = OnDrive::of(agent.as_bytes());
+        let run = |cmd: String| {
+            let cmd = cmd.replace(GUEST_RUN, &d).replace(
+                super::super::agentdrive::AGENT_DEVICE,
+                &drive.display().to_string(),
+            );
+            let o = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(&cmd)
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{o:?}");
+            for _ in 0..100 {
+                if let Ok(ran) = std::fs::read_to_string(dir.path().join("ran")) {
+                    let _ = std::fs::remove_file(dir.path().join("ran"));
+                    return Some(ran);
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            None
+        };
+        let args = "net-peer --connect 127.0.0.1:41003 --wait-s 90 --unlink-self";
+        // No kept agent: a copy off the drive, checked, runs.
+        let ran = run(guest_peer_command(
+            3,
+            41003,
+            Duration::from_secs(90),
+            Some(&on),
+        ));
+        assert_eq!(
+            ran.as_deref(),
+            Some(format!("{d}/L3.peer {args}\n").as_str())
+        );
+        assert!(dir.path().join("L3.peer.pid").exists());
+        // A kept agent is preferred.
+        let kept = KEPT_AGENT.replace(GUEST_RUN, &d);
+        std::fs::write(&kept, &agent).unwrap();
+        std::fs::set_permissions(&kept, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .unwrap();
+        std::fs::remove_file(dir.path().join("L3.peer")).unwrap();
+        let ran = run(guest_peer_command(
+            3,
+            41003,
+            Duration::from_secs(90),
+            Some(&on),
+        ));
+        assert_eq!(ran.as_deref(), Some(format!("{kept} {args}\n").as_str()));
+        std::fs::remove_file(&kept).unwrap();
+        // A drive that holds something else: no copy is run, nothing is left.
+        let other = OnDrive::of(b"another agent");
+        assert_eq!(
+            run(guest_peer_command(
+                3,
+                41003,
+                Duration::from_secs(90),
+                Some(&other)
+            )),
+            None
+        );
+        assert!(!dir.path().join("L3.peer").exists());
+        // No drive and no kept agent: no peer.
+        assert_eq!(
+            run(guest_peer_command(3, 41003, Duration::from_secs(90), None)),
+            None
+        );
         assert!(peer_wait(4, false) > plan::boot_timeout(4, false));
     }
 }

@@ -197,7 +197,8 @@ impl QemuBackend {
 
     /// Which of levels 1..=`through` went away first, with what it left behind; None
     /// while all of them run. Every level's QEMU is asked about through its parent's
-    /// control session, shallowest first; a parent that does not answer is named.
+    /// control session, shallowest first; a parent that does not answer is named, and
+    /// so is `through` itself when it has a control session and does not answer it.
     pub(super) fn first_gone(&mut self, through: u32) -> Option<Loss> {
         let stack = self.stack.as_mut()?;
         if let Some((child, _)) = stack.l1.as_mut() {
@@ -248,7 +249,24 @@ impl QemuBackend {
                 }
             }
         }
-        None
+        // Every QEMU runs: does `through` itself still answer? (Its control session
+        // exists once it is up and unless it is the deepest level.) A level whose
+        // kernel hangs sends nothing, and its agent's session only went silent.
+        let own = stack.ctl.get_mut(through as usize - 1)?;
+        match own.exec("true", ASK_LIMIT) {
+            Ok(_) => None,
+            Err(e) => Some(Loss {
+                level: through,
+                what: match e {
+                    RemoteError::Timeout { .. } => format!(
+                        "L{through} does not answer (a command there took over {} s) though its QEMU runs",
+                        ASK_LIMIT.as_secs()
+                    ),
+                    e => format!("the SSH session to L{through} broke ({e}) though its QEMU runs"),
+                },
+                console: String::new(),
+            }),
+        }
     }
 }
 

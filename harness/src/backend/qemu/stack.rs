@@ -34,6 +34,8 @@ pub struct Stack {
     pub chain: PathBuf,
     /// The agent drive's image (`agentdrive`), when the run has one.
     pub agent_disk: Option<PathBuf>,
+    /// What is on it.
+    pub on_drive: Option<agentdrive::OnDrive>,
     /// L1's QEMU.
     pub l1: Option<(Child, ProcessGuard)>,
     /// L1's net.tcp peer on the host (`netpeer`), killed with the stack.
@@ -72,6 +74,7 @@ impl Stack {
             leaf_initrd: image.leaf_initrd(),
             chain: image.chain_disk(),
             agent_disk: None,
+            on_drive: None,
             l1: None,
             net_peer: None,
             ctl: vec![],
@@ -84,6 +87,7 @@ impl Stack {
             agentdrive::write(&img, &bytes)
                 .with_context(|| format!("cannot write the agent drive {}", img.display()))?;
             s.agent_disk = Some(img);
+            s.on_drive = Some(agentdrive::OnDrive::of(&bytes));
         }
         if opts.kernel.is_some() || opts.initrd.is_some() {
             let cd = dir.join("chain");

@@ -202,7 +202,11 @@ pub(super) fn qemu(
                     words(&netpeer::peer_args("127.0.0.1", np, wait))
                 )
             } else {
-                netpeer::guest_peer_command(n, np, wait)
+                let drive = opts
+                    .agent_drive
+                    .as_ref()
+                    .map(|_| crate::backend::qemu::agentdrive::OnDrive::of(&agent.bytes));
+                netpeer::guest_peer_command(n, np, wait, drive.as_ref())
             };
             line(
                 w,

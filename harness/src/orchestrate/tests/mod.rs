@@ -14,6 +14,8 @@ use model::{HostInfo, MetricId, WorkloadResult};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+mod relaunch;
+
 /// What a scripted level does when measured.
 #[derive(Clone)]
 enum Script {
@@ -21,6 +23,8 @@ enum Script {
     Ok { can_host: bool },
     /// The agent breaks after one result.
     AgentDies,
+    /// The agent breaks after one result the first time, and finishes after that.
+    DiesOnce,
     /// Nothing can be deployed.
     DeployFails,
 }
@@ -39,6 +43,14 @@ struct Fake {
     provisioned: Vec<u32>,
     diagnosed: Vec<u32>,
     torn_down: bool,
+    /// `relaunch_budget()`.
+    budget: u32,
+    /// `relaunch(from, to)` calls.
+    relaunched: Vec<(u32, u32)>,
+    /// Whether `relaunch` fails.
+    relaunch_fails: bool,
+    /// Levels whose first provisioning fails (and the level `diagnose` then names).
+    boot_lost_once: BTreeMap<u32, u32>,
 }
 
 impl Fake {
@@ -54,6 +66,10 @@ impl Fake {
             provisioned: vec![],
             diagnosed: vec![],
             torn_down: false,
+            budget: 0,
+            relaunched: vec![],
+            relaunch_fails: false,
+            boot_lost_once: BTreeMap::new(),
         }
     }
 }
@@ -97,6 +113,16 @@ impl Backend for Fake {
         _: &mut dyn FnMut(&str),
     ) -> Result<Provisioned, BackendError> {
         self.provisioned.push(level.0);
+        if let Some(lost) = self.boot_lost_once.remove(&level.0) {
+            self.lost.insert(level.0, lost);
+            return Err(BackendError::new(
+                level,
+                RemoteError::Connect {
+                    endpoint: level.to_string(),
+                    reason: format!("L{lost} went away while it booted"),
+                },
+            ));
+        }
         if self.unreachable.contains(&level.0) {
             return Err(BackendError::new(
                 level,
@@ -146,6 +172,32 @@ impl Backend for Fake {
             .get(&level.0)
             .map(|&l| (Level(l), format!("L{l}'s QEMU exited")))
     }
+    fn relaunch_budget(&self) -> u32 {
+        self.budget
+    }
+    fn relaunch(
+        &mut self,
+        from: Level,
+        to: Level,
+        _: &mut dyn FnMut(&str),
+    ) -> Result<(), BackendError> {
+        self.relaunched.push((from.0, to.0));
+        // What was lost is gone with the relaunch.
+        self.lost.remove(&to.0);
+        if self.relaunch_fails {
+            return Err(BackendError::new(
+                from,
+                RemoteError::Connect {
+                    endpoint: from.to_string(),
+                    reason: "it did not boot again".into(),
+                },
+            ));
+        }
+        for n in from.0..to.0 {
+            self.provisioned.push(n);
+        }
+        Ok(())
+    }
     fn teardown(&mut self) -> anyhow::Result<()> {
         self.torn_down = true;
         Ok(())
@@ -160,10 +212,19 @@ fn one_result() -> WorkloadResult {
     }
 }
 
-/// The scripted measurement of the level named by `workdir`.
-fn scripted(script: &BTreeMap<u32, Script>, workdir: &str) -> Result<Measured, DeployError> {
+/// The scripted measurement of the level named by `workdir`, measured for the
+/// `attempt`th time (1 first).
+fn scripted(
+    script: &BTreeMap<u32, Script>,
+    workdir: &str,
+    attempt: usize,
+) -> Result<Measured, DeployError> {
     let level: u32 = workdir.parse().unwrap();
-    let s = script[&level].clone();
+    let s = match script[&level].clone() {
+        Script::DiesOnce if attempt == 1 => Script::AgentDies,
+        Script::DiesOnce => Script::Ok { can_host: true },
+        s => s,
+    };
     let (can_host, failure) = match s {
         Script::DeployFails => {
             return Err(DeployError::Agent(format!(
@@ -175,6 +236,7 @@ fn scripted(script: &BTreeMap<u32, Script>, workdir: &str) -> Result<Measured, D
             true,
             Some("agent stream ended without an end record".into()),
         ),
+        Script::DiesOnce => unreachable!("resolved above"),
     };
     Ok(Measured {
         info: Some(HostInfo {
@@ -226,11 +288,14 @@ fn run(fake: &mut Fake, interrupt_after: Option<usize>) -> (RunDoc, tempfile::Te
     let rd = RunDir::start(dir.path(), doc).unwrap();
     let script = fake.script.clone();
     let provisioned = std::cell::Cell::new(0usize);
+    let mut attempts: BTreeMap<String, usize> = BTreeMap::new();
     let mut measure =
         |_: &mut dyn crate::remote::Remote, site: &crate::deploy::Site, _: &mut LevelProgress| {
             let workdir = site.workdir.as_str();
             provisioned.set(provisioned.get() + 1);
-            scripted(&script, workdir)
+            let n = attempts.entry(workdir.to_string()).or_default();
+            *n += 1;
+            scripted(&script, workdir, *n)
         };
     let interrupted = || interrupt_after.is_some_and(|n| provisioned.get() >= n);
     measure_levels(&rd, fake, &mut measure, &interrupted).unwrap();
@@ -324,7 +389,11 @@ fn an_unreachable_level_skips_every_level_inside_it() {
         );
     }
     assert_eq!(f.provisioned, [0, 1, 2]);
-    assert!(f.diagnosed.is_empty(), "no post-mortem for a boot failure");
+    assert_eq!(
+        f.diagnosed,
+        [2],
+        "a boot failure gets a post-mortem: its own, or a level below it lost?"
+    );
 }
 
 #[test]
