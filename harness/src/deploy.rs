@@ -387,11 +387,15 @@ impl Reply {
     }
 }
 
-/// Whether a digest line says "size sha256" of `binary`.
+/// Whether a digest line says "size sha256" of `binary` (size `-`: not counted, the
+/// digest covers it).
 fn digest_matches(line: Option<&str>, binary: &[u8]) -> bool {
     let mut words = line.unwrap_or("").split_whitespace();
-    words.next().and_then(|w| w.parse::<usize>().ok()) == Some(binary.len())
-        && words.next() == Some(hex::encode(Sha256::digest(binary)).as_str())
+    let size_ok = match words.next() {
+        Some("-") => true,
+        w => w.and_then(|w| w.parse::<usize>().ok()) == Some(binary.len()),
+    };
+    size_ok && words.next() == Some(hex::encode(Sha256::digest(binary)).as_str())
 }
 
 /// `L2` of an endpoint described as `L2 (root@127.0.0.1:2202)` ([`Remote::endpoint`]).
