@@ -1,42 +1,17 @@
 //! Raw CLI values validated once into a [`RunConfig`]; nothing reads flags afterwards.
 
 use crate::agentbin::AgentPaths;
-use crate::cli::{AccelArg, BackendArg, RunArgs};
+use crate::cli::{BackendArg, RunArgs};
 use crate::exit::Failure;
 use model::rundoc::{BackendKind, HypervConfig, InventoryConfig, QemuConfig, RunConfigRecord};
 use model::{catalog, Sizes, Suite};
 use std::path::{Path, PathBuf};
 
 mod hyperv;
+mod qemu;
 pub use hyperv::{HypervOptions, Switches};
-
-/// Options of the QEMU backend.
-#[derive(Debug, Clone)]
-pub struct QemuOptions {
-    /// auto, kvm or tcg.
-    pub accel: AccelArg,
-    /// L1 memory override, MiB.
-    pub memory_mib: Option<u64>,
-    /// L1 vCPU override.
-    pub cpus: Option<u32>,
-    /// Guest kernel override.
-    pub kernel: Option<PathBuf>,
-    /// Initramfs override.
-    pub initrd: Option<PathBuf>,
-    /// qemu-system-x86_64 override for L1.
-    pub qemu: Option<PathBuf>,
-    /// Extra QEMU arguments per level (level, argument).
-    pub extra_args: Vec<(u32, String)>,
-    /// `--relaunch N`: how many times the run may bring a lost part of the stack
-    /// back up and measure the level again (docs/qemu.md, "Reliability").
-    pub relaunch: u32,
-    /// The agent that runs L1's net.tcp peer on the host, when the run measures
-    /// net.tcp (then every level listens and every parent runs a peer).
-    pub net_peer: Option<PathBuf>,
-    /// The agent written onto the agent drive every level reads it from
-    /// (`backend::qemu::agentdrive`); None: every level's agent is uploaded.
-    pub agent_drive: Option<PathBuf>,
-}
+use qemu::qemu_only_flag;
+pub use qemu::{QemuOptions, DEFAULT_RELAUNCH};
 
 /// Which backend, with its options.
 #[derive(Debug, Clone)]
@@ -95,7 +70,7 @@ impl RunConfig {
             .suite
             .parse()
             .map_err(|e| Failure::usage(format!("--suite: {e}")))?;
-        let only = match args.only {
+        let only = match args.only.clone() {
             Some(list) => Some(validate_only(list)?),
             None => None,
         };
@@ -137,18 +112,7 @@ impl RunConfig {
                 ))
             }
             BackendArg::Qemu if args.levels == 0 => BackendConfig::HostOnly,
-            BackendArg::Qemu => BackendConfig::Qemu(QemuOptions {
-                accel: args.accel.unwrap_or(AccelArg::Auto),
-                memory_mib: args.memory,
-                cpus: args.cpus,
-                kernel: args.kernel,
-                initrd: args.initrd,
-                qemu: args.qemu,
-                extra_args: parse_qemu_args(&args.qemu_args)?,
-                relaunch: args.relaunch.unwrap_or(DEFAULT_RELAUNCH),
-                net_peer: None,
-                agent_drive: None,
-            }),
+            BackendArg::Qemu => BackendConfig::Qemu(QemuOptions::from_args(&args)?),
         };
         if let Some(m) = args.memory {
             if m < 128 {
@@ -268,25 +232,6 @@ impl RunConfig {
     }
 }
 
-/// Relaunches a QEMU run may make when `--relaunch` is not given: one loss of the
-/// stack's flaky first KVM level above TCG (docs/qemu.md, "Reliability") no longer
-/// ends the run, two in one run still do.
-pub const DEFAULT_RELAUNCH: u32 = 1;
-
-/// The first flag of `args` that only the QEMU backend reads, if any is given.
-fn qemu_only_flag(args: &RunArgs) -> Option<&'static str> {
-    [
-        ("--accel", args.accel.is_some()),
-        ("--kernel", args.kernel.is_some()),
-        ("--initrd", args.initrd.is_some()),
-        ("--qemu", args.qemu.is_some()),
-        ("--qemu-arg", !args.qemu_args.is_empty()),
-        ("--relaunch", args.relaunch.is_some()),
-    ]
-    .into_iter()
-    .find_map(|(flag, given)| given.then_some(flag))
-}
-
 fn validate_only(list: Vec<String>) -> Result<Vec<String>, Failure> {
     let list: Vec<String> = list
         .into_iter()
@@ -321,22 +266,6 @@ fn parse_tags(raw: &[String]) -> Result<std::collections::BTreeMap<String, Strin
         }
     }
     Ok(out)
-}
-
-fn parse_qemu_args(raw: &[String]) -> Result<Vec<(u32, String)>, Failure> {
-    raw.iter()
-        .map(|r| {
-            let (l, a) = r.split_once(':').ok_or_else(|| {
-                Failure::usage(format!(
-                    "--qemu-arg {r:?}: expected LEVEL:ARG, e.g. 1:-no-hpet"
-                ))
-            })?;
-            let level: u32 = l.parse().ok().filter(|l| *l >= 1).ok_or_else(|| {
-                Failure::usage(format!("--qemu-arg {r:?}: LEVEL must be 1 or more"))
-            })?;
-            Ok((level, a.to_string()))
-        })
-        .collect()
 }
 
 /// Where the static agent is when nobody says: next to `nestbench` as
