@@ -6,7 +6,12 @@
 //! Knocking (`crate::net`): a connection counts once the agent's acceptor said
 //! [`WAITING`] and the peer answered [`ARMED`]; any other knock (closed, or hanging in
 //! the parent's QEMU because it was made while the child booted) is dropped after
-//! [`KNOCK_WAIT`] at most and made again after [`RETRY`]. Once armed, the connection
+//! [`KNOCK_WAIT`] at most and made again after a pause that starts at [`RETRY`] and
+//! doubles up to [`RETRY_MAX`] ([`pauses`]): every knock is a connection into a child
+//! that is booting or being deployed to, and at L4 each one costs it a few exits of
+//! about 10 ms, so knocking four times a second for its whole boot and deploy took a
+//! share of its one vCPU. The agent listens from the start of its run and net.tcp is
+//! its last workload, so the peer is connected long before it is needed. Once armed, the connection
 //! stays open and idle (no bytes, no timer) until the agent reaches net.tcp, so the
 //! peer costs its parent nothing while the child's other workloads run.
 
@@ -19,8 +24,16 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// Pause between two knocks on a port nothing answers yet.
+/// First pause between two knocks on a port nothing answers yet.
 pub const RETRY: Duration = Duration::from_millis(250);
+
+/// The longest pause between two knocks.
+pub const RETRY_MAX: Duration = Duration::from_secs(2);
+
+/// The pauses between knocks: [`RETRY`], doubling, at most [`RETRY_MAX`].
+pub fn pauses() -> impl Iterator<Item = Duration> {
+    std::iter::successors(Some(RETRY), |p| Some((*p * 2).min(RETRY_MAX)))
+}
 
 /// Why the peer stopped without serving a driver.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +54,7 @@ pub enum PeerError {
 /// Knocks on `addr` until a driver greets (for up to `wait`), then serves it to the end.
 pub fn connect_and_serve(addr: SocketAddr, wait: Duration) -> Result<(), PeerError> {
     let deadline = Instant::now() + wait;
+    let mut pauses = pauses();
     loop {
         if let Ok(mut s) = TcpStream::connect_timeout(&addr, KNOCK_WAIT) {
             if armed(&mut s).is_ok() {
@@ -62,7 +76,7 @@ pub fn connect_and_serve(addr: SocketAddr, wait: Duration) -> Result<(), PeerErr
                 secs: wait.as_secs(),
             });
         }
-        std::thread::sleep(RETRY);
+        std::thread::sleep(pauses.next().unwrap_or(RETRY_MAX));
     }
 }
 

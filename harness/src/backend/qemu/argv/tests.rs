@@ -113,6 +113,7 @@ fn a_column_level_and_its_pinned_child_become_options_and_tuning() {
     let append = after(&argv, "-append")[0];
     assert!(append.contains("nohz_full=1") && append.contains("maxcpus=1"));
     assert!(tuning.contains(&"nohz_full=1".to_string()));
+    assert!(append.contains("isolcpus=1") && tuning.contains(&"isolcpus=1".to_string()));
     assert!(tuning.iter().any(|t| t.starts_with("maxcpus=1")));
     let mut s = spec(Machine::Microvm);
     s.deep.pinned = true;
