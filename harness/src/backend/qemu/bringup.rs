@@ -151,11 +151,16 @@ impl QemuBackend {
         };
         let pidfile = format!("{GUEST_RUN}/L{n}.pid");
         // The child's net peer starts with it; a TCG child boots slower, so the peer
-        // waits as long as the slower of the two could take.
-        let peer = self.net_ports().get(n as usize - 1).map(|&port| {
-            let wait = netpeer::peer_wait(n, true);
-            netpeer::guest_peer_command(n, port, wait, stack.on_drive.as_ref())
-        });
+        // waits as long as the slower of the two could take. A level brought back up
+        // after a loss is not measured again: no peer, which would only knock on it
+        // while its child is measured.
+        let peer = (!self.relaunching)
+            .then_some(())
+            .and(self.net_ports().get(n as usize - 1))
+            .map(|&port| {
+                let wait = netpeer::peer_wait(n, true);
+                netpeer::guest_peer_command(n, port, wait, stack.on_drive.as_ref())
+            });
         let log = guest_qemu_log(n);
         let job = ChildLaunch {
             dir: GUEST_RUN,

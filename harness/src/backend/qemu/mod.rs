@@ -62,6 +62,8 @@ pub struct QemuBackend {
     guest_qemu_version: Option<String>,
     /// Relaunches so far (`relaunch`): names the logs each one kept.
     relaunches: u32,
+    /// While a relaunch brings levels back up that are not measured again.
+    relaunching: bool,
 }
 
 impl QemuBackend {
@@ -104,6 +106,7 @@ impl QemuBackend {
             accels: vec![],
             guest_qemu_version: None,
             relaunches: 0,
+            relaunching: false,
         })
     }
 

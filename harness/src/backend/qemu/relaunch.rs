@@ -9,7 +9,8 @@
 //! its launch started there, and every session to it or inside it. The levels from
 //! the lost one up to the level to be measured again are then launched as before —
 //! same ports, keys and scratch file systems (the journal of a lost level's ext4 is
-//! replayed when it mounts again) — and are not measured again.
+//! replayed when it mounts again), but without a net.tcp peer in their parents — and
+//! are not measured again.
 
 use super::{QemuBackend, GUEST_RUN};
 use crate::backend::{BackendError, BackendErrorKind};
@@ -52,14 +53,20 @@ impl QemuBackend {
         } else {
             self.kill_in_parent(from)?;
         }
+        self.relaunching = true;
+        let mut up = Ok(());
         for n in from..to {
             say(&format!("L{n}: bring up"));
             let mut tagged = |s: &str| say(&format!("L{n}: {s}"));
             // Its figures stand; only its sessions are needed (the backend keeps the
             // control one for starting its child).
-            drop(self.bring_up(n, &mut tagged)?);
+            if let Err(e) = self.bring_up(n, &mut tagged) {
+                up = Err(e);
+                break;
+            }
         }
-        Ok(())
+        self.relaunching = false;
+        up
     }
 
     /// Copy the lost level's console and QEMU log into logs/ from its parent, which
