@@ -89,7 +89,7 @@ impl QemuBackend {
     }
 
     /// The stack, to change it.
-    fn stack_mut(&mut self, n: u32) -> Result<&mut Stack, BackendError> {
+    pub(super) fn stack_mut(&mut self, n: u32) -> Result<&mut Stack, BackendError> {
         self.stack
             .as_mut()
             .ok_or_else(|| BackendError::new(n, QemuError::ParentNotUp { parent: 1 }))
@@ -154,9 +154,10 @@ impl QemuBackend {
         // waits as long as the slower of the two could take. A level brought back up
         // after a loss is not measured again: no peer, which would only knock on it
         // while its child is measured.
-        let peer = (!self.relaunching)
-            .then_some(())
-            .and(self.net_ports().get(n as usize - 1))
+        let peer = self
+            .net_ports()
+            .get(n as usize - 1)
+            .filter(|_| !self.relaunching)
             .map(|&port| {
                 let wait = netpeer::peer_wait(n, true);
                 netpeer::guest_peer_command(n, port, wait, stack.on_drive.as_ref())

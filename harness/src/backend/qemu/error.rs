@@ -113,6 +113,14 @@ pub enum QemuError {
     /// Its QEMU went away while it booted (the words say which level was lost).
     #[error("{0}")]
     Died(String),
+    /// A lost level's QEMU could not be removed from its parent before a relaunch.
+    #[error("L{level}'s QEMU could not be removed from L{}: {output}", level - 1)]
+    NotRemoved {
+        /// The lost level.
+        level: u32,
+        /// What the parent said.
+        output: String,
+    },
     /// L1's net.tcp peer could not be started on the host.
     #[error("cannot start L1's net.tcp peer ({0}); rebuild the agent with scripts/build-agent, or leave net.tcp out with --only")]
     NetPeer(String),

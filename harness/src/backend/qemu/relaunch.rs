@@ -12,8 +12,9 @@
 //! replayed when it mounts again), but without a net.tcp peer in their parents — and
 //! are not measured again.
 
+use super::error::QemuError;
 use super::{QemuBackend, GUEST_RUN};
-use crate::backend::{BackendError, BackendErrorKind};
+use crate::backend::BackendError;
 use crate::remote::Remote;
 use std::time::Duration;
 
@@ -88,31 +89,24 @@ impl QemuBackend {
     /// End level `n`'s QEMU inside its parent and forget every session at or inside
     /// it.
     fn kill_in_parent(&mut self, n: u32) -> Result<(), BackendError> {
-        let stack = self.stack.as_mut().ok_or_else(|| {
-            BackendError::new(
-                n,
-                BackendErrorKind::NotSupported("the stack is gone".into()),
-            )
-        })?;
+        let stack = self.stack_mut(n)?;
         // ctl[i] is level i+1's: keep those of the levels below n.
         stack.ctl.truncate(n as usize - 1);
         stack.up = stack.up.min(n - 1);
-        let parent = stack.ctl.get_mut(n as usize - 2).ok_or_else(|| {
-            BackendError::new(n, super::error::QemuError::ParentNotUp { parent: n - 1 })
-        })?;
+        let parent = stack
+            .ctl
+            .get_mut(n as usize - 2)
+            .ok_or_else(|| BackendError::new(n, QemuError::ParentNotUp { parent: n - 1 }))?;
         let out = parent
             .exec(&kill_command(n), KILL_LIMIT)
             .map_err(|e| BackendError::new(n, e))?;
         if out.stdout.trim_end().ends_with("gone") {
             Ok(())
         } else {
+            let output = out.stdout.trim().to_string();
             Err(BackendError::new(
                 n,
-                BackendErrorKind::NotSupported(format!(
-                    "L{n}'s QEMU could not be removed from L{}: {}",
-                    n - 1,
-                    out.stdout.trim()
-                )),
+                QemuError::NotRemoved { level: n, output },
             ))
         }
     }
